@@ -1,0 +1,8 @@
+//! Baton: an SLA monitor for customer support that keeps every case owned until the customer says
+//! it is solved.
+//!
+//! The library holds the domain (pure: time is always an argument), the ingest parsers that turn
+//! source events into signals, the store and notifier traits with their adapters, and the replay.
+//! The Lambda functions in `functions/` are thin shells over it.
+
+pub mod domain;
