@@ -3,3 +3,5 @@
 
 pub mod calendar;
 pub mod duration;
+pub mod ids;
+pub mod policy;

@@ -1,0 +1,719 @@
+//! The policy: organisation, calendars, teams, targets and the escalation ladder, read from TOML.
+//!
+//! Parsing is two steps. Serde reads the TOML into raw structs (unknown keys and wrong types are
+//! reported by `toml` with the line and key); then [`Policy::from_raw`] turns every raw value into a
+//! domain type and collects *all* problems, each with the dotted key that is wrong, so
+//! `baton check-policy` can list them in one go.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use super::calendar::{Calendar, CalendarSpec, Hours, holidays_from_ics, parse_weekdays};
+use super::duration::PolicyDuration;
+use super::ids::{ChannelClass, Priority, TeamId};
+
+/// The policy shipped with Baton; `BATON_POLICY` or `--policy` replace it.
+pub const DEFAULT_POLICY: &str = include_str!("../../config/policy.toml");
+
+/// The SLA clocks a case can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    FirstResponse,
+    NextResponse,
+    HandoffAccept,
+    PeriodicUpdate,
+    CustomerSilence,
+    ResolutionConfirm,
+}
+
+impl ClockKind {
+    pub const ALL: [Self; 6] = [
+        Self::FirstResponse,
+        Self::NextResponse,
+        Self::HandoffAccept,
+        Self::PeriodicUpdate,
+        Self::CustomerSilence,
+        Self::ResolutionConfirm,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstResponse => "first_response",
+            Self::NextResponse => "next_response",
+            Self::HandoffAccept => "handoff_accept",
+            Self::PeriodicUpdate => "periodic_update",
+            Self::CustomerSilence => "customer_silence",
+            Self::ResolutionConfirm => "resolution_confirm",
+        }
+    }
+}
+
+impl fmt::Display for ClockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ClockKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| format!("unknown clock `{text}`: one of {}", Self::ALL.map(Self::as_str).join(", ")))
+    }
+}
+
+/// One problem in a policy, with the dotted key it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.key, self.message) }
+    }
+}
+
+/// Every problem found in a policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyErrors(pub Vec<PolicyError>);
+
+impl fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    organisation: RawOrganisation,
+    calendars: BTreeMap<String, RawCalendar>,
+    teams: BTreeMap<String, RawTeam>,
+    targets: RawTargets,
+    ladder: RawLadder,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganisation {
+    name: String,
+    domains: Vec<String>,
+    case_prefix: String,
+    #[serde(default)]
+    default_priority: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    time_zone: String,
+    hours: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    #[serde(default)]
+    holidays_file: Option<String>,
+    #[serde(default)]
+    closures: Vec<RawClosure>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClosure {
+    from: String,
+    to: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    calendar: String,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    mailboxes: Vec<String>,
+    #[serde(default)]
+    meta_page_ids: Vec<String>,
+    #[serde(default)]
+    x_account_ids: Vec<String>,
+    #[serde(default)]
+    x_screen_names: Vec<String>,
+}
+
+/// Unknown clock names land in `clocks` and are reported there (serde cannot deny unknown fields
+/// beside a flattened map).
+#[derive(Debug, Deserialize)]
+struct RawTargets {
+    #[serde(flatten)]
+    clocks: BTreeMap<String, RawTarget>,
+    #[serde(default)]
+    priority: BTreeMap<String, BTreeMap<String, RawTarget>>,
+}
+
+/// A target: one duration for every channel class, or one per class
+/// (`email`, `social`, `social_private`, `social_public`, `default`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawTarget {
+    All(String),
+    ByClass(BTreeMap<String, String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLadder {
+    #[serde(default)]
+    warning_at: Option<String>,
+    level_2_after: String,
+    level_3_after: String,
+    #[serde(default)]
+    repeat_every: Option<String>,
+    #[serde(default)]
+    closure_lookahead: Option<String>,
+}
+
+/// A team: who owns cases, on which calendar, reached through which mailboxes and social accounts.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub id: TeamId,
+    pub calendar: Arc<Calendar>,
+    pub calendar_name: String,
+    pub region: Option<String>,
+    pub mailboxes: Vec<String>,
+    pub meta_page_ids: Vec<String>,
+    pub x_account_ids: Vec<String>,
+    pub x_screen_names: Vec<String>,
+}
+
+/// Targets of one clock, per channel class.
+#[derive(Debug, Clone, Default)]
+struct ClassTargets {
+    email: Option<PolicyDuration>,
+    social_private: Option<PolicyDuration>,
+    social_public: Option<PolicyDuration>,
+}
+
+impl ClassTargets {
+    fn get(&self, class: ChannelClass) -> Option<PolicyDuration> {
+        match class {
+            ChannelClass::Email => self.email,
+            ChannelClass::SocialPrivate => self.social_private,
+            ChannelClass::SocialPublic => self.social_public,
+        }
+    }
+}
+
+/// The escalation ladder.
+#[derive(Debug, Clone)]
+pub struct Ladder {
+    /// Share of the target at which the owning team is warned, in percent; `None`: no warning.
+    pub warning_percent: Option<u8>,
+    pub level_2_after: PolicyDuration,
+    pub level_3_after: PolicyDuration,
+    /// Reminders at level 3 until acknowledged; `None`: no reminders.
+    pub repeat_every: Option<PolicyDuration>,
+    /// How far ahead a closure is looked for to warn of cases that will breach over it.
+    pub closure_lookahead: PolicyDuration,
+}
+
+/// The validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub organisation: String,
+    pub domains: Vec<String>,
+    pub case_prefix: String,
+    pub default_priority: Priority,
+    pub teams: BTreeMap<TeamId, Team>,
+    targets: BTreeMap<(Option<Priority>, ClockKind), ClassTargets>,
+    pub ladder: Ladder,
+}
+
+impl Policy {
+    /// The shipped default policy.
+    pub fn default_policy() -> Self {
+        Self::from_toml(DEFAULT_POLICY, None).expect("the shipped policy is valid (checked by a test)")
+    }
+
+    /// Reads a policy file; relative `holidays_file` paths are taken from the file's folder.
+    pub fn load(path: &Path) -> Result<Self, PolicyErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            PolicyErrors(vec![PolicyError {
+                key: String::new(),
+                message: format!("cannot read {}: {e}", path.display()),
+            }])
+        })?;
+        Self::from_toml(&text, path.parent())
+    }
+
+    /// `BATON_POLICY` holds either a path or the policy text itself.
+    pub fn from_setting(value: &str) -> Result<Self, PolicyErrors> {
+        if value.contains('\n') || value.trim_start().starts_with('[') {
+            Self::from_toml(value, None)
+        } else {
+            Self::load(Path::new(value))
+        }
+    }
+
+    pub fn from_toml(text: &str, base: Option<&Path>) -> Result<Self, PolicyErrors> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+            PolicyErrors(vec![PolicyError { key: String::new(), message: e.to_string().trim_end().to_string() }])
+        })?;
+        Self::from_raw(raw, base)
+    }
+
+    fn from_raw(raw: RawPolicy, base: Option<&Path>) -> Result<Self, PolicyErrors> {
+        let mut errors = Vec::new();
+        let mut error = |key: String, message: String| errors.push(PolicyError { key, message });
+
+        let org = raw.organisation;
+        let prefix_ok =
+            (2..=8).contains(&org.case_prefix.len()) && org.case_prefix.bytes().all(|b| b.is_ascii_uppercase());
+        if !prefix_ok {
+            error("organisation.case_prefix".into(), "must be 2 to 8 capital letters".into());
+        }
+        if org.domains.is_empty() {
+            error("organisation.domains".into(), "name at least one email domain of the organisation".into());
+        }
+        let default_priority = match org.default_priority.as_deref() {
+            None => Priority::Normal,
+            Some(p) => parse_priority(p).unwrap_or_else(|message| {
+                error("organisation.default_priority".into(), message);
+                Priority::Normal
+            }),
+        };
+
+        let mut calendars = BTreeMap::new();
+        for (name, cal) in &raw.calendars {
+            let key = format!("calendars.{name}");
+            match build_calendar(cal, base) {
+                Ok(c) => {
+                    calendars.insert(name.clone(), Arc::new(c));
+                }
+                Err((sub, message)) => error(format!("{key}{sub}"), message),
+            }
+        }
+
+        let mut teams = BTreeMap::new();
+        for (name, team) in raw.teams {
+            let key = format!("teams.{name}");
+            let id = match name.parse::<TeamId>() {
+                Ok(id) => id,
+                Err(e) => {
+                    error(key, e.to_string());
+                    continue;
+                }
+            };
+            let Some(calendar) = calendars.get(&team.calendar) else {
+                if !raw.calendars.contains_key(&team.calendar) {
+                    error(format!("{key}.calendar"), format!("no calendar named `{}`", team.calendar));
+                }
+                continue;
+            };
+            for mailbox in &team.mailboxes {
+                if !mailbox.contains('@') {
+                    error(format!("{key}.mailboxes"), format!("`{mailbox}` is not an email address"));
+                }
+            }
+            teams.insert(
+                id.clone(),
+                Team {
+                    id,
+                    calendar: calendar.clone(),
+                    calendar_name: team.calendar,
+                    region: team.region,
+                    mailboxes: team.mailboxes.iter().map(|m| m.to_ascii_lowercase()).collect(),
+                    meta_page_ids: team.meta_page_ids,
+                    x_account_ids: team.x_account_ids,
+                    x_screen_names: team
+                        .x_screen_names
+                        .iter()
+                        .map(|s| s.trim_start_matches('@').to_ascii_lowercase())
+                        .collect(),
+                },
+            );
+        }
+        if teams.is_empty() && raw.calendars.len() == calendars.len() {
+            error("teams".into(), "name at least one team".into());
+        }
+        let mut seen = BTreeMap::new();
+        for team in teams.values() {
+            for mailbox in &team.mailboxes {
+                if let Some(other) = seen.insert(mailbox.clone(), team.id.clone()) {
+                    error(
+                        format!("teams.{}.mailboxes", team.id),
+                        format!("`{mailbox}` is already the mailbox of `{other}`"),
+                    );
+                }
+            }
+        }
+
+        let mut targets = BTreeMap::new();
+        type Targets = BTreeMap<(Option<Priority>, ClockKind), ClassTargets>;
+        fn read_targets(
+            priority: Option<Priority>,
+            key: &str,
+            clocks: &BTreeMap<String, RawTarget>,
+            targets: &mut Targets,
+            errors: &mut Vec<PolicyError>,
+        ) {
+            for (clock_name, target) in clocks {
+                let key = format!("{key}.{clock_name}");
+                let clock = match clock_name.parse::<ClockKind>() {
+                    Ok(c) => c,
+                    Err(message) => {
+                        errors.push(PolicyError { key, message });
+                        continue;
+                    }
+                };
+                match class_targets(target) {
+                    Ok(t) => {
+                        if matches!(clock, ClockKind::CustomerSilence)
+                            && [t.email, t.social_private, t.social_public].iter().flatten().any(|d| !d.is_calendar())
+                        {
+                            errors.push(PolicyError {
+                                key: key.clone(),
+                                message: "customer_silence counts calendar time that no holiday pauses: write e.g. `5d calendar`".into(),
+                            });
+                        }
+                        targets.insert((priority, clock), t);
+                    }
+                    Err((sub, message)) => errors.push(PolicyError { key: format!("{key}{sub}"), message }),
+                }
+            }
+        }
+        read_targets(None, "targets", &raw.targets.clocks, &mut targets, &mut errors);
+        for (priority, clocks) in &raw.targets.priority {
+            match parse_priority(priority) {
+                Ok(p) => {
+                    read_targets(Some(p), &format!("targets.priority.{priority}"), clocks, &mut targets, &mut errors)
+                }
+                Err(message) => errors.push(PolicyError { key: format!("targets.priority.{priority}"), message }),
+            }
+        }
+        for clock in ClockKind::ALL {
+            let key = format!("targets.{clock}");
+            if !raw.targets.clocks.contains_key(clock.as_str()) {
+                errors.push(PolicyError { key, message: "missing: every clock needs a target".into() });
+            } else if let Some(t) = targets.get(&(None, clock)) {
+                let classes = [ChannelClass::Email, ChannelClass::SocialPrivate, ChannelClass::SocialPublic];
+                if let Some(class) = classes.into_iter().find(|c| t.get(*c).is_none()) {
+                    let message = format!(
+                        "no target for {} messages: give one for every channel class or a `default`",
+                        class_name(class)
+                    );
+                    errors.push(PolicyError { key, message });
+                }
+            }
+        }
+
+        let ladder_key = |k: &str| format!("ladder.{k}");
+        let mut duration = |key: String, text: &str| -> Option<PolicyDuration> {
+            text.parse()
+                .map_err(|e: super::duration::DurationError| errors.push(PolicyError { key, message: e.to_string() }))
+                .ok()
+        };
+        let level_2_after = duration(ladder_key("level_2_after"), &raw.ladder.level_2_after);
+        let level_3_after = duration(ladder_key("level_3_after"), &raw.ladder.level_3_after);
+        let repeat_every = raw.ladder.repeat_every.as_deref().and_then(|t| duration(ladder_key("repeat_every"), t));
+        let closure_lookahead = match raw.ladder.closure_lookahead.as_deref() {
+            Some(t) => duration(ladder_key("closure_lookahead"), t),
+            None => Some("7d calendar".parse().expect("valid literal")),
+        };
+        let warning_percent = match raw.ladder.warning_at.as_deref() {
+            None => None,
+            Some(text) => match text.trim().trim_end_matches('%').parse::<u8>() {
+                Ok(p) if (1..100).contains(&p) => Some(p),
+                _ => {
+                    errors.push(PolicyError {
+                        key: ladder_key("warning_at"),
+                        message: format!("`{text}` is not a share of the target between 1% and 99%"),
+                    });
+                    None
+                }
+            },
+        };
+        if let (Some(l2), Some(l3)) = (level_2_after, level_3_after) {
+            if l2.days * 86_400 + l2.seconds > l3.days * 86_400 + l3.seconds {
+                errors.push(PolicyError {
+                    key: ladder_key("level_3_after"),
+                    message: "level 3 must come after level 2".into(),
+                });
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(PolicyErrors(errors));
+        }
+        Ok(Self {
+            organisation: org.name,
+            domains: org.domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            case_prefix: org.case_prefix,
+            default_priority,
+            teams,
+            targets,
+            ladder: Ladder {
+                warning_percent,
+                level_2_after: level_2_after.expect("checked above"),
+                level_3_after: level_3_after.expect("checked above"),
+                repeat_every,
+                closure_lookahead: closure_lookahead.expect("checked above"),
+            },
+        })
+    }
+
+    pub fn team(&self, id: &TeamId) -> Option<&Team> {
+        self.teams.get(id)
+    }
+
+    /// The calendar of a team; an unknown team (say, from an old case after a policy change) falls back
+    /// to the first team's calendar so that clocks keep running rather than stop.
+    pub fn calendar(&self, id: &TeamId) -> &Calendar {
+        self.teams
+            .get(id)
+            .or_else(|| self.teams.values().next())
+            .map(|t| t.calendar.as_ref())
+            .expect("a policy has teams")
+    }
+
+    pub fn region(&self, id: &TeamId) -> Option<&str> {
+        self.teams.get(id).and_then(|t| t.region.as_deref())
+    }
+
+    /// The team whose mailbox this address is.
+    pub fn team_for_mailbox(&self, address: &str) -> Option<&Team> {
+        let address = address.to_ascii_lowercase();
+        self.teams.values().find(|t| t.mailboxes.iter().any(|m| *m == address))
+    }
+
+    pub fn team_for_meta_page(&self, page_id: &str) -> Option<&Team> {
+        self.teams.values().find(|t| t.meta_page_ids.iter().any(|p| p == page_id))
+    }
+
+    pub fn team_for_x_account(&self, account_id: &str) -> Option<&Team> {
+        self.teams.values().find(|t| t.x_account_ids.iter().any(|p| p == account_id))
+    }
+
+    /// Whether an address belongs to one of the organisation's domains.
+    pub fn is_org_address(&self, address: &str) -> bool {
+        let Some((_, domain)) = address.rsplit_once('@') else { return false };
+        let domain = domain.to_ascii_lowercase();
+        self.domains.iter().any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+    }
+
+    /// The target of a clock for a channel class and priority: the priority's own target if it has
+    /// one, else the general one (validation made sure that one exists).
+    pub fn target(&self, clock: ClockKind, class: ChannelClass, priority: Priority) -> PolicyDuration {
+        self.targets
+            .get(&(Some(priority), clock))
+            .and_then(|t| t.get(class))
+            .or_else(|| self.targets.get(&(None, clock)).and_then(|t| t.get(class)))
+            .expect("validation requires a target for every clock and class")
+    }
+}
+
+fn class_name(class: ChannelClass) -> &'static str {
+    match class {
+        ChannelClass::Email => "email",
+        ChannelClass::SocialPrivate => "private social",
+        ChannelClass::SocialPublic => "public social",
+    }
+}
+
+fn parse_priority(text: &str) -> Result<Priority, String> {
+    match text {
+        "low" => Ok(Priority::Low),
+        "normal" => Ok(Priority::Normal),
+        "high" => Ok(Priority::High),
+        "urgent" => Ok(Priority::Urgent),
+        _ => Err(format!("unknown priority `{text}`: low, normal, high or urgent")),
+    }
+}
+
+fn class_targets(raw: &RawTarget) -> Result<ClassTargets, (String, String)> {
+    let parse = |key: &str, text: &str| -> Result<PolicyDuration, (String, String)> {
+        text.parse().map_err(|e: super::duration::DurationError| (key.to_string(), e.to_string()))
+    };
+    match raw {
+        RawTarget::All(text) => {
+            let d = parse("", text)?;
+            Ok(ClassTargets { email: Some(d), social_private: Some(d), social_public: Some(d) })
+        }
+        RawTarget::ByClass(map) => {
+            let mut t = ClassTargets::default();
+            // Most general first, so the specific keys win.
+            for key in ["default", "social", "email", "social_private", "social_public"] {
+                let Some(text) = map.get(key) else { continue };
+                let d = parse(&format!(".{key}"), text)?;
+                match key {
+                    "default" => (t.email, t.social_private, t.social_public) = (Some(d), Some(d), Some(d)),
+                    "social" => (t.social_private, t.social_public) = (Some(d), Some(d)),
+                    "email" => t.email = Some(d),
+                    "social_private" => t.social_private = Some(d),
+                    _ => t.social_public = Some(d),
+                }
+            }
+            if let Some(unknown) = map
+                .keys()
+                .find(|k| !["default", "social", "email", "social_private", "social_public"].contains(&k.as_str()))
+            {
+                return Err((
+                    format!(".{unknown}"),
+                    "unknown channel class: use email, social, social_private, social_public or default".into(),
+                ));
+            }
+            Ok(t)
+        }
+    }
+}
+
+fn build_calendar(raw: &RawCalendar, base: Option<&Path>) -> Result<Calendar, (String, String)> {
+    let tz = TimeZone::get(&raw.time_zone)
+        .map_err(|_| (".time_zone".to_string(), format!("`{}` is not an IANA time zone", raw.time_zone)))?;
+    let mut spec = CalendarSpec::default();
+    for (days, hours) in &raw.hours {
+        let key = format!(".hours.{days}");
+        let days = parse_weekdays(days).map_err(|e| (key.clone(), e.to_string()))?;
+        let spans: Vec<&String> = match hours {
+            OneOrMany::One(h) => vec![h],
+            OneOrMany::Many(h) => h.iter().collect(),
+        };
+        for span in spans {
+            let hours = Hours::parse(span).map_err(|e| (key.clone(), e.to_string()))?;
+            for &d in &days {
+                spec.week[d].push(hours);
+            }
+        }
+    }
+    for holiday in &raw.holidays {
+        spec.holidays.push(
+            holiday.parse().map_err(|e: super::calendar::CalendarError| (".holidays".to_string(), e.to_string()))?,
+        );
+    }
+    if let Some(file) = &raw.holidays_file {
+        let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| (".holidays_file".to_string(), format!("cannot read {}: {e}", path.display())))?;
+        spec.holidays.extend(holidays_from_ics(&text).map_err(|e| (".holidays_file".to_string(), e.to_string()))?);
+    }
+    for (i, closure) in raw.closures.iter().enumerate() {
+        let key = format!(".closures[{i}]");
+        let date = |t: &str| {
+            t.parse::<jiff::civil::Date>()
+                .map_err(|_| (key.clone(), format!("`{t}` is not a date (YYYY-MM-DD){}", name_suffix(&closure.name))))
+        };
+        spec.closures.push((date(&closure.from)?, date(&closure.to)?));
+    }
+    Calendar::new(tz, spec).map_err(|e| (String::new(), e.to_string()))
+}
+
+fn name_suffix(name: &Option<String>) -> String {
+    name.as_ref().map(|n| format!(" in closure `{n}`")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_policy_is_valid_and_holds_the_contracted_defaults() {
+        let p = Policy::from_toml(DEFAULT_POLICY, None).unwrap();
+        assert_eq!(p.case_prefix, "BTN");
+        assert_eq!(p.domains, vec!["brand.example"]);
+        let ids: Vec<&str> = p.teams.keys().map(TeamId::as_str).collect();
+        assert_eq!(ids, vec!["central", "social", "support-ch", "support-de"]);
+        let t = |c, class| p.target(c, class, Priority::Normal).to_string();
+        assert_eq!(t(ClockKind::FirstResponse, ChannelClass::Email), "8h");
+        assert_eq!(t(ClockKind::FirstResponse, ChannelClass::SocialPrivate), "2h");
+        assert_eq!(t(ClockKind::FirstResponse, ChannelClass::SocialPublic), "1h");
+        assert_eq!(t(ClockKind::NextResponse, ChannelClass::Email), "8h");
+        assert_eq!(t(ClockKind::NextResponse, ChannelClass::SocialPublic), "2h");
+        assert_eq!(t(ClockKind::HandoffAccept, ChannelClass::Email), "4h");
+        assert_eq!(t(ClockKind::PeriodicUpdate, ChannelClass::Email), "2d");
+        assert_eq!(t(ClockKind::CustomerSilence, ChannelClass::Email), "5d calendar");
+        assert_eq!(t(ClockKind::ResolutionConfirm, ChannelClass::Email), "7d calendar");
+        assert_eq!(p.ladder.warning_percent, Some(75));
+        let social = p.team_for_meta_page("100000000000001").unwrap();
+        assert_eq!(social.id.as_str(), "social");
+        assert_eq!(p.team_for_x_account("1000000000000000001").unwrap().id.as_str(), "social");
+        assert_eq!(p.team_for_mailbox("Support-CH@brand.example").unwrap().region.as_deref(), Some("CH"));
+        assert_eq!(p.team_for_mailbox("talk-to-us@brand.example").unwrap().id.as_str(), "central");
+        assert_eq!(p.region(&"support-de".parse().unwrap()), Some("DE"));
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_key() {
+        let text = DEFAULT_POLICY
+            .replace("time_zone = \"Europe/Berlin\"", "time_zone = \"Europe/Nowhere\"")
+            .replace("handoff_accept = \"4h\"", "handoff_accept = \"4 hours\"")
+            .replace("level_2_after = \"1d\"", "level_2_after = \"soon\"")
+            .replace("case_prefix = \"BTN\"", "case_prefix = \"btn\"");
+        let errors = Policy::from_toml(&text, None).unwrap_err().0;
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert!(keys.contains(&"organisation.case_prefix"), "{errors:?}");
+        assert!(keys.contains(&"calendars.de-office.time_zone"), "{errors:?}");
+        assert!(keys.contains(&"targets.handoff_accept"), "{errors:?}");
+        assert!(keys.contains(&"ladder.level_2_after"), "{errors:?}");
+        assert!(keys.contains(&"teams.support-de.calendar") || errors.len() >= 4, "{errors:?}");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_line() {
+        let text = DEFAULT_POLICY.replace("[ladder]", "[ladder]\nwarning_at_percent = 75");
+        let message = Policy::from_toml(&text, None).unwrap_err().to_string();
+        assert!(message.contains("warning_at_percent"), "{message}");
+        assert!(message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn customer_silence_must_be_calendar_time() {
+        let text = DEFAULT_POLICY.replace("customer_silence = \"5d calendar\"", "customer_silence = \"5d\"");
+        let errors = Policy::from_toml(&text, None).unwrap_err().0;
+        assert_eq!(errors[0].key, "targets.customer_silence");
+    }
+
+    #[test]
+    fn a_team_on_a_missing_calendar_is_named() {
+        let text = DEFAULT_POLICY.replace("calendar = \"de-office\"", "calendar = \"berlin\"");
+        let errors = Policy::from_toml(&text, None).unwrap_err().0;
+        assert_eq!(
+            errors,
+            vec![PolicyError { key: "teams.support-de.calendar".into(), message: "no calendar named `berlin`".into() }]
+        );
+    }
+
+    #[test]
+    fn priority_targets_override_the_general_ones() {
+        let text = format!("{DEFAULT_POLICY}\n[targets.priority.urgent]\nfirst_response = {{ email = \"2h\" }}\n");
+        let p = Policy::from_toml(&text, None).unwrap();
+        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::Email, Priority::Urgent).to_string(), "2h");
+        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::SocialPublic, Priority::Urgent).to_string(), "1h");
+    }
+
+    #[test]
+    fn org_addresses_include_subdomains_only_of_org_domains() {
+        let p = Policy::default_policy();
+        assert!(p.is_org_address("Agent@Brand.Example"));
+        assert!(p.is_org_address("baton@inbound.brand.example"));
+        assert!(!p.is_org_address("someone@notbrand.example"));
+        assert!(!p.is_org_address("no-at-sign"));
+    }
+}
