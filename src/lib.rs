@@ -6,3 +6,4 @@
 //! The Lambda functions in `functions/` are thin shells over it.
 
 pub mod domain;
+pub mod ingest;

@@ -266,6 +266,50 @@ impl Calendar {
         self.days_off.range(from..end).next().copied()
     }
 
+    /// The instant `d` before `t`, counted as calendar time in this calendar's zone (used to look ahead
+    /// of a closure, where business time would stand still).
+    pub fn before(&self, t: Timestamp, d: PolicyDuration) -> Timestamp {
+        let span = jiff::Span::new().days(d.days).seconds(d.seconds);
+        t.to_zoned(self.tz.clone()).checked_sub(span).map_or(Timestamp::MIN, |z| z.timestamp())
+    }
+
+    /// When `t` falls while the team is away over a holiday or closure (not an ordinary night or
+    /// weekend): the instant the team closed before it and the instant it reopens.
+    pub fn closure_around(&self, t: Timestamp) -> Option<(Timestamp, Timestamp)> {
+        let first = t.to_zoned(self.tz.clone()).date();
+        let mut closes = None;
+        let mut day = first;
+        for _ in 0..400 {
+            let spans: Vec<_> = self.opening(day).collect();
+            for &(open, close) in spans.iter().rev() {
+                if open <= t && t < close {
+                    return None;
+                }
+                if close <= t {
+                    closes = Some(close);
+                    break;
+                }
+            }
+            if closes.is_some() {
+                break;
+            }
+            day = day.yesterday().ok()?;
+        }
+        let closes = closes?;
+        let mut reopens = None;
+        let mut day = first;
+        for _ in 0..400 {
+            if let Some((open, _)) = self.opening(day).find(|&(_, close)| close > t) {
+                reopens = Some(open.max(t));
+                break;
+            }
+            day = day.tomorrow().ok()?;
+        }
+        let reopens = reopens?;
+        let (from, to) = (closes.to_zoned(self.tz.clone()).date(), reopens.to_zoned(self.tz.clone()).date());
+        self.days_off.range(from..=to).next().map(|_| (closes, reopens))
+    }
+
     /// The instant that is `duration` of business time after `start`.
     ///
     /// When the duration runs out exactly at closing time, that closing instant is the answer (not the

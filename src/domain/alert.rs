@@ -1,0 +1,175 @@
+//! The alert message, `baton.alert.v1` (a contract: see DESIGN.md). The sweep publishes it over SNS
+//! and the replay prints it; both build it here.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::case::{Case, Event, EventKind, Marks};
+use super::duration::human;
+use super::engine::channel_of;
+use super::ids::{Channel, TeamId};
+use super::policy::{ClockKind, Policy};
+
+pub const SCHEMA: &str = "baton.alert.v1";
+/// How many of the last timeline events an alert carries.
+const TIMELINE_TAIL: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub schema: String,
+    pub kind: String,
+    pub case_id: String,
+    pub clock: ClockKind,
+    pub level: u8,
+    pub team: TeamId,
+    pub region: Option<String>,
+    pub priority: String,
+    pub channels: Vec<Channel>,
+    pub due_at: Timestamp,
+    pub at: Timestamp,
+    pub customer_waiting_since: Timestamp,
+    pub summary: String,
+    pub timeline: Vec<TimelineLine>,
+}
+
+/// One event as an alert shows it: what happened, where, and who held the case. No message bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineLine {
+    pub at: Timestamp,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    pub team: TeamId,
+    #[serde(default, skip_serializing_if = "Marks::is_empty")]
+    pub marks: Marks,
+}
+
+impl Alert {
+    /// The alert for an `Alerted` or `ClosureRisk` event of `case`; `None` for other events.
+    pub fn build(case: &Case, event: &Event, policy: &Policy) -> Option<Self> {
+        let (kind, clock, level, due_at) = match &event.kind {
+            EventKind::Alerted { alert, clock, level, due_at, .. } => (alert.as_str(), *clock, *level, *due_at),
+            EventKind::ClosureRisk { silence_due, .. } => ("closure_risk", ClockKind::CustomerSilence, 1, *silence_due),
+            _ => return None,
+        };
+        let team = event.owner.clone();
+        let tail = case.timeline.iter().filter(|e| e.at <= event.at && is_shown(e)).collect::<Vec<_>>();
+        let timeline =
+            tail[tail.len().saturating_sub(TIMELINE_TAIL)..].iter().map(|e| TimelineLine::of(e)).collect::<Vec<_>>();
+        Some(Self {
+            schema: SCHEMA.to_string(),
+            kind: kind.to_string(),
+            case_id: case.id.to_string(),
+            clock,
+            level,
+            region: policy.region(&team).map(str::to_string),
+            team,
+            priority: case.priority.as_str().to_string(),
+            channels: case.channels.iter().copied().collect(),
+            due_at,
+            at: event.at,
+            customer_waiting_since: case.waiting_since.unwrap_or(case.opened_at),
+            summary: summary(case, event, policy),
+            timeline,
+        })
+    }
+
+    /// A readable subject under 100 characters.
+    pub fn subject(&self) -> String {
+        let what = match (self.kind.as_str(), self.level) {
+            ("escalation", level) => format!("level {level} escalation"),
+            ("breach", _) => "breach".to_string(),
+            ("warning", _) => "warning".to_string(),
+            ("reminder", _) => "reminder".to_string(),
+            _ => "closure risk".to_string(),
+        };
+        let subject = format!("[Baton] {} {what}: {} held by {}", self.case_id, self.clock, self.team);
+        subject.chars().take(99).collect()
+    }
+}
+
+impl TimelineLine {
+    pub fn of(event: &Event) -> Self {
+        let name = match &event.kind {
+            EventKind::Signal { signal } => signal.name().to_string(),
+            EventKind::Alerted { alert, clock, .. } => format!("{}:{clock}", alert.as_str()),
+            EventKind::ClosureRisk { .. } => "closure_risk".to_string(),
+            EventKind::ConfirmationExpired => "confirmation_expired".to_string(),
+            EventKind::Absorbed { case } => format!("absorbed:{case}"),
+            EventKind::MergedInto { case } => format!("merged_into:{case}"),
+        };
+        Self {
+            at: event.at,
+            event: name,
+            channel: channel_of(event),
+            team: event.owner.clone(),
+            marks: event.marks.clone(),
+        }
+    }
+}
+
+/// Alerts show what people did, not earlier alerts.
+fn is_shown(event: &Event) -> bool {
+    matches!(event.kind, EventKind::Signal { .. } | EventKind::Absorbed { .. })
+}
+
+fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
+    let team = &event.owner;
+    let tz = policy.calendar(team).time_zone().clone();
+    let local = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%a %-d %b %H:%M %Z").to_string();
+    let since = |t: Timestamp| human(event.at.as_second() - t.as_second());
+    let (head, clock) = match &event.kind {
+        EventKind::Alerted { step, clock, .. } => {
+            let head = match step.kind() {
+                super::clock::AlertKind::Warning => "Warning".to_string(),
+                super::clock::AlertKind::Breach => "Breach".to_string(),
+                super::clock::AlertKind::Reminder => "Reminder (level 3)".to_string(),
+                _ => format!("Level {}", step.level()),
+            };
+            (head, *clock)
+        }
+        EventKind::ClosureRisk { closure_starts, reopens, .. } => {
+            return format!(
+                "Closure risk: {team} is away from {} to {}; the customer of {} would go unheard past the {} ceiling. Answer before the closure.",
+                local(*closure_starts),
+                local(*reopens),
+                case.id,
+                policy.target(ClockKind::CustomerSilence, super::ids::ChannelClass::Email, case.priority),
+            );
+        }
+        _ => return String::new(),
+    };
+    let running = case.clock(clock);
+    let started = running.map_or(event.at, |c| c.started_at);
+    let what = match clock {
+        ClockKind::FirstResponse => {
+            format!("{team} has not answered the customer's first message ({})", since(started))
+        }
+        ClockKind::NextResponse => format!("{team} has not answered the customer's message of {}", local(started)),
+        ClockKind::HandoffAccept => format!("{team} has not taken up the case handed to it {} ago", since(started)),
+        ClockKind::PeriodicUpdate => format!("{team} has not updated the customer since {}", local(started)),
+        ClockKind::CustomerSilence => format!("the customer has not heard from us for {}", since(started)),
+        ClockKind::ResolutionConfirm => "the confirmation window ran out".to_string(),
+    };
+    let mut stakes = Vec::new();
+    let plural = |n: u32, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if case.follow_ups > 0 {
+        stakes.push(plural(case.follow_ups, "follow-up"));
+    }
+    if case.channel_hops > 0 {
+        stakes.push(plural(case.channel_hops, "channel hop"));
+    }
+    if case.public_posts > 0 {
+        stakes.push(plural(case.public_posts, "public post"));
+    }
+    let stakes = if stakes.is_empty() { String::new() } else { format!("; {}", stakes.join(", ")) };
+    let waiting = case.waiting_since.unwrap_or(case.opened_at);
+    format!(
+        "{head}: {what}. Customer waiting since {} ({}){stakes}. {team} holds {} since {}. Acknowledge: POST /cases/{}/ack",
+        local(waiting),
+        since(waiting),
+        case.id,
+        local(case.owner_since.min(event.at)),
+        case.id,
+    )
+}

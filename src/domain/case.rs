@@ -1,0 +1,429 @@
+//! The case: one customer matter, its owner, its clocks and its append-only timeline.
+//!
+//! [`Case::record`] is the one place state changes: it takes a timeline event, which cannot be
+//! refused, and updates owner, state and clocks. The rules that decide *whether* a signal is allowed
+//! live in [`super::engine`]. Because state is a fold over the timeline, a case can be rebuilt from
+//! its events; merging two cases or placing a late event at its own time is a rebuild.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::clock::{AlertKind, Clock, Snooze, Step};
+use super::ids::{CaseId, Channel, ChannelClass, Identity, Priority, TeamId};
+use super::policy::{ClockKind, Policy};
+use super::signal::SignalKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    /// The owning team works on it.
+    Open,
+    /// Handed to a team that has not taken it up yet.
+    HandedOff,
+    /// The team waits for the customer (set by a reply that says so).
+    AwaitingCustomer,
+    /// A resolution was proposed; the customer's confirmation is awaited.
+    ResolutionProposed,
+    Closed,
+}
+
+impl CaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::HandedOff => "handed_off",
+            Self::AwaitingCustomer => "awaiting_customer",
+            Self::ResolutionProposed => "resolution_proposed",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// The organisation holds the ball: the customer is waiting on us.
+    pub fn is_ours(self) -> bool {
+        matches!(self, Self::Open | Self::HandedOff)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The customer confirmed the resolution.
+    Confirmed,
+    /// The confirmation window ran out.
+    Unconfirmed,
+    /// Merged into another case of the same customer.
+    Merged,
+}
+
+/// What the engine noticed about an event; shown on the timeline and in alerts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    /// The customer chased a message that had no answer yet, or a case that was handed off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_up: bool,
+    /// The customer wrote on another channel than before while the case was open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_hop: Option<Channel>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopened: bool,
+    /// A survey sent before the customer confirmed the resolution: a defect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub premature_survey: bool,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A signal that was applied.
+    Signal { signal: SignalKind },
+    /// An alert was raised for a ladder step.
+    Alerted { alert: AlertKind, clock: ClockKind, step: Step, level: u8, due_at: Timestamp },
+    /// A closure or holiday ahead will make the case breach `customer_silence`.
+    ClosureRisk { closure_starts: Timestamp, reopens: Timestamp, silence_due: Timestamp },
+    /// The confirmation window ran out: closed as unconfirmed.
+    ConfirmationExpired,
+    /// Another case of the same customer was merged into this one.
+    Absorbed { case: CaseId },
+    /// This case was merged into another.
+    MergedInto { case: CaseId },
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    /// The source id of the signal, or a derived id for engine events.
+    pub source: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// The owning team after the event.
+    pub owner: TeamId,
+    #[serde(default, skip_serializing_if = "Marks::is_empty")]
+    pub marks: Marks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    /// Bumped by every write; the store's optimistic lock.
+    pub version: u64,
+    pub state: CaseState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<CloseReason>,
+    pub priority: Priority,
+    /// The team that owned the case when it opened (needed to rebuild it).
+    pub first_owner: TeamId,
+    pub owner: TeamId,
+    pub owner_since: Timestamp,
+    pub opened_at: Timestamp,
+    pub channels: BTreeSet<Channel>,
+    pub identities: BTreeSet<Identity>,
+    /// Time each team held the case before the current owner took it (calendar time).
+    pub held: BTreeMap<TeamId, SignedDuration>,
+    pub clocks: BTreeMap<ClockKind, Clock>,
+    pub first_response_done: bool,
+    /// The earliest customer message that has no answer yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_customer_channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply_at: Option<Timestamp>,
+    pub follow_ups: u32,
+    pub channel_hops: u32,
+    pub public_posts: u32,
+    /// Closures already warned about, by their start.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub closure_warnings: BTreeSet<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<CaseId>,
+    /// When the engine next has something to do for this case (the due index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Timestamp>,
+    pub timeline: Vec<Event>,
+}
+
+impl Case {
+    /// An empty case owned by `owner` from `at`; its first event opens it.
+    pub fn new(id: CaseId, owner: TeamId, priority: Priority, at: Timestamp) -> Self {
+        Self {
+            id,
+            version: 0,
+            state: CaseState::Open,
+            close_reason: None,
+            priority,
+            first_owner: owner.clone(),
+            owner,
+            owner_since: at,
+            opened_at: at,
+            channels: BTreeSet::new(),
+            identities: BTreeSet::new(),
+            held: BTreeMap::new(),
+            clocks: BTreeMap::new(),
+            first_response_done: false,
+            waiting_since: None,
+            last_customer_channel: None,
+            last_reply_at: None,
+            follow_ups: 0,
+            channel_hops: 0,
+            public_posts: 0,
+            closure_warnings: BTreeSet::new(),
+            merged_into: None,
+            next_due: None,
+            timeline: Vec::new(),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state == CaseState::Closed
+    }
+
+    pub fn clock(&self, kind: ClockKind) -> Option<&Clock> {
+        self.clocks.get(&kind)
+    }
+
+    pub fn last_event_at(&self) -> Option<Timestamp> {
+        self.timeline.last().map(|e| e.at)
+    }
+
+    /// Time held per team up to `now` (or up to the closing, for a closed case).
+    pub fn time_held(&self, now: Timestamp) -> BTreeMap<TeamId, SignedDuration> {
+        let mut held = self.held.clone();
+        if !self.is_closed() && now > self.owner_since {
+            *held.entry(self.owner.clone()).or_default() += now.duration_since(self.owner_since);
+        }
+        held
+    }
+
+    /// Applies one timeline event. This cannot fail: the engine has already decided the event is
+    /// allowed, and a rebuild replays events that were allowed when they happened.
+    pub fn record(&mut self, mut event: Event, policy: &Policy) {
+        let at = event.at;
+        match &event.kind {
+            EventKind::Signal { signal } => self.on_signal(signal, at, &mut event.marks, policy),
+            EventKind::Alerted { clock, step, .. } => {
+                if let Some(c) = self.clocks.get_mut(clock) {
+                    c.mark_fired(*step);
+                }
+            }
+            EventKind::ClosureRisk { closure_starts, .. } => {
+                self.closure_warnings.insert(*closure_starts);
+            }
+            EventKind::ConfirmationExpired => self.close(at, CloseReason::Unconfirmed),
+            EventKind::Absorbed { .. } => {}
+            EventKind::MergedInto { case } => {
+                self.merged_into = Some(case.clone());
+                self.close(at, CloseReason::Merged);
+            }
+        }
+        event.owner = self.owner.clone();
+        self.timeline.push(event);
+        self.next_due = super::engine::next_due_of(self, policy);
+    }
+
+    fn on_signal(&mut self, signal: &SignalKind, at: Timestamp, marks: &mut Marks, policy: &Policy) {
+        match signal {
+            SignalKind::CustomerMessage { channel, public, identity } => {
+                self.on_customer_message(*channel, *public, at, marks, policy);
+                self.identities.insert(identity.clone());
+            }
+            SignalKind::AgentReply { channel, team, awaiting_customer } => {
+                self.channels.insert(*channel);
+                self.on_reply(team.as_ref(), at, policy);
+                if *awaiting_customer && self.state == CaseState::Open {
+                    self.state = CaseState::AwaitingCustomer;
+                    self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate]);
+                }
+            }
+            SignalKind::InternalNote { .. } => {}
+            SignalKind::Handoff { to } => self.on_handoff(to, at, policy),
+            SignalKind::Accept { team } => {
+                self.stop_handoff_by(team);
+            }
+            SignalKind::ResolutionProposed => {
+                let owner = self.owner.clone();
+                self.on_reply(Some(&owner), at, policy);
+                self.stop(&[ClockKind::PeriodicUpdate, ClockKind::CustomerSilence, ClockKind::HandoffAccept]);
+                self.state = CaseState::ResolutionProposed;
+                self.start(ClockKind::ResolutionConfirm, at, self.class(), policy);
+            }
+            SignalKind::CustomerConfirmation => self.close(at, CloseReason::Confirmed),
+            SignalKind::CustomerRejection => {
+                marks.reopened = self.is_closed();
+                let channel = self.last_customer_channel.unwrap_or(Channel::Email);
+                self.reopen_for_customer(at, marks.reopened);
+                self.stop(&[ClockKind::ResolutionConfirm]);
+                self.respond_within(ChannelClass::of(channel, false), at, policy);
+            }
+            SignalKind::Link { identity } => {
+                self.identities.insert(identity.clone());
+            }
+            SignalKind::Acknowledge { clock, level, snooze, .. } => {
+                if let Some(c) = self.clocks.get_mut(clock) {
+                    let until = policy.calendar(&c.team).after(at, *snooze);
+                    c.snooze = Some(Snooze { level: *level, until });
+                }
+            }
+            SignalKind::SurveyRequested { .. } => {
+                marks.premature_survey = self.close_reason != Some(CloseReason::Confirmed);
+            }
+        }
+    }
+
+    fn on_customer_message(
+        &mut self,
+        channel: Channel,
+        public: bool,
+        at: Timestamp,
+        marks: &mut Marks,
+        policy: &Policy,
+    ) {
+        let responding =
+            self.clocks.contains_key(&ClockKind::FirstResponse) || self.clocks.contains_key(&ClockKind::NextResponse);
+        let wrote_before = self.last_customer_channel.is_some();
+        marks.public = public;
+        marks.follow_up = wrote_before && !self.is_closed() && (responding || self.state == CaseState::HandedOff);
+        marks.channel_hop = self.last_customer_channel.filter(|last| *last != channel && !self.is_closed());
+        marks.reopened = self.is_closed();
+        self.follow_ups += u32::from(marks.follow_up);
+        self.channel_hops += u32::from(marks.channel_hop.is_some());
+        self.public_posts += u32::from(public);
+        self.channels.insert(channel);
+        self.last_customer_channel = Some(channel);
+
+        self.reopen_for_customer(at, marks.reopened);
+        self.stop(&[ClockKind::ResolutionConfirm]);
+        self.respond_within(ChannelClass::of(channel, public), at, policy);
+    }
+
+    /// The ball is back with the organisation: a closed, resolved or waiting case becomes open.
+    fn reopen_for_customer(&mut self, at: Timestamp, reopened: bool) {
+        if reopened {
+            self.close_reason = None;
+            self.owner_since = at;
+        }
+        if !self.state.is_ours() {
+            self.state = CaseState::Open;
+        }
+    }
+
+    /// Starts (or tightens) the response clock for a customer message, and the silence clock.
+    fn respond_within(&mut self, class: ChannelClass, at: Timestamp, policy: &Policy) {
+        let kind = if self.first_response_done { ClockKind::NextResponse } else { ClockKind::FirstResponse };
+        let target = policy.target(kind, class, self.priority);
+        match self.clocks.get(&kind) {
+            None => self.start(kind, at, class, policy),
+            Some(running) => {
+                // A more urgent message (a public post after an email) tightens the running clock.
+                let candidate = Clock::start(kind, at, self.owner.clone(), target, policy);
+                if candidate.due_at < running.due_at {
+                    let fired = running.fired;
+                    let mut tightened = candidate;
+                    tightened.fired = fired.filter(|s| s.level() > 0);
+                    self.clocks.insert(kind, tightened);
+                }
+            }
+        }
+        self.waiting_since.get_or_insert(at);
+        // While an answer is due, that clock covers the customer; periodic updates wait.
+        self.stop(&[ClockKind::PeriodicUpdate]);
+        if !self.clocks.contains_key(&ClockKind::CustomerSilence) {
+            self.start(ClockKind::CustomerSilence, at, class, policy);
+        }
+    }
+
+    fn on_reply(&mut self, team: Option<&TeamId>, at: Timestamp, policy: &Policy) {
+        self.last_reply_at = Some(at);
+        if self.is_closed() {
+            return;
+        }
+        self.first_response_done = true;
+        self.waiting_since = None;
+        self.stop(&[ClockKind::FirstResponse, ClockKind::NextResponse]);
+        if let Some(team) = team {
+            self.stop_handoff_by(team);
+        }
+        if self.state.is_ours() {
+            // The customer just heard from us: silence and periodic updates count from now.
+            let class = self.class();
+            self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate]);
+            self.start(ClockKind::CustomerSilence, at, class, policy);
+            self.start(ClockKind::PeriodicUpdate, at, class, policy);
+        }
+    }
+
+    fn on_handoff(&mut self, to: &TeamId, at: Timestamp, policy: &Policy) {
+        if at > self.owner_since {
+            *self.held.entry(self.owner.clone()).or_default() += at.duration_since(self.owner_since);
+        }
+        self.owner = to.clone();
+        self.owner_since = at;
+        if self.state != CaseState::Closed {
+            self.state = CaseState::HandedOff;
+        }
+        self.stop(&[ClockKind::HandoffAccept, ClockKind::ResolutionConfirm]);
+        for kind in
+            [ClockKind::FirstResponse, ClockKind::NextResponse, ClockKind::PeriodicUpdate, ClockKind::CustomerSilence]
+        {
+            if let Some(clock) = self.clocks.get_mut(&kind) {
+                clock.rebase(at, to.clone(), policy);
+            }
+        }
+        let class = self.class();
+        self.start(ClockKind::HandoffAccept, at, class, policy);
+        if !self.clocks.contains_key(&ClockKind::CustomerSilence) {
+            self.start(ClockKind::CustomerSilence, at, class, policy);
+        }
+    }
+
+    /// The receiving team took the case up (by accepting or by replying).
+    fn stop_handoff_by(&mut self, team: &TeamId) {
+        if self.clocks.get(&ClockKind::HandoffAccept).is_some_and(|c| c.team == *team) {
+            self.clocks.remove(&ClockKind::HandoffAccept);
+        }
+        if self.state == CaseState::HandedOff && self.owner == *team {
+            self.state = CaseState::Open;
+        }
+    }
+
+    fn close(&mut self, at: Timestamp, reason: CloseReason) {
+        if !self.is_closed() && at > self.owner_since {
+            *self.held.entry(self.owner.clone()).or_default() += at.duration_since(self.owner_since);
+            self.owner_since = at;
+        }
+        self.state = CaseState::Closed;
+        self.close_reason = Some(reason);
+        self.clocks.clear();
+        self.waiting_since = None;
+    }
+
+    fn start(&mut self, kind: ClockKind, at: Timestamp, class: ChannelClass, policy: &Policy) {
+        let target = policy.target(kind, class, self.priority);
+        self.clocks.insert(kind, Clock::start(kind, at, self.owner.clone(), target, policy));
+    }
+
+    fn stop(&mut self, kinds: &[ClockKind]) {
+        for kind in kinds {
+            self.clocks.remove(kind);
+        }
+    }
+
+    /// The channel class targets are taken from: that of the customer's last message.
+    fn class(&self) -> ChannelClass {
+        let public = self.timeline.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Signal { signal: SignalKind::CustomerMessage { public, .. } } => Some(*public),
+            _ => None,
+        });
+        ChannelClass::of(self.last_customer_channel.unwrap_or(Channel::Email), public.unwrap_or(false))
+    }
+}

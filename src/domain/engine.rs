@@ -1,0 +1,263 @@
+//! The engine: the rules. Pure functions over a case, a signal or an instant, and the policy.
+//!
+//! - [`open`] makes a new case from a customer's first message;
+//! - [`apply`] decides whether a signal is allowed and records it (a late signal is placed at its own
+//!   time and the case rebuilt, so clocks come out as if it had arrived in order);
+//! - [`evaluate`] says what is due at `now`: ladder alerts, a closure risk, an expired confirmation
+//!   window; the caller records those events with [`commit`] and publishes the alerts;
+//! - [`next_due`] says when to call [`evaluate`] again.
+//!
+//! Nothing here reads a clock or does I/O (like quinn-proto's `poll_timeout`).
+
+use jiff::Timestamp;
+
+use super::case::{Case, CaseState, Event, EventKind, Marks};
+use super::clock::AlertKind;
+use super::ids::{CaseId, Channel, TeamId};
+use super::policy::{ClockKind, Policy};
+use super::signal::{Signal, SignalKind};
+
+/// Why a signal cannot be applied. Each variant says what the caller should answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// 409: the case is closed and the signal needs an open one.
+    #[error("case {0} is closed")]
+    Closed(CaseId),
+    /// Redirect: the case was merged; apply the signal to the case named here.
+    #[error("case {0} was merged into {1}")]
+    Merged(CaseId, CaseId),
+    /// 400: the policy has no such team.
+    #[error("no team named `{0}` in the policy")]
+    UnknownTeam(TeamId),
+    /// 409: handing a case to the team that owns it.
+    #[error("`{0}` already owns the case")]
+    AlreadyOwner(TeamId),
+    /// 409: accepting a case that was not handed to that team.
+    #[error("the case is not waiting for `{0}` to accept it")]
+    NotHandedTo(TeamId),
+    /// 409: acknowledging a clock that is not running.
+    #[error("clock {0} is not running")]
+    ClockNotRunning(ClockKind),
+    /// 409: a resolution is already proposed and awaits the customer.
+    #[error("a resolution is already proposed")]
+    AlreadyProposed,
+    /// 400: only a customer's message can open a case.
+    #[error("only a customer's message can open a case, not a {0}")]
+    NotAnOpening(&'static str),
+}
+
+/// Opens a case with the customer's first message, owned by `owner`.
+pub fn open(id: CaseId, owner: TeamId, signal: Signal, policy: &Policy) -> Result<Case, Rejection> {
+    if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
+        return Err(Rejection::NotAnOpening(signal.kind.name()));
+    }
+    if policy.team(&owner).is_none() {
+        return Err(Rejection::UnknownTeam(owner));
+    }
+    let mut case = Case::new(id, owner, policy.default_priority, signal.at);
+    case.record(event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner), policy);
+    Ok(case)
+}
+
+/// Applies a signal to a case.
+pub fn apply(case: &mut Case, signal: Signal, policy: &Policy) -> Result<(), Rejection> {
+    check(case, &signal.kind, policy)?;
+    let new = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
+    commit(case, vec![new], policy);
+    Ok(())
+}
+
+fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Rejection> {
+    if let Some(into) = &case.merged_into {
+        return Err(Rejection::Merged(case.id.clone(), into.clone()));
+    }
+    let closed = case.is_closed();
+    match signal {
+        SignalKind::CustomerMessage { .. }
+        | SignalKind::CustomerRejection
+        | SignalKind::Link { .. }
+        | SignalKind::InternalNote { .. }
+        | SignalKind::AgentReply { .. }
+        | SignalKind::SurveyRequested { .. } => Ok(()),
+        _ if closed => Err(Rejection::Closed(case.id.clone())),
+        SignalKind::Handoff { to } => {
+            if policy.team(to).is_none() {
+                Err(Rejection::UnknownTeam(to.clone()))
+            } else if case.owner == *to {
+                Err(Rejection::AlreadyOwner(to.clone()))
+            } else {
+                Ok(())
+            }
+        }
+        SignalKind::Accept { team } => {
+            if policy.team(team).is_none() {
+                Err(Rejection::UnknownTeam(team.clone()))
+            } else if case.state != CaseState::HandedOff || case.owner != *team {
+                Err(Rejection::NotHandedTo(team.clone()))
+            } else {
+                Ok(())
+            }
+        }
+        SignalKind::Acknowledge { clock, .. } if !case.clocks.contains_key(clock) => {
+            Err(Rejection::ClockNotRunning(*clock))
+        }
+        SignalKind::ResolutionProposed if case.state == CaseState::ResolutionProposed => {
+            Err(Rejection::AlreadyProposed)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Records events on a case: appended when they come last, else the case is rebuilt with them in
+/// their place.
+pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) {
+    for new in events {
+        if case.last_event_at().is_some_and(|last| new.at < last) {
+            let mut all = std::mem::take(&mut case.timeline);
+            all.push(new);
+            *case = rebuild(case, all, policy);
+        } else {
+            case.record(new, policy);
+        }
+    }
+}
+
+/// Builds a case anew from its events (sorted by time, stable for equal instants).
+pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
+    events.sort_by_key(|e| e.at);
+    let start = events.first().map_or(case.opened_at, |e| e.at.min(case.opened_at));
+    let mut fresh = Case::new(case.id.clone(), case.first_owner.clone(), case.priority, start);
+    fresh.version = case.version;
+    for mut e in events {
+        e.marks = Marks::default();
+        fresh.record(e, policy);
+    }
+    fresh
+}
+
+/// Merges `from` (another case of the same customer) into `into`: its signals join `into`'s timeline
+/// at their own times, and `from` is closed as merged. Alerts raised for `from` stay on `from`.
+pub fn merge(into: &mut Case, from: &mut Case, at: Timestamp, source: &str, policy: &Policy) {
+    let mut events = std::mem::take(&mut into.timeline);
+    events.extend(from.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. })).cloned());
+    events.push(event(at, source.to_string(), EventKind::Absorbed { case: from.id.clone() }, &into.owner));
+    *into = rebuild(into, events, policy);
+    from.record(event(at, source.to_string(), EventKind::MergedInto { case: into.id.clone() }, &from.owner), policy);
+}
+
+/// What is due for a case at `now`: alerts, a closure risk, an expired confirmation window. Record
+/// them with [`commit`], then publish the alerts.
+pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
+    let mut due = Vec::new();
+    if case.is_closed() {
+        return due;
+    }
+    if let Some(window) = case.clock(ClockKind::ResolutionConfirm) {
+        if window.due_at <= now {
+            due.push(event(
+                window.due_at,
+                derived(case, "expired", window.due_at),
+                EventKind::ConfirmationExpired,
+                &case.owner,
+            ));
+            return due;
+        }
+    }
+    for clock in case.clocks.values().filter(|c| c.kind != ClockKind::ResolutionConfirm) {
+        for (step, at) in clock.due_steps(now, policy) {
+            let kind = EventKind::Alerted {
+                alert: step.kind(),
+                clock: clock.kind,
+                step,
+                level: step.level(),
+                due_at: clock.due_at,
+            };
+            let source = derived(case, &format!("{}:{}", clock.kind, step_name(step)), clock.started_at);
+            due.push(event(at, source, kind, &case.owner));
+        }
+    }
+    if let Some((at, risk)) = closure_risk(case, policy) {
+        if at <= now {
+            due.push(event(at, derived(case, "closure_risk", at), risk, &case.owner));
+        }
+    }
+    due.sort_by_key(|e| e.at);
+    due
+}
+
+/// When [`evaluate`] next has something to say for this case.
+pub fn next_due(case: &Case) -> Option<Timestamp> {
+    case.next_due
+}
+
+pub(crate) fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
+    if case.is_closed() {
+        return None;
+    }
+    let ladder = case.clocks.values().filter_map(|c| match c.kind {
+        ClockKind::ResolutionConfirm => Some(c.due_at),
+        _ => c.next_step(policy).map(|(_, at)| at),
+    });
+    ladder.chain(closure_risk(case, policy).map(|(at, _)| at)).min()
+}
+
+/// A closure or holiday of the owning team over which `customer_silence` would breach: the team's
+/// lead is warned `closure_lookahead` before it starts (or at once, if the clock starts later).
+fn closure_risk(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> {
+    if !case.state.is_ours() {
+        return None;
+    }
+    let silence = case.clock(ClockKind::CustomerSilence)?;
+    let calendar = policy.calendar(&case.owner);
+    let due = silence.due_at;
+    let (closes, reopens) = calendar.closure_around(due)?;
+    if case.closure_warnings.contains(&closes) {
+        return None;
+    }
+    let warn_at = calendar.before(closes, policy.ladder.closure_lookahead).max(silence.started_at);
+    if warn_at >= closes {
+        return None;
+    }
+    Some((warn_at, EventKind::ClosureRisk { closure_starts: closes, reopens, silence_due: due }))
+}
+
+/// Only the alert steps published on each clock instance are deduplicated by source id.
+fn derived(case: &Case, what: &str, at: Timestamp) -> String {
+    format!("baton:{}:{what}:{}", case.id, at.as_second())
+}
+
+fn step_name(step: super::clock::Step) -> String {
+    match step {
+        super::clock::Step::Warning => "warning".into(),
+        super::clock::Step::Breach => "breach".into(),
+        super::clock::Step::Level2 => "level2".into(),
+        super::clock::Step::Level3 => "level3".into(),
+        super::clock::Step::Reminder(n) => format!("reminder{n}"),
+    }
+}
+
+fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
+    Event { at, source, kind, owner: owner.clone(), marks: Marks::default() }
+}
+
+/// The alert kind of an event, if it is one that is published.
+pub fn alert_kind(event: &Event) -> Option<AlertKind> {
+    match event.kind {
+        EventKind::Alerted { alert, .. } => Some(alert),
+        EventKind::ClosureRisk { .. } => Some(AlertKind::ClosureRisk),
+        _ => None,
+    }
+}
+
+/// The channel of a signal event, for display.
+pub fn channel_of(event: &Event) -> Option<Channel> {
+    match &event.kind {
+        EventKind::Signal { signal } => match signal {
+            SignalKind::CustomerMessage { channel, .. }
+            | SignalKind::AgentReply { channel, .. }
+            | SignalKind::SurveyRequested { channel } => Some(*channel),
+            _ => None,
+        },
+        _ => None,
+    }
+}

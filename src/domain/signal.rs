@@ -1,0 +1,79 @@
+//! Signals: what ingest makes of a source event, and what the engine consumes.
+//!
+//! Every signal carries its source id (for dedupe: `ses:<messageId>`, `x:<tweet id>`, ...) and the
+//! instant it happened at the source, not the instant Baton received it.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::duration::PolicyDuration;
+use super::ids::{Channel, Identity, TeamId};
+use super::policy::ClockKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    pub at: Timestamp,
+    pub source: String,
+    pub kind: SignalKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SignalKind {
+    /// The customer wrote, privately or in public.
+    CustomerMessage { channel: Channel, public: bool, identity: Identity },
+    /// A reply the customer sees, from a team if Baton can tell which.
+    AgentReply {
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<TeamId>,
+        /// The reply asks the customer something: the case waits for them, and the clocks that
+        /// measure our silence stop until they answer.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        awaiting_customer: bool,
+    },
+    /// A note only the teams see.
+    InternalNote {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<TeamId>,
+    },
+    /// The case is handed to another team, which becomes its owner.
+    Handoff { to: TeamId },
+    /// The receiving team takes up a handed-off case.
+    Accept { team: TeamId },
+    /// A resolution was proposed to the customer; the confirmation window starts.
+    ResolutionProposed,
+    /// The customer says the matter is settled.
+    CustomerConfirmation,
+    /// The customer says it is not solved: the case reopens.
+    CustomerRejection,
+    /// Another identity of the same customer (say, their X account for an email case).
+    Link { identity: Identity },
+    /// A lead acknowledges an alert: steps up to `level` of `clock` are silenced for `snooze`.
+    Acknowledge { clock: ClockKind, level: u8, by: String, snooze: PolicyDuration },
+    /// A satisfaction survey or rating request was sent.
+    SurveyRequested { channel: Channel },
+}
+
+impl SignalKind {
+    /// Whether the customer sees this as an answer from the organisation.
+    pub fn is_customer_visible_reply(&self) -> bool {
+        matches!(self, Self::AgentReply { .. } | Self::ResolutionProposed)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CustomerMessage { .. } => "customer_message",
+            Self::AgentReply { .. } => "agent_reply",
+            Self::InternalNote { .. } => "internal_note",
+            Self::Handoff { .. } => "handoff",
+            Self::Accept { .. } => "accept",
+            Self::ResolutionProposed => "resolution_proposed",
+            Self::CustomerConfirmation => "customer_confirmation",
+            Self::CustomerRejection => "customer_rejection",
+            Self::Link { .. } => "link",
+            Self::Acknowledge { .. } => "acknowledge",
+            Self::SurveyRequested { .. } => "survey_requested",
+        }
+    }
+}
