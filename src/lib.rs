@@ -7,3 +7,7 @@
 
 pub mod domain;
 pub mod ingest;
+pub mod notify;
+pub mod replay;
+pub mod service;
+pub mod store;

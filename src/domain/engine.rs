@@ -252,12 +252,12 @@ pub fn alert_kind(event: &Event) -> Option<AlertKind> {
 /// The channel of a signal event, for display.
 pub fn channel_of(event: &Event) -> Option<Channel> {
     match &event.kind {
-        EventKind::Signal { signal } => match signal {
-            SignalKind::CustomerMessage { channel, .. }
-            | SignalKind::AgentReply { channel, .. }
-            | SignalKind::SurveyRequested { channel } => Some(*channel),
-            _ => None,
-        },
+        EventKind::Signal {
+            signal:
+                SignalKind::CustomerMessage { channel, .. }
+                | SignalKind::AgentReply { channel, .. }
+                | SignalKind::SurveyRequested { channel },
+        } => Some(*channel),
         _ => None,
     }
 }

@@ -501,7 +501,7 @@ impl Policy {
     /// The team whose mailbox this address is.
     pub fn team_for_mailbox(&self, address: &str) -> Option<&Team> {
         let address = address.to_ascii_lowercase();
-        self.teams.values().find(|t| t.mailboxes.iter().any(|m| *m == address))
+        self.teams.values().find(|t| t.mailboxes.contains(&address))
     }
 
     pub fn team_for_meta_page(&self, page_id: &str) -> Option<&Team> {

@@ -1,0 +1,466 @@
+//! `baton replay`: runs a timeline through the same service, engine and ingest parsers as the
+//! functions, with an in-memory store and a simulated clock that sweeps every simulated minute.
+//!
+//! Each line is `{"at": RFC 3339, "source": "ses"|"meta"|"x"|"webhook"|"api", "payload": ...}`.
+//! Every line is parsed before anything runs, so a malformed line stops the replay with its number
+//! and the reason, and no partial output.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use crate::domain::alert::Alert;
+use crate::domain::case::{Case, Event, EventKind};
+use crate::domain::duration::human;
+use crate::domain::ids::TeamId;
+use crate::domain::policy::{ClockKind, Policy};
+use crate::domain::signal::SignalKind;
+use crate::ingest::api::{self, Request};
+use crate::ingest::{self, CaseRef, Inbound, Skipped};
+use crate::notify::Collect;
+use crate::service::{Baton, Outcome, ServiceError};
+use crate::store::memory::MemoryStore;
+
+/// How long the replay runs past the last line when `--until` is not given.
+pub const DEFAULT_TAIL: SignedDuration = SignedDuration::from_hours(14 * 24);
+const MINUTE: SignedDuration = SignedDuration::from_mins(1);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Ses,
+    Meta,
+    X,
+    Webhook,
+    Api,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine {
+    at: Timestamp,
+    source: Source,
+    payload: serde_json::Value,
+}
+
+/// A line of the timeline, parsed into what it asks for.
+#[derive(Debug)]
+pub struct Line {
+    pub number: usize,
+    pub at: Timestamp,
+    pub input: Input,
+}
+
+#[derive(Debug)]
+pub enum Input {
+    Signals { inbound: Vec<Inbound>, skipped: Vec<Skipped> },
+    Get(CaseRef),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct LineError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Parses a whole timeline; blank lines are allowed.
+pub fn parse(text: &str, policy: &Policy) -> Result<Vec<Line>, LineError> {
+    let mut lines = Vec::new();
+    for (index, text) in text.lines().enumerate() {
+        let number = index + 1;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let error = |reason: String| LineError { line: number, reason };
+        let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+        let input = match raw.source {
+            Source::Ses => signals(ingest::email::parse(&raw.payload, policy)),
+            Source::Meta => signals(ingest::meta::parse(&raw.payload, policy)),
+            Source::X => signals(ingest::x::parse(&raw.payload, policy)),
+            Source::Webhook => Err("`webhook` lines (Standard Webhooks bodies) are not supported yet".to_string()),
+            Source::Api => api_line(&raw.payload, number, raw.at, policy),
+        }
+        .map_err(error)?;
+        lines.push(Line { number, at: raw.at, input });
+    }
+    Ok(lines)
+}
+
+fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input, String> {
+    let parsed = parsed.map_err(|e| e.to_string())?;
+    Ok(Input::Signals { inbound: parsed.inbound, skipped: parsed.skipped })
+}
+
+fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Call {
+        method: String,
+        path: String,
+        #[serde(default)]
+        body: serde_json::Value,
+    }
+    let call: Call = serde_json::from_value(payload.clone()).map_err(|e| format!("api payload: {e}"))?;
+    match api::parse(&call.method, &call.path, &call.body, format!("api:line{number}:{at}"), at, policy) {
+        Ok(Request::Signal(inbound)) => Ok(Input::Signals { inbound: vec![inbound], skipped: Vec::new() }),
+        Ok(Request::Get(case)) => Ok(Input::Get(case)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub until: Option<Timestamp>,
+    pub json: bool,
+}
+
+/// What a replay did, for the summary and for tests.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub alerts: Vec<Published>,
+    pub cases: Vec<Case>,
+    pub until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub alert: Alert,
+    pub published_at: Timestamp,
+}
+
+impl Published {
+    /// The `--json` line: the alert message plus `published_at`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.alert).expect("an alert serialises");
+        value["published_at"] = serde_json::json!(self.published_at);
+        value
+    }
+}
+
+/// Runs the timeline, writing the readable timeline or JSON alerts to `out`.
+pub async fn run(
+    lines: &[Line],
+    policy: Arc<Policy>,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<Report, ReplayError> {
+    let baton = Baton::new(MemoryStore::new(), Collect::default(), policy.clone());
+    let Some(first) = lines.first() else {
+        return Ok(Report::default());
+    };
+    let last_at = lines.iter().map(|l| l.at).max().unwrap_or(first.at);
+    let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
+    let printer = Printer { policy: &policy, json: options.json };
+    let mut report = Report { until: Some(until), ..Report::default() };
+    let mut next_sweep = ceil_minute(first.at);
+
+    for line in lines.iter().filter(|l| l.at <= until) {
+        while next_sweep < line.at {
+            next_sweep = sweep(&baton, next_sweep, line.at, &printer, &mut report, out).await?;
+        }
+        match &line.input {
+            Input::Get(case) => {
+                if let Some(case) = baton.find(case).await? {
+                    printer.case(line.at, &case, out)?;
+                }
+            }
+            Input::Signals { inbound, skipped } => {
+                for reason in skipped {
+                    printer.note(line.at, line.number, &format!("skipped: {reason:?}"), out)?;
+                }
+                for inbound in inbound {
+                    let outcome = baton.ingest(inbound).await?;
+                    printer.outcome(&baton, line, inbound, &outcome, out).await?;
+                }
+            }
+        }
+    }
+    while next_sweep <= until {
+        next_sweep = sweep(&baton, next_sweep, until + MINUTE, &printer, &mut report, out).await?;
+    }
+    report.cases = baton.store.cases();
+    if !options.json {
+        printer.summary(&report, until, out)?;
+    }
+    Ok(report)
+}
+
+/// Sweeps at `at` if anything is due then, and returns the next minute worth sweeping before `limit`.
+/// Minutes at which nothing is due are skipped: a sweep then would do nothing.
+async fn sweep(
+    baton: &Baton<MemoryStore, Collect>,
+    at: Timestamp,
+    limit: Timestamp,
+    printer: &Printer<'_>,
+    report: &mut Report,
+    out: &mut dyn Write,
+) -> Result<Timestamp, ReplayError> {
+    let result = baton.sweep(at).await?;
+    baton.notifier.drain();
+    for (alert, event) in result.alerts {
+        let published = Published { alert, published_at: at };
+        printer.alert(&published, &event, out)?;
+        report.alerts.push(published);
+    }
+    for (case, event) in result.events {
+        printer.engine_event(&case.to_string(), &event, out)?;
+    }
+    let next = at + MINUTE;
+    let earliest = baton.store.earliest_due().map_or(limit, ceil_minute);
+    Ok(next.max(earliest.min(ceil_minute(limit))))
+}
+
+fn ceil_minute(t: Timestamp) -> Timestamp {
+    let secs = t.as_second();
+    let floor = secs.div_euclid(60) * 60;
+    let ceil = if floor == secs && t.subsec_nanosecond() == 0 { floor } else { floor + 60 };
+    Timestamp::from_second(ceil).unwrap_or(Timestamp::MAX)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("writing the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+struct Printer<'a> {
+    policy: &'a Policy,
+    json: bool,
+}
+
+impl Printer<'_> {
+    fn local(&self, at: Timestamp, team: &TeamId) -> String {
+        at.to_zoned(self.policy.calendar(team).time_zone().clone()).strftime("%a %Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    fn note(&self, at: Timestamp, line: usize, text: &str, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        writeln!(out, "{}  line {line}: {text}", self.local(at, team))
+    }
+
+    async fn outcome(
+        &self,
+        baton: &Baton<MemoryStore, Collect>,
+        line: &Line,
+        inbound: &Inbound,
+        outcome: &Outcome,
+        out: &mut dyn Write,
+    ) -> Result<(), ReplayError> {
+        if self.json {
+            return Ok(());
+        }
+        let signal = &inbound.signal;
+        let (id, opened) = match outcome {
+            Outcome::Applied { case, opened } => (case, *opened),
+            Outcome::Duplicate => {
+                return Ok(self.note(signal.at, line.number, "duplicate delivery: no effect", out)?);
+            }
+            Outcome::Unrouted(why) => return Ok(self.note(signal.at, line.number, &format!("ignored: {why}"), out)?),
+            Outcome::UnknownCase => return Ok(self.note(signal.at, line.number, "refused: no such case", out)?),
+            Outcome::Rejected(r) => return Ok(self.note(signal.at, line.number, &format!("refused: {r}"), out)?),
+        };
+        let Some(case) = baton.store.load_now(id) else { return Ok(()) };
+        let event = case
+            .timeline
+            .iter()
+            .rev()
+            .find(|e| e.source == signal.source && matches!(e.kind, EventKind::Signal { .. }))
+            .cloned();
+        let Some(event) = event else { return Ok(()) };
+        let mut notes = Vec::new();
+        if opened {
+            notes.push("new case".to_string());
+        }
+        let marks = &event.marks;
+        if marks.follow_up {
+            notes.push("follow-up".into());
+        }
+        if let Some(from) = marks.channel_hop {
+            notes.push(format!(
+                "channel hop {from}→{}",
+                crate::domain::engine::channel_of(&event).map_or("?", |c| c.as_str())
+            ));
+        }
+        if marks.public {
+            notes.push("public".into());
+        }
+        if marks.reopened {
+            notes.push("reopened".into());
+        }
+        if marks.premature_survey {
+            notes.push("survey before resolution: defect".into());
+        }
+        if let EventKind::Signal { signal: SignalKind::Link { .. } } = &event.kind {
+            for absorbed in case.timeline.iter().filter(|e| e.source == signal.source) {
+                if let EventKind::Absorbed { case: other } = &absorbed.kind {
+                    notes.push(format!("same customer as {other}: merged"));
+                }
+            }
+            let hops: Vec<&Event> = case.timeline.iter().filter(|e| e.marks.channel_hop.is_some()).collect();
+            for hop in hops {
+                notes.push(format!("channel hop at {}", self.local(hop.at, &hop.owner)));
+            }
+        }
+        let what = describe(&event);
+        let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
+        writeln!(
+            out,
+            "{}  {}  {:<11} {what}{notes}",
+            self.local(signal.at, &event.owner),
+            case.id,
+            event.owner.as_str()
+        )?;
+        Ok(())
+    }
+
+    fn alert(&self, published: &Published, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            return writeln!(out, "{}", published.to_json());
+        }
+        let alert = &published.alert;
+        let label = match alert.kind.as_str() {
+            "escalation" => format!("LEVEL {}", alert.level),
+            other => other.to_ascii_uppercase().replace('_', " "),
+        };
+        writeln!(
+            out,
+            "{}  {}  {:<11} !! {label} {}: {}",
+            self.local(alert.at, &event.owner),
+            alert.case_id,
+            alert.team.as_str(),
+            alert.clock,
+            alert.summary
+        )
+    }
+
+    fn engine_event(&self, case: &str, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{}  {case}  {:<11} {}",
+            self.local(event.at, &event.owner),
+            event.owner.as_str(),
+            describe(event)
+        )
+    }
+
+    fn case(&self, at: Timestamp, case: &Case, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{}  {}  {:<11} case is {}; held: {}",
+            self.local(at, &case.owner),
+            case.id,
+            case.owner.as_str(),
+            case.state.as_str(),
+            held(case, at)
+        )
+    }
+
+    fn summary(&self, report: &Report, until: Timestamp, out: &mut dyn Write) -> std::io::Result<()> {
+        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        writeln!(out, "\nSummary at {}", self.local(until, team))?;
+        let open = report.cases.iter().filter(|c| !c.is_closed()).count();
+        let merged = report.cases.iter().filter(|c| c.merged_into.is_some()).count();
+        writeln!(
+            out,
+            "  cases: {} in all, {open} still open, {} closed ({merged} merged into another)",
+            report.cases.len(),
+            report.cases.len() - open
+        )?;
+        for case in &report.cases {
+            let state = match (&case.merged_into, case.close_reason) {
+                (Some(into), _) => format!("merged into {into}"),
+                (None, Some(reason)) => format!("closed ({reason:?})").to_lowercase(),
+                _ => case.state.as_str().to_string(),
+            };
+            let channels: Vec<&str> = case.channels.iter().map(|c| c.as_str()).collect();
+            writeln!(
+                out,
+                "  {}  {state:<20} owner {:<11} channels {:<16} held: {}",
+                case.id,
+                case.owner.as_str(),
+                channels.join(","),
+                held(case, until)
+            )?;
+        }
+        let mut breaches: BTreeMap<(String, ClockKind), usize> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for p in &report.alerts {
+            *kinds.entry(p.alert.kind.clone()).or_default() += 1;
+            if p.alert.kind == "breach" {
+                *breaches.entry((p.alert.team.to_string(), p.alert.clock)).or_default() += 1;
+            }
+        }
+        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+        writeln!(out, "  alerts: {}{kinds}", report.alerts.len())?;
+        writeln!(out, "  breaches per team and clock:")?;
+        if breaches.is_empty() {
+            writeln!(out, "    none")?;
+        }
+        for ((team, clock), n) in &breaches {
+            writeln!(out, "    {team:<11} {clock:<18} {n}")?;
+        }
+        let mut totals: BTreeMap<TeamId, SignedDuration> = BTreeMap::new();
+        for case in report.cases.iter().filter(|c| c.merged_into.is_none()) {
+            for (team, d) in case.time_held(until) {
+                *totals.entry(team).or_default() += d;
+            }
+        }
+        let totals: Vec<String> = totals.iter().map(|(t, d)| format!("{t} {}", human(d.as_secs()))).collect();
+        writeln!(out, "  time held per team (all cases): {}", totals.join(", "))
+    }
+}
+
+fn held(case: &Case, now: Timestamp) -> String {
+    let held: Vec<String> = case.time_held(now).iter().map(|(t, d)| format!("{t} {}", human(d.as_secs()))).collect();
+    held.join(", ")
+}
+
+fn describe(event: &Event) -> String {
+    match &event.kind {
+        EventKind::Signal { signal } => match signal {
+            SignalKind::CustomerMessage { channel, public, .. } => {
+                format!("customer wrote ({channel}{})", if *public { ", public" } else { "" })
+            }
+            SignalKind::AgentReply { channel, team, .. } => match team {
+                Some(team) => format!("reply to the customer by {team} ({channel})"),
+                None => format!("reply to the customer ({channel})"),
+            },
+            SignalKind::InternalNote { .. } => "internal note".into(),
+            SignalKind::Handoff { to } => format!("handoff to {to}"),
+            SignalKind::Accept { team } => format!("{team} accepts the case"),
+            SignalKind::ResolutionProposed => "resolution proposed".into(),
+            SignalKind::CustomerConfirmation => "customer confirms: solved".into(),
+            SignalKind::CustomerRejection => "customer says: not solved".into(),
+            SignalKind::Link { identity } => {
+                format!("identity linked ({})", identity.to_string().split(':').next().unwrap_or("?"))
+            }
+            SignalKind::Acknowledge { clock, level, by, snooze } => {
+                format!("{by} acknowledges {clock} level {level}, snoozed {snooze}")
+            }
+            SignalKind::SurveyRequested { channel } => format!("satisfaction survey sent ({channel})"),
+        },
+        EventKind::ConfirmationExpired => "confirmation window ran out: closed as unconfirmed".into(),
+        EventKind::Absorbed { case } => format!("absorbed {case}"),
+        EventKind::MergedInto { case } => format!("merged into {case}"),
+        EventKind::Alerted { alert, clock, .. } => format!("{} {clock}", alert.as_str()),
+        EventKind::ClosureRisk { .. } => "closure risk".into(),
+    }
+}
