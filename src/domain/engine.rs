@@ -214,7 +214,9 @@ fn closure_risk(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> 
     if case.closure_warnings.contains(&closes) {
         return None;
     }
-    let warn_at = calendar.before(closes, policy.ladder.closure_lookahead).max(silence.started_at);
+    // Counted from when this team holds the case: a closure of the previous owner is no risk now.
+    let warn_at =
+        calendar.before(closes, policy.ladder.closure_lookahead).max(silence.started_at).max(case.owner_since);
     if warn_at >= closes {
         return None;
     }

@@ -1,0 +1,488 @@
+//! Engine rules and the stories of STORIES.md, in given/when/then form. Pure: no store, no clock;
+//! the sweep is simulated by calling `evaluate` at each `next_due`.
+
+use baton::domain::case::{Case, CaseState, CloseReason, EventKind};
+use baton::domain::engine::{self, Rejection};
+use baton::domain::ids::{CaseId, Channel, Identity, TeamId};
+use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::signal::{Signal, SignalKind};
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+
+/// Local wall-clock time in a zone.
+fn local(text: &str, zone: &str) -> Timestamp {
+    text.parse::<DateTime>().unwrap().to_zoned(TimeZone::get(zone).unwrap()).unwrap().timestamp()
+}
+
+fn zurich(text: &str) -> Timestamp {
+    local(text, "Europe/Zurich")
+}
+
+fn team(name: &str) -> TeamId {
+    name.parse().unwrap()
+}
+
+/// An alert as the tests compare it: (kind, clock, level, instant).
+type Seen = (String, ClockKind, u8, Timestamp);
+
+struct Scenario {
+    policy: Policy,
+    case: Option<Case>,
+    seq: u32,
+    alerts: Vec<Seen>,
+}
+
+fn given() -> Scenario {
+    Scenario { policy: Policy::default_policy(), case: None, seq: 0, alerts: Vec::new() }
+}
+
+impl Scenario {
+    fn with_policy(mut self, extra: &str) -> Self {
+        let text = format!("{}\n{extra}", baton::domain::policy::DEFAULT_POLICY);
+        self.policy = Policy::from_toml(&text, None).unwrap();
+        self
+    }
+
+    fn signal(&mut self, at: Timestamp, kind: SignalKind) -> Result<(), Rejection> {
+        self.seq += 1;
+        let signal = Signal { at, source: format!("test:{}", self.seq), kind };
+        self.sweep_until(at);
+        match &mut self.case {
+            None => {
+                let owner = team("central");
+                self.case = Some(engine::open(CaseId::derive("BTN", "test", 0), owner, signal, &self.policy)?);
+                Ok(())
+            }
+            Some(case) => engine::apply(case, signal, &self.policy),
+        }
+    }
+
+    /// Runs the engine's evaluate at every due instant up to `until`, like the sweep does.
+    fn sweep_until(&mut self, until: Timestamp) {
+        let Some(case) = &mut self.case else { return };
+        while let Some(due) = engine::next_due(case).filter(|d| *d <= until) {
+            let events = engine::evaluate(case, due, &self.policy);
+            assert!(!events.is_empty(), "next_due {due} promised something and evaluate gave nothing");
+            for e in &events {
+                if let EventKind::Alerted { alert, clock, level, .. } = &e.kind {
+                    self.alerts.push((alert.as_str().to_string(), *clock, *level, e.at));
+                }
+                if let EventKind::ClosureRisk { .. } = &e.kind {
+                    self.alerts.push(("closure_risk".into(), ClockKind::CustomerSilence, 1, e.at));
+                }
+            }
+            engine::commit(case, events, &self.policy);
+        }
+    }
+
+    fn customer_email(mut self, at: Timestamp) -> Self {
+        let identity = Identity::Email("max@example.ch".into());
+        self.signal(at, SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity }).unwrap();
+        self
+    }
+
+    fn customer_on(mut self, channel: Channel, public: bool, at: Timestamp) -> Self {
+        let identity = Identity::X("42".into());
+        self.signal(at, SignalKind::CustomerMessage { channel, public, identity }).unwrap();
+        self
+    }
+
+    fn reply(mut self, by: &str, at: Timestamp) -> Self {
+        let kind = SignalKind::AgentReply { channel: Channel::Email, team: Some(team(by)), awaiting_customer: false };
+        self.signal(at, kind).unwrap();
+        self
+    }
+
+    fn handoff(mut self, to: &str, at: Timestamp) -> Self {
+        self.signal(at, SignalKind::Handoff { to: team(to) }).unwrap();
+        self
+    }
+
+    fn then(&mut self) -> &Case {
+        self.case.as_ref().expect("a case was opened")
+    }
+
+    fn alerts_until(&mut self, until: Timestamp) -> Vec<Seen> {
+        self.sweep_until(until);
+        std::mem::take(&mut self.alerts)
+    }
+
+    fn alerts_of(&mut self, clock: ClockKind, until: Timestamp) -> Vec<(String, u8, Timestamp)> {
+        self.alerts_until(until).into_iter().filter(|a| a.1 == clock).map(|(k, _, l, at)| (k, l, at)).collect()
+    }
+}
+
+fn alert(kind: &str, level: u8, at: Timestamp) -> (String, u8, Timestamp) {
+    (kind.to_string(), level, at)
+}
+
+#[test]
+fn first_response_is_eight_business_hours_of_the_owning_team_with_a_warning_at_75_percent() {
+    // Sunday evening: central's clock starts Monday 08:00.
+    let mut s = given().customer_email(zurich("2026-04-12T19:42"));
+    assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T16:00"));
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-13T16:00"));
+    assert_eq!(
+        alerts,
+        vec![alert("warning", 0, zurich("2026-04-13T14:00")), alert("breach", 1, zurich("2026-04-13T16:00"))]
+    );
+}
+
+#[test]
+fn the_ladder_climbs_to_level_3_then_reminds_every_business_day_until_acknowledged() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-21T08:00"));
+    assert_eq!(
+        alerts,
+        vec![
+            alert("warning", 0, zurich("2026-04-13T14:00")),
+            alert("breach", 1, zurich("2026-04-13T16:00")),
+            alert("escalation", 2, zurich("2026-04-14T16:00")),
+            alert("escalation", 3, zurich("2026-04-16T16:00")),
+            alert("reminder", 3, zurich("2026-04-17T16:00")),
+            alert("reminder", 3, zurich("2026-04-20T16:00")),
+        ]
+    );
+}
+
+#[test]
+fn a_reply_stops_the_response_clock_and_its_ladder() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00")).reply("central", zurich("2026-04-13T12:00"));
+    assert!(s.then().clock(ClockKind::FirstResponse).is_none());
+    assert!(s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-30T00:00")).is_empty());
+}
+
+#[test]
+fn an_acknowledged_level_is_snoozed_not_forgotten() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.sweep_until(zurich("2026-04-13T16:30"));
+    let ack = SignalKind::Acknowledge {
+        clock: ClockKind::FirstResponse,
+        level: 1,
+        by: "lead@brand.example".into(),
+        snooze: "2d".parse().unwrap(),
+    };
+    s.signal(zurich("2026-04-13T16:30"), ack).unwrap();
+    s.alerts.clear();
+    // Level 2 (due Tue 16:00) waits for the snooze to end two business days later (Wed 16:30).
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-17T17:00"));
+    assert_eq!(
+        alerts,
+        vec![
+            alert("escalation", 2, zurich("2026-04-15T16:30")),
+            alert("escalation", 3, zurich("2026-04-16T16:00")),
+            alert("reminder", 3, zurich("2026-04-17T16:00")),
+        ]
+    );
+}
+
+#[test]
+fn acknowledging_a_clock_that_is_not_running_is_refused() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let ack = SignalKind::Acknowledge {
+        clock: ClockKind::HandoffAccept,
+        level: 1,
+        by: "x".into(),
+        snooze: "1d".parse().unwrap(),
+    };
+    assert_eq!(s.signal(zurich("2026-04-13T09:00"), ack), Err(Rejection::ClockNotRunning(ClockKind::HandoffAccept)));
+}
+
+#[test]
+fn a_handoff_never_pauses_the_customers_clocks() {
+    // The customer wrote Monday 08:00; central hands off at 12:00 without answering.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00")).handoff("support-de", zurich("2026-04-13T12:00"));
+    let case = s.then();
+    assert_eq!(case.state, CaseState::HandedOff);
+    assert_eq!(case.owner, team("support-de"));
+    // 4 business hours used at central; the other 4 run on support-de's calendar (09:00-17:00 Berlin).
+    assert_eq!(case.clock(ClockKind::FirstResponse).unwrap().due_at, local("2026-04-13T16:00", "Europe/Berlin"));
+    assert_eq!(case.clock(ClockKind::CustomerSilence).unwrap().due_at, zurich("2026-04-18T08:00"));
+    assert!(case.clock(ClockKind::HandoffAccept).is_some());
+}
+
+#[test]
+fn handoff_accept_runs_on_the_receiving_teams_calendar_and_breaches_when_it_stays_quiet() {
+    let mut s = given()
+        .customer_email(zurich("2026-04-16T09:00"))
+        .reply("central", zurich("2026-04-16T10:00"))
+        .handoff("support-de", local("2026-04-17T16:00", "Europe/Berlin"));
+    // Friday 16:00-17:00 and Monday 09:00-12:00 in Berlin.
+    let alerts = s.alerts_of(ClockKind::HandoffAccept, local("2026-04-20T12:00", "Europe/Berlin"));
+    assert_eq!(
+        alerts,
+        vec![
+            alert("warning", 0, local("2026-04-20T11:00", "Europe/Berlin")),
+            alert("breach", 1, local("2026-04-20T12:00", "Europe/Berlin")),
+        ]
+    );
+}
+
+#[test]
+fn the_receiving_teams_reply_accepts_the_handoff_but_the_handing_teams_does_not() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00")).handoff("support-ch", zurich("2026-04-13T09:00"));
+    s = s.reply("central", zurich("2026-04-13T09:30"));
+    assert!(s.then().clock(ClockKind::HandoffAccept).is_some(), "central's reply is not support-ch taking the case up");
+    s = s.reply("support-ch", zurich("2026-04-13T10:00"));
+    assert!(s.then().clock(ClockKind::HandoffAccept).is_none());
+    assert_eq!(s.then().state, CaseState::Open);
+}
+
+#[test]
+fn accepting_stops_handoff_accept_and_only_the_receiving_team_may_accept() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00")).handoff("support-ch", zurich("2026-04-13T09:00"));
+    assert_eq!(
+        s.signal(zurich("2026-04-13T09:10"), SignalKind::Accept { team: team("support-de") }),
+        Err(Rejection::NotHandedTo(team("support-de")))
+    );
+    s.signal(zurich("2026-04-13T09:20"), SignalKind::Accept { team: team("support-ch") }).unwrap();
+    assert!(s.then().clock(ClockKind::HandoffAccept).is_none());
+    assert_eq!(s.then().state, CaseState::Open);
+    assert_eq!(s.then().owner, team("support-ch"));
+}
+
+#[test]
+fn handing_a_case_to_an_unknown_team_or_its_owner_is_refused() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let at = zurich("2026-04-13T09:00");
+    assert_eq!(s.signal(at, SignalKind::Handoff { to: team("nobody") }), Err(Rejection::UnknownTeam(team("nobody"))));
+    assert_eq!(
+        s.signal(at, SignalKind::Handoff { to: team("central") }),
+        Err(Rejection::AlreadyOwner(team("central")))
+    );
+}
+
+#[test]
+fn every_moment_has_one_owner_and_the_timeline_says_which_team_used_the_time_budget() {
+    // Story 5: many hands. Time held per team adds up to the case's whole life.
+    let start = zurich("2026-04-13T08:00");
+    let mut s = given()
+        .customer_email(start)
+        .handoff("support-ch", zurich("2026-04-13T10:00"))
+        .handoff("support-de", zurich("2026-04-14T10:00"))
+        .handoff("central", zurich("2026-04-16T10:00"));
+    let now = zurich("2026-04-17T10:00");
+    let held = s.then().time_held(now);
+    assert_eq!(held[&team("central")], jiff::SignedDuration::from_hours(2 + 24));
+    assert_eq!(held[&team("support-ch")], jiff::SignedDuration::from_hours(24));
+    assert_eq!(held[&team("support-de")], jiff::SignedDuration::from_hours(48));
+    let total: jiff::SignedDuration = held.values().copied().sum();
+    assert_eq!(total, now.duration_since(start));
+    let owners: Vec<&str> = s
+        .then()
+        .timeline
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Signal { .. }))
+        .map(|e| e.owner.as_str())
+        .collect();
+    assert_eq!(owners, vec!["central", "support-ch", "support-de", "central"]);
+}
+
+#[test]
+fn a_case_closes_when_the_customer_confirms_not_when_it_is_passed_on() {
+    let mut s = given()
+        .customer_email(zurich("2026-04-13T08:00"))
+        .reply("central", zurich("2026-04-13T09:00"))
+        .handoff("support-ch", zurich("2026-04-13T09:05"));
+    assert!(!s.then().is_closed());
+    s.signal(zurich("2026-04-13T11:00"), SignalKind::ResolutionProposed).unwrap();
+    assert_eq!(s.then().state, CaseState::ResolutionProposed);
+    s.signal(zurich("2026-04-14T08:00"), SignalKind::CustomerConfirmation).unwrap();
+    assert_eq!((s.then().state, s.then().close_reason), (CaseState::Closed, Some(CloseReason::Confirmed)));
+    assert_eq!(engine::next_due(s.then()), None);
+}
+
+#[test]
+fn an_unconfirmed_resolution_closes_when_the_window_runs_out() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.signal(zurich("2026-04-13T09:00"), SignalKind::ResolutionProposed).unwrap();
+    s.sweep_until(zurich("2026-04-20T08:59"));
+    assert!(!s.then().is_closed());
+    s.sweep_until(zurich("2026-04-20T09:00"));
+    assert_eq!(s.then().close_reason, Some(CloseReason::Unconfirmed));
+}
+
+#[test]
+fn not_solved_reopens_the_case_and_asks_for_an_answer() {
+    // Story 4: the telecom line still does not work.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.signal(zurich("2026-04-13T09:00"), SignalKind::ResolutionProposed).unwrap();
+    s.signal(zurich("2026-04-14T09:00"), SignalKind::CustomerConfirmation).unwrap();
+    s.signal(zurich("2026-04-15T09:00"), SignalKind::CustomerRejection).unwrap();
+    let case = s.then();
+    assert_eq!(case.state, CaseState::Open);
+    assert!(case.timeline.last().unwrap().marks.reopened);
+    assert_eq!(case.clock(ClockKind::NextResponse).unwrap().due_at, zurich("2026-04-15T17:00"));
+}
+
+#[test]
+fn a_survey_before_the_customer_confirmed_is_a_defect_and_after_it_is_not() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.signal(zurich("2026-04-13T09:00"), SignalKind::SurveyRequested { channel: Channel::Email }).unwrap();
+    assert!(s.then().timeline.last().unwrap().marks.premature_survey);
+    s.signal(zurich("2026-04-13T10:00"), SignalKind::ResolutionProposed).unwrap();
+    s.signal(zurich("2026-04-13T11:00"), SignalKind::CustomerConfirmation).unwrap();
+    s.signal(zurich("2026-04-13T12:00"), SignalKind::SurveyRequested { channel: Channel::Email }).unwrap();
+    assert!(!s.then().timeline.last().unwrap().marks.premature_survey);
+}
+
+#[test]
+fn customer_silence_is_calendar_time_that_a_closure_does_not_pause() {
+    // Story 2: acknowledged, then the summer closure. Business clocks stand still; silence does not.
+    let mut s = given()
+        .with_policy("")
+        .customer_email(zurich("2026-07-17T10:00"))
+        .reply("central", zurich("2026-07-17T10:30"))
+        .handoff("support-ch", zurich("2026-07-17T10:31"));
+    let silence = s.then().clock(ClockKind::CustomerSilence).unwrap().due_at;
+    assert_eq!(silence, zurich("2026-07-22T10:30"));
+    let breaches: Vec<_> = s.alerts_until(zurich("2026-07-23T00:00")).into_iter().filter(|a| a.0 == "breach").collect();
+    assert!(breaches.contains(&("breach".into(), ClockKind::CustomerSilence, 1, silence)), "{breaches:?}");
+}
+
+#[test]
+fn a_closure_ahead_is_warned_before_it_starts() {
+    let closure = "[calendars.ch-office]\n";
+    let text = baton::domain::policy::DEFAULT_POLICY.replace(
+        closure,
+        "[calendars.ch-office]\nclosures = [{ from = \"2026-07-20\", to = \"2026-08-07\", name = \"summer\" }]\n",
+    );
+    let mut s = given();
+    s.policy = Policy::from_toml(&text, None).unwrap();
+    // Thursday before the closure: silence would breach on Tuesday, while support-ch is away.
+    s = s.customer_email(zurich("2026-07-16T10:00")).handoff("support-ch", zurich("2026-07-16T10:05"));
+    let risks: Vec<_> =
+        s.alerts_until(zurich("2026-07-18T00:00")).into_iter().filter(|a| a.0 == "closure_risk").collect();
+    assert_eq!(risks, vec![("closure_risk".into(), ClockKind::CustomerSilence, 1, zurich("2026-07-16T10:05"))]);
+    let case = s.then();
+    assert!(
+        case.closure_warnings.contains(&zurich("2026-07-17T17:00")),
+        "warned for the closure that starts Friday 17:00"
+    );
+}
+
+#[test]
+fn a_public_post_tightens_the_running_response_target() {
+    // Story 1: the email waits 8 business hours, the public tweet only 1.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s = s.customer_on(Channel::X, true, zurich("2026-04-13T09:00"));
+    let case = s.then();
+    assert_eq!(case.clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
+    let last = case.timeline.last().unwrap();
+    assert!(last.marks.public && last.marks.follow_up);
+    assert_eq!(last.marks.channel_hop, Some(Channel::Email));
+}
+
+#[test]
+fn a_chase_of_a_handed_off_case_is_an_unanswered_follow_up_that_starts_next_response() {
+    // Story 1, 19 May: "Nachgefasst, unbeantwortet".
+    let mut s = given()
+        .customer_email(zurich("2026-04-22T18:30"))
+        .reply("central", zurich("2026-04-23T10:12"))
+        .handoff("support-ch", zurich("2026-04-23T10:13"))
+        .customer_email(zurich("2026-05-19T08:05"));
+    let case = s.then();
+    assert!(case.timeline.last().unwrap().marks.follow_up);
+    assert_eq!(case.follow_ups, 1);
+    assert_eq!(case.clock(ClockKind::NextResponse).unwrap().due_at, zurich("2026-05-19T16:05"));
+}
+
+#[test]
+fn the_social_teams_reply_counts_as_first_response_but_the_case_goes_on() {
+    // Story 6: a quick, fair answer on social; the email that follows belongs to the same case.
+    let mut s = given().customer_on(Channel::Facebook, true, zurich("2026-04-13T09:00"));
+    let reply =
+        SignalKind::AgentReply { channel: Channel::Facebook, team: Some(team("social")), awaiting_customer: false };
+    s.signal(zurich("2026-04-13T09:20"), reply).unwrap();
+    assert!(s.then().first_response_done);
+    assert!(!s.then().is_closed());
+    s = s.customer_email(zurich("2026-04-13T11:00"));
+    assert!(s.then().clock(ClockKind::NextResponse).is_some());
+    assert_eq!(s.then().timeline.last().unwrap().marks.channel_hop, Some(Channel::Facebook));
+}
+
+#[test]
+fn the_good_example_raises_no_alert() {
+    // Story 3: answered at once and personally; satisfaction asked after confirmation.
+    let mut s = given().customer_email(zurich("2026-03-02T09:12")).reply("central", zurich("2026-03-02T10:05"));
+    s.signal(zurich("2026-03-02T10:30"), SignalKind::ResolutionProposed).unwrap();
+    s.signal(zurich("2026-03-03T08:15"), SignalKind::CustomerConfirmation).unwrap();
+    assert!(s.alerts_until(zurich("2026-04-01T00:00")).is_empty());
+}
+
+#[test]
+fn waiting_for_the_customer_stops_the_clocks_that_measure_our_silence() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let ask = SignalKind::AgentReply { channel: Channel::Email, team: Some(team("central")), awaiting_customer: true };
+    s.signal(zurich("2026-04-13T09:00"), ask).unwrap();
+    assert_eq!(s.then().state, CaseState::AwaitingCustomer);
+    assert!(s.then().clocks.is_empty());
+    s = s.customer_email(zurich("2026-04-14T09:00"));
+    assert_eq!(s.then().state, CaseState::Open);
+    assert!(s.then().clock(ClockKind::NextResponse).is_some());
+}
+
+#[test]
+fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_with_a_channel_hop() {
+    let policy = Policy::default_policy();
+    let email = Signal {
+        at: zurich("2026-04-12T19:42"),
+        source: "ses:1".into(),
+        kind: SignalKind::CustomerMessage {
+            channel: Channel::Email,
+            public: false,
+            identity: Identity::Email("max@example.ch".into()),
+        },
+    };
+    let tweet = Signal {
+        at: zurich("2026-04-21T09:15"),
+        source: "x:1".into(),
+        kind: SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: Identity::X("42".into()) },
+    };
+    let mut into = engine::open(CaseId::derive("BTN", "a", 0), team("central"), email, &policy).unwrap();
+    let mut from = engine::open(CaseId::derive("BTN", "b", 0), team("social"), tweet, &policy).unwrap();
+    engine::merge(&mut into, &mut from, zurich("2026-04-21T10:20"), "api:link", &policy);
+    assert_eq!(from.merged_into.as_ref(), Some(&into.id));
+    assert_eq!(from.close_reason, Some(CloseReason::Merged));
+    assert_eq!(into.owner, team("central"), "only a handoff changes the owner");
+    let hop = into.timeline.iter().find(|e| e.source == "x:1").unwrap();
+    assert_eq!(hop.marks.channel_hop, Some(Channel::Email));
+    assert!(into.identities.contains(&Identity::X("42".into())));
+    assert_eq!(
+        engine::apply(
+            &mut from,
+            Signal { at: zurich("2026-04-22T00:00"), source: "t".into(), kind: SignalKind::CustomerConfirmation },
+            &policy
+        ),
+        Err(Rejection::Merged(from.id.clone(), into.id.clone()))
+    );
+}
+
+#[test]
+fn a_late_signal_is_placed_at_its_own_time_and_the_clocks_are_recomputed() {
+    let mut in_order = given().customer_email(zurich("2026-04-13T08:00")).reply("central", zurich("2026-04-13T09:00"));
+    in_order = in_order.customer_email(zurich("2026-04-13T10:00"));
+    // The same three signals, the reply arriving last.
+    let mut late = given().customer_email(zurich("2026-04-13T08:00")).customer_email(zurich("2026-04-13T10:00"));
+    late.seq = 10;
+    let reply =
+        SignalKind::AgentReply { channel: Channel::Email, team: Some(team("central")), awaiting_customer: false };
+    let signal = Signal { at: zurich("2026-04-13T09:00"), source: "late".into(), kind: reply };
+    engine::apply(late.case.as_mut().unwrap(), signal, &late.policy).unwrap();
+    let (a, b) = (in_order.then().clone(), late.then().clone());
+    assert_eq!(a.clocks, b.clocks);
+    assert_eq!(a.state, b.state);
+    let times: Vec<Timestamp> = b.timeline.iter().map(|e| e.at).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "timeline in time order");
+}
+
+#[test]
+fn only_a_customer_message_opens_a_case() {
+    let policy = Policy::default_policy();
+    let reply = Signal { at: zurich("2026-04-13T08:00"), source: "s".into(), kind: SignalKind::ResolutionProposed };
+    assert_eq!(
+        engine::open(CaseId::derive("BTN", "x", 0), team("central"), reply, &policy).unwrap_err(),
+        Rejection::NotAnOpening("resolution_proposed")
+    );
+}

@@ -1,0 +1,192 @@
+//! The replay of the sample timelines, through the library and through the `baton` binary.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use baton::domain::case::{CaseState, EventKind};
+use baton::domain::ids::Channel;
+use baton::domain::policy::{ClockKind, Policy};
+use baton::replay::{self, Options, Published, Report};
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+
+fn zurich(text: &str) -> Timestamp {
+    text.parse::<DateTime>().unwrap().to_zoned(TimeZone::get("Europe/Zurich").unwrap()).unwrap().timestamp()
+}
+
+fn run(sample: &str) -> Report {
+    let policy = Arc::new(Policy::default_policy());
+    let text = std::fs::read_to_string(format!("{}/samples/{sample}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let lines = replay::parse(&text, &policy).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut out = Vec::new();
+    runtime.block_on(replay::run(&lines, policy, &Options::default(), &mut out)).unwrap()
+}
+
+fn find<'a>(alerts: &'a [Published], kind: &str, clock: ClockKind, level: u8) -> Vec<&'a Published> {
+    alerts.iter().filter(|p| p.alert.kind == kind && p.alert.clock == clock && p.alert.level == level).collect()
+}
+
+#[test]
+fn the_velcro_story_escalates_every_silence_and_leaves_the_case_open() {
+    let report = run("velcro.jsonl");
+    let email_case = report.cases.iter().find(|c| c.channels.contains(&Channel::Email)).unwrap();
+    let id = email_case.id.to_string();
+    let alerts: Vec<Published> = report.alerts.iter().filter(|p| p.alert.case_id == id).cloned().collect();
+
+    // The email's first response breaches Monday 16:00 and climbs central's ladder.
+    let breach = find(&alerts, "breach", ClockKind::FirstResponse, 1);
+    assert_eq!(breach.len(), 1);
+    assert_eq!((breach[0].alert.at, breach[0].alert.team.as_str()), (zurich("2026-04-13T16:00"), "central"));
+    assert_eq!(find(&alerts, "escalation", ClockKind::FirstResponse, 2)[0].alert.at, zurich("2026-04-14T16:00"));
+    assert_eq!(find(&alerts, "escalation", ClockKind::FirstResponse, 3)[0].alert.at, zurich("2026-04-16T16:00"));
+
+    // The tweets are the same customer once linked: merged, with a channel hop on the timeline.
+    let tweet_case = report.cases.iter().find(|c| c.merged_into.is_some()).expect("the tweet case was merged");
+    assert_eq!(tweet_case.merged_into.as_ref(), Some(&email_case.id));
+    let hop = email_case.timeline.iter().find(|e| e.marks.channel_hop == Some(Channel::Email)).unwrap();
+    assert_eq!(hop.at, zurich("2026-04-21T09:15"));
+    assert!(email_case.timeline.iter().any(|e| matches!(e.kind, EventKind::Absorbed { .. })));
+
+    // The handoff to support-ch starts handoff_accept, which breaches as the team stays quiet.
+    let quiet = find(&alerts, "breach", ClockKind::HandoffAccept, 1);
+    assert_eq!((quiet[0].alert.at, quiet[0].alert.team.as_str()), (zurich("2026-04-23T14:10"), "support-ch"));
+    assert_eq!(quiet[0].alert.region.as_deref(), Some("CH"));
+
+    // customer_silence breaches five calendar days after the brand's last message (23 Apr 10:12).
+    let silence: Vec<Timestamp> =
+        find(&alerts, "breach", ClockKind::CustomerSilence, 1).iter().map(|p| p.alert.at).collect();
+    assert!(silence.contains(&zurich("2026-04-28T10:12")), "{silence:?}");
+
+    // The follow-up of 19 May starts next_response, on support-ch's hours.
+    let chase = find(&alerts, "breach", ClockKind::NextResponse, 1);
+    assert_eq!((chase[0].alert.at, chase[0].alert.team.as_str()), (zurich("2026-05-19T16:05"), "support-ch"));
+    assert!(chase[0].alert.summary.contains("follow-up"), "{}", chase[0].alert.summary);
+
+    // Still open at the end, held by support-ch, and no alert was published twice.
+    assert_eq!(email_case.state, CaseState::HandedOff);
+    let mut keys: Vec<String> =
+        alerts.iter().map(|p| format!("{}{}{}{}", p.alert.clock, p.alert.level, p.alert.kind, p.alert.at)).collect();
+    keys.sort();
+    let before = keys.len();
+    keys.dedup();
+    assert_eq!(before, keys.len());
+}
+
+#[test]
+fn the_good_example_raises_no_alert_and_closes_confirmed() {
+    let report = run("retailer.jsonl");
+    assert!(report.alerts.is_empty(), "{:?}", report.alerts.first().map(|p| &p.alert.summary));
+    assert_eq!(report.cases.len(), 1);
+    assert_eq!(report.cases[0].state, CaseState::Closed);
+}
+
+#[test]
+fn every_alert_keeps_the_v1_contract() {
+    for p in run("velcro.jsonl").alerts {
+        let json = p.to_json();
+        for field in [
+            "schema",
+            "kind",
+            "case_id",
+            "clock",
+            "level",
+            "team",
+            "region",
+            "priority",
+            "channels",
+            "due_at",
+            "at",
+            "customer_waiting_since",
+            "summary",
+            "timeline",
+            "published_at",
+        ] {
+            assert!(json.get(field).is_some(), "missing {field} in {json}");
+        }
+        assert_eq!(json["schema"], "baton.alert.v1");
+        assert!(
+            ["warning", "breach", "escalation", "reminder", "closure_risk"].contains(&json["kind"].as_str().unwrap())
+        );
+        assert!(p.published_at >= p.alert.at && p.published_at.as_second() - p.alert.at.as_second() < 60);
+        assert!(p.alert.subject().chars().count() < 100, "{}", p.alert.subject());
+        assert!(!json["timeline"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_malformed_line_is_an_error_with_its_number_and_reason() {
+    let policy = Policy::default_policy();
+    let good = std::fs::read_to_string(format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let first = good.lines().next().unwrap();
+    for (bad, reason) in [
+        ("{\"at\": \"yesterday\", \"source\": \"ses\", \"payload\": {}}", "year"),
+        ("{\"at\": \"2026-04-12T17:42:10Z\", \"source\": \"fax\", \"payload\": {}}", "fax"),
+        ("{\"at\": \"2026-04-12T17:42:10Z\", \"source\": \"ses\", \"payload\": {\"Records\": 3}}", "SES event"),
+        (
+            "{\"at\": \"2026-04-12T17:42:10Z\", \"source\": \"api\", \"payload\": {\"method\": \"POST\", \"path\": \"/cases/BTN-7K3QF9/handoff\", \"body\": {\"to_team\": \"mars\"}}}",
+            "mars",
+        ),
+        ("not json", "expected"),
+    ] {
+        let text = format!("{first}\n\n{bad}\n");
+        let error = replay::parse(&text, &policy).unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
+        assert!(error.to_string().starts_with("line 3: ") && error.to_string().contains(reason), "{error}");
+    }
+}
+
+fn baton() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+}
+
+#[test]
+fn the_command_prints_json_alerts_and_a_readable_timeline() {
+    let sample = format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let json = baton().args(["replay", &sample, "--json"]).output().unwrap();
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(json.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), run("velcro.jsonl").alerts.len());
+    assert!(lines.iter().all(|l| l["schema"] == "baton.alert.v1" && l["published_at"].is_string()));
+
+    let readable = baton().args(["replay", &sample, "--until", "2026-04-24T00:00:00Z"]).output().unwrap();
+    let text = String::from_utf8(readable.stdout).unwrap();
+    assert!(text.contains("Sun 2026-04-12 19:42 CEST"), "{text}");
+    assert!(text.contains("handoff to support-ch"), "{text}");
+    assert!(text.contains("Summary at"), "{text}");
+    assert!(text.contains("time held per team"), "{text}");
+    assert!(!text.contains("2026-05-19"), "--until stops the replay");
+}
+
+#[test]
+fn the_command_reports_a_bad_line_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(&path, "{\"at\": \"2026-04-12T17:42:10Z\", \"source\": \"x\", \"payload\": {\"for_user_id\": 1}}\n")
+        .unwrap();
+    let output = baton().args(["replay", path.to_str().unwrap()]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("line 1:") && stderr.contains("X Account Activity"), "{stderr}");
+}
+
+#[test]
+fn check_policy_names_every_wrong_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    let text = baton::domain::policy::DEFAULT_POLICY
+        .replace("handoff_accept = \"4h\"", "handoff_accept = \"4 hours\"")
+        .replace("time_zone = \"Europe/Berlin\"", "time_zone = \"Mars/Olympus\"");
+    std::fs::write(&path, text).unwrap();
+    let output = baton().args(["check-policy", path.to_str().unwrap()]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("targets.handoff_accept"), "{stderr}");
+    assert!(stderr.contains("calendars.de-office.time_zone"), "{stderr}");
+
+    let shipped = format!("{}/config/policy.toml", env!("CARGO_MANIFEST_DIR"));
+    let ok = baton().args(["check-policy", &shipped]).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
