@@ -9,6 +9,7 @@ use super::duration::human;
 use super::engine::channel_of;
 use super::ids::{Channel, TeamId};
 use super::policy::{ClockKind, Policy};
+use super::signal::SignalKind;
 
 pub const SCHEMA: &str = "baton.alert.v1";
 /// How many of the last timeline events an alert carries.
@@ -39,7 +40,11 @@ pub struct TimelineLine {
     pub event: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    pub team: TeamId,
+    /// The team that acted, when Baton knows it (a reply, an acceptance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<TeamId>,
+    /// The team that owned the case after the event.
+    pub owner: TeamId,
     #[serde(default, skip_serializing_if = "Marks::is_empty")]
     pub marks: Marks,
 }
@@ -98,11 +103,17 @@ impl TimelineLine {
             EventKind::Absorbed { case } => format!("absorbed:{case}"),
             EventKind::MergedInto { case } => format!("merged_into:{case}"),
         };
+        let by = match &event.kind {
+            EventKind::Signal { signal: SignalKind::AgentReply { team, .. } } => team.clone(),
+            EventKind::Signal { signal: SignalKind::Accept { team } } => Some(team.clone()),
+            _ => None,
+        };
         Self {
             at: event.at,
             event: name,
             channel: channel_of(event),
-            team: event.owner.clone(),
+            by,
+            owner: event.owner.clone(),
             marks: event.marks.clone(),
         }
     }
