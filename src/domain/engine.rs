@@ -223,7 +223,8 @@ fn closure_risk(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> 
     Some((warn_at, EventKind::ClosureRisk { closure_starts: closes, reopens, silence_due: due }))
 }
 
-/// Only the alert steps published on each clock instance are deduplicated by source id.
+/// The source id of an engine event: the case, what happened, and an instant that tells one clock run
+/// (or one step) from the next, so the same step of the same run always gets the same id.
 fn derived(case: &Case, what: &str, at: Timestamp) -> String {
     format!("baton:{}:{what}:{}", case.id, at.as_second())
 }

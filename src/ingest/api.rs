@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{CaseRef, Inbound, IngestError, Route};
+use super::{CaseRef, Inbound, Route};
 use crate::domain::duration::PolicyDuration;
 use crate::domain::ids::{Channel, Identity, TeamId};
 use crate::domain::policy::{ClockKind, Policy};
@@ -31,12 +31,6 @@ pub enum ApiError {
     /// 400
     #[error("bad request: {0}")]
     BadBody(String),
-}
-
-impl From<ApiError> for IngestError {
-    fn from(e: ApiError) -> Self {
-        Self::Invalid(e.to_string())
-    }
 }
 
 #[derive(Deserialize)]
