@@ -22,6 +22,7 @@ use crate::ingest::api::{self, Request};
 use crate::ingest::{self, CaseRef, Inbound, Skipped};
 use crate::notify::Collect;
 use crate::service::{Baton, Outcome, ServiceError};
+use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
 /// How long the replay runs past the last line when `--until` is not given.
@@ -148,7 +149,19 @@ pub async fn run(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
-    let baton = Baton::new(MemoryStore::new(), Collect::default(), policy.clone());
+    run_on(MemoryStore::new(), lines, policy, options, out).await
+}
+
+/// [`run`] on a given store (empty: the replay makes its own cases), such as DynamoDB Local.
+pub async fn run_on<S: Store>(
+    store: S,
+    lines: &[Line],
+    policy: Arc<Policy>,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<Report, ReplayError> {
+    let baton = Baton::new(store, Collect::default(), policy.clone());
+    let mut opened = Vec::new();
     let Some(first) = lines.first() else {
         return Ok(Report::default());
     };
@@ -164,7 +177,7 @@ pub async fn run(
         }
         match &line.input {
             Input::Get(case) => {
-                if let Some(case) = baton.find(case).await? {
+                if let Some(case) = baton.show(case).await? {
                     printer.case(line.at, &case, out)?;
                 }
             }
@@ -174,6 +187,9 @@ pub async fn run(
                 }
                 for inbound in inbound {
                     let outcome = baton.ingest(inbound).await?;
+                    if let Outcome::Applied { case, opened: true } = &outcome {
+                        opened.push(case.clone());
+                    }
                     printer.outcome(&baton, line, inbound, &outcome, out).await?;
                 }
             }
@@ -182,7 +198,10 @@ pub async fn run(
     while next_sweep <= until {
         next_sweep = sweep(&baton, next_sweep, until + MINUTE, &printer, &mut report, out).await?;
     }
-    report.cases = baton.store.cases();
+    for id in opened {
+        report.cases.extend(baton.store.load_whole(&id).await?);
+    }
+    report.cases.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
     if !options.json {
         printer.summary(&report, until, out)?;
     }
@@ -191,8 +210,8 @@ pub async fn run(
 
 /// Sweeps at `at` if anything is due then, and returns the next minute worth sweeping before `limit`.
 /// Minutes at which nothing is due are skipped: a sweep then would do nothing.
-async fn sweep(
-    baton: &Baton<MemoryStore, Collect>,
+async fn sweep<S: Store>(
+    baton: &Baton<S, Collect>,
     at: Timestamp,
     limit: Timestamp,
     printer: &Printer<'_>,
@@ -210,7 +229,7 @@ async fn sweep(
         printer.engine_event(&case.to_string(), &event, out)?;
     }
     let next = at + MINUTE;
-    let earliest = baton.store.earliest_due().map_or(limit, ceil_minute);
+    let earliest = baton.store.earliest_due().await?.map_or(limit, ceil_minute);
     Ok(next.max(earliest.min(ceil_minute(limit))))
 }
 
@@ -249,9 +268,9 @@ impl Printer<'_> {
         writeln!(out, "{}  line {line}: {text}", self.local(at, team))
     }
 
-    async fn outcome(
+    async fn outcome<S: Store>(
         &self,
-        baton: &Baton<MemoryStore, Collect>,
+        baton: &Baton<S, Collect>,
         line: &Line,
         inbound: &Inbound,
         outcome: &Outcome,
@@ -270,7 +289,7 @@ impl Printer<'_> {
             Outcome::UnknownCase => return Ok(self.note(signal.at, line.number, "refused: no such case", out)?),
             Outcome::Rejected(r) => return Ok(self.note(signal.at, line.number, &format!("refused: {r}"), out)?),
         };
-        let Some(case) = baton.store.load_now(id) else { return Ok(()) };
+        let Some(case) = baton.store.load_whole(id).await? else { return Ok(()) };
         let event = case
             .timeline
             .iter()

@@ -2,6 +2,7 @@
 //! functions and the replay both drive Baton through here, so they share every code path.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -13,12 +14,14 @@ use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::{CaseRef, Inbound, Route};
 use crate::notify::{Notifier, NotifyError};
-use crate::store::{Key, SaveError, Store, StoreError, Write};
+use crate::store::{Change, Key, SaveError, Store, StoreError, Write};
 
-/// How often a write is tried again after another writer changed the case.
-const MAX_ATTEMPTS: u32 = 8;
-/// How many ids are tried for a new case before giving up (a 30-bit space: collisions are rare).
-const MAX_ID_ATTEMPTS: u32 = 16;
+/// How often a write is tried after another writer changed the case. With the backoff below, the
+/// attempts span about 10 seconds: 50 writers on one case all get through.
+const MAX_ATTEMPTS: u32 = 40;
+/// The backoff between attempts: random, up to `BACKOFF_BASE * 2^attempt`, at most `BACKOFF_CAP`.
+const BACKOFF_BASE: Duration = Duration::from_millis(5);
+const BACKOFF_CAP: Duration = Duration::from_millis(400);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -67,8 +70,9 @@ impl<S: Store, N: Notifier> Baton<S, N> {
 
     /// Applies one inbound signal to its case, opening a case for a customer's first message.
     pub async fn ingest(&self, inbound: &Inbound) -> Result<Outcome, ServiceError> {
-        for _ in 0..MAX_ATTEMPTS {
-            match self.try_ingest(inbound).await {
+        for attempt in 0..MAX_ATTEMPTS {
+            backoff(attempt).await;
+            match self.try_ingest(inbound, attempt).await {
                 Err(SaveError::Conflict) => continue,
                 Err(SaveError::AlreadySeen) => return Ok(Outcome::Duplicate),
                 Err(SaveError::Store(e)) => return Err(e.into()),
@@ -78,67 +82,68 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         Err(ServiceError::Contended(inbound.signal.source.clone()))
     }
 
-    async fn try_ingest(&self, inbound: &Inbound) -> Result<Outcome, SaveError> {
+    /// One attempt; `attempt` also picks the id a new case tries (a collision fails the write as a
+    /// conflict, and the next attempt tries the next id).
+    async fn try_ingest(&self, inbound: &Inbound, attempt: u32) -> Result<Outcome, SaveError> {
         let policy = &self.policy;
         let signal = &inbound.signal;
-        let Some(mut case) = self.resolve(&inbound.route).await? else {
+        let Some(mut before) = self.resolve(&inbound.route).await? else {
             if inbound.route.case.is_some() {
                 return Ok(Outcome::UnknownCase);
             }
-            return self.open(inbound).await;
+            return self.open(inbound, attempt).await;
         };
-        let expected = case.version;
+        // A merge, or a signal that belongs before the last event, rebuilds the case from its past.
+        let other = match &signal.kind {
+            SignalKind::Link { identity } => self.store.lookup(&Key::Customer(identity.clone())).await?,
+            _ => None,
+        };
+        let other = match other.filter(|id| *id != before.id) {
+            Some(id) => self.store.load_whole(&id).await?.filter(|o| !o.is_closed()),
+            None => None,
+        };
+        let late = before.timeline.last().is_some_and(|last| signal.at <= last.at);
+        if !before.is_whole() && (late || other.is_some()) {
+            before = self.store.load_whole(&before.id).await?.ok_or(SaveError::Conflict)?;
+        }
+        let mut case = before.clone();
         if let Err(rejection) = engine::apply(&mut case, signal.clone(), policy) {
             return Ok(Outcome::Rejected(rejection));
         }
         let mut keys = self.keys_for(&inbound.route, &case.id);
-        let mut absorbed = None;
         if let SignalKind::Link { identity } = &signal.kind {
             keys.push((Key::Customer(identity.clone()), case.id.clone()));
-            if let Some(other_id) = self.store.lookup(&Key::Customer(identity.clone())).await? {
-                if other_id != case.id {
-                    if let Some(mut other) = self.store.load(&other_id).await? {
-                        if !other.is_closed() {
-                            let other_version = other.version;
-                            engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
-                            keys.extend(other.identities.iter().map(|i| (Key::Customer(i.clone()), case.id.clone())));
-                            absorbed = Some((other, other_version));
-                        }
-                    }
-                }
-            }
         }
-        let mut cases = vec![(&case, expected)];
-        if let Some((other, version)) = &absorbed {
-            cases.push((other, *version));
+        let mut absorbed = None;
+        if let Some(other_before) = other {
+            let mut other = other_before.clone();
+            engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
+            keys.extend(other.identities.iter().map(|i| (Key::Customer(i.clone()), case.id.clone())));
+            absorbed = Some((other_before, other));
+        }
+        let mut cases = vec![Change::new(Some(&before), &case)];
+        if let Some((other_before, other)) = &absorbed {
+            cases.push(Change::new(Some(other_before), other));
         }
         self.store.save(Write { cases, keys, seen: Some(signal.source.clone()) }).await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: false })
     }
 
-    async fn open(&self, inbound: &Inbound) -> Result<Outcome, SaveError> {
+    async fn open(&self, inbound: &Inbound, attempt: u32) -> Result<Outcome, SaveError> {
         let signal = &inbound.signal;
         if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
             return Ok(Outcome::Unrouted("no case to put it on, and only a customer's message opens one"));
         }
         let owner = inbound.route.team.clone().unwrap_or_else(|| self.intake_team());
-        let mut id = None;
-        for attempt in 0..MAX_ID_ATTEMPTS {
-            let candidate = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
-            if self.store.load(&candidate).await?.is_none() {
-                id = Some(candidate);
-                break;
-            }
-        }
-        let Some(id) = id else {
-            return Err(SaveError::Store(StoreError::Backend(format!("no free case id for {}", signal.source).into())));
-        };
+        let id = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
         let case = match engine::open(id, owner, signal.clone(), &self.policy) {
             Ok(case) => case,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
         let keys = self.keys_for(&inbound.route, &case.id);
-        self.store.save(Write { cases: vec![(&case, 0)], keys, seen: Some(signal.source.clone()) }).await?;
+        self.store
+            .save(Write { cases: vec![Change::new(None, &case)], keys, seen: Some(signal.source.clone()) })
+            .await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: true })
     }
 
@@ -166,24 +171,38 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         if let Some(named) = &route.case {
             return self.find(named).await;
         }
-        for message in &route.thread {
-            if let Some(case) = self.find(&CaseRef::Message(message.clone())).await? {
-                return Ok(Some(case));
-            }
+        // Every reference in one read; the first that leads to a case wins.
+        let mut keys: Vec<Key> = route.thread.iter().cloned().map(Key::Message).collect();
+        keys.extend(route.customer.iter().cloned().map(Key::Customer));
+        if keys.is_empty() {
+            return Ok(None);
         }
-        if let Some(customer) = &route.customer {
-            if let Some(id) = self.store.lookup(&Key::Customer(customer.clone())).await? {
-                if let Some(case) = self.follow(id).await? {
-                    if !case.is_closed() {
-                        return Ok(Some(case));
-                    }
-                }
+        let found = self.store.lookup_many(&keys).await?;
+        for (key, id) in keys.iter().zip(found) {
+            let Some(case) = (match id {
+                Some(id) => self.follow(id).await?,
+                None => None,
+            }) else {
+                continue;
+            };
+            // A thread leads to its case even when closed (a reply reopens it); a customer's
+            // identity only to an open case.
+            if matches!(key, Key::Message(_)) || !case.is_closed() {
+                return Ok(Some(case));
             }
         }
         Ok(None)
     }
 
-    /// The case a reference names, following merges.
+    /// The case a reference names, following merges, with its whole timeline (`GET /cases/{case}`).
+    pub async fn show(&self, reference: &CaseRef) -> Result<Option<Case>, StoreError> {
+        match self.find(reference).await? {
+            Some(case) => self.store.load_whole(&case.id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The case a reference names, following merges (without its history).
     pub async fn find(&self, reference: &CaseRef) -> Result<Option<Case>, StoreError> {
         let id = match reference {
             CaseRef::Id(id) => id.clone(),
@@ -214,16 +233,23 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         for id in self.store.due(now).await? {
             report.cases_due += 1;
             let mut done = false;
-            for _ in 0..MAX_ATTEMPTS {
-                let Some(mut case) = self.store.load(&id).await? else { break };
-                let events = engine::evaluate(&case, now, &self.policy);
-                if events.is_empty() && case.next_due.is_some_and(|d| d > now) {
+            for attempt in 0..MAX_ATTEMPTS {
+                backoff(attempt).await;
+                let Some(mut before) = self.store.load(&id).await? else { break };
+                let mut events = engine::evaluate(&before, now, &self.policy);
+                if engine::needs_history(&before, &events) {
+                    let Some(whole) = self.store.load_whole(&id).await? else { break };
+                    before = whole;
+                    events = engine::evaluate(&before, now, &self.policy);
+                }
+                if events.is_empty() && before.next_due.is_some_and(|d| d > now) {
                     done = true;
                     break;
                 }
-                let expected = case.version;
+                let mut case = before.clone();
                 engine::commit(&mut case, events.clone(), &self.policy);
-                match self.store.save(Write { cases: vec![(&case, expected)], ..Write::default() }).await {
+                let change = Change::new(Some(&before), &case);
+                match self.store.save(Write { cases: vec![change], ..Write::default() }).await {
                     Err(SaveError::Conflict) => continue,
                     Err(SaveError::Store(e)) => return Err(e.into()),
                     // A sweep's write carries no source id, so it is never a duplicate.
@@ -247,4 +273,14 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         }
         Ok(report)
     }
+}
+
+/// Waits before attempt `attempt` (none before the first): "full jitter" exponential backoff, so
+/// writers that collided spread out instead of colliding again.
+async fn backoff(attempt: u32) {
+    if attempt == 0 {
+        return;
+    }
+    let ceiling = BACKOFF_BASE.saturating_mul(1 << attempt.min(16)).min(BACKOFF_CAP);
+    tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
 }

@@ -12,8 +12,9 @@ use super::policy::{ClockKind, Policy};
 use super::signal::SignalKind;
 
 pub const SCHEMA: &str = "baton.alert.v1";
-/// How many of the last timeline events an alert carries.
-const TIMELINE_TAIL: usize = 8;
+/// How many of the last timeline events an alert carries (a case loaded without its history keeps
+/// that many at hand).
+const TIMELINE_TAIL: usize = super::case::RECENT;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
@@ -58,7 +59,7 @@ impl Alert {
             _ => return None,
         };
         let team = event.owner.clone();
-        let tail = case.timeline.iter().filter(|e| e.at <= event.at && is_shown(e)).collect::<Vec<_>>();
+        let tail = case.timeline.iter().filter(|e| e.at <= event.at && e.is_shown()).collect::<Vec<_>>();
         let timeline =
             tail[tail.len().saturating_sub(TIMELINE_TAIL)..].iter().map(|e| TimelineLine::of(e)).collect::<Vec<_>>();
         Some(Self {
@@ -120,10 +121,6 @@ impl TimelineLine {
 }
 
 /// Alerts show what people did, not earlier alerts.
-fn is_shown(event: &Event) -> bool {
-    matches!(event.kind, EventKind::Signal { .. } | EventKind::Absorbed { .. })
-}
-
 fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
     let team = &event.owner;
     let tz = policy.calendar(team).time_zone().clone();

@@ -98,6 +98,9 @@ pub enum EventKind {
     MergedInto { case: CaseId },
 }
 
+/// How many recent events a case keeps at hand when it is loaded without its history.
+pub const RECENT: usize = 8;
+
 /// One line of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -137,6 +140,9 @@ pub struct Case {
     pub waiting_since: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_customer_channel: Option<Channel>,
+    /// Whether the customer's last message was public (targets follow it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_customer_public: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reply_at: Option<Timestamp>,
     pub follow_ups: u32,
@@ -150,7 +156,41 @@ pub struct Case {
     /// When the engine next has something to do for this case (the due index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due: Option<Timestamp>,
+    /// The timeline in order (see [`Event::order`]): all of it, or, for a case loaded without its
+    /// history, the [`recent`](Case::recent) events, with `omitted` counting the others.
     pub timeline: Vec<Event>,
+    /// How many events of the timeline were not loaded. Rules that need the past (placing a late
+    /// event, merging) need the whole timeline: load it first.
+    #[serde(skip)]
+    pub omitted: u64,
+}
+
+impl EventKind {
+    /// The kind's name, as the `type` tag of its JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Signal { .. } => "signal",
+            Self::Alerted { .. } => "alerted",
+            Self::ClosureRisk { .. } => "closure_risk",
+            Self::ConfirmationExpired => "confirmation_expired",
+            Self::Absorbed { .. } => "absorbed",
+            Self::MergedInto { .. } => "merged_into",
+        }
+    }
+}
+
+impl Event {
+    /// The event's place in the timeline: by instant, then by source id and kind, so that every
+    /// store and every rebuild puts events of the same instant in the same order. No two events of
+    /// one case share all three.
+    pub fn order(&self) -> (Timestamp, &str, &'static str) {
+        (self.at, &self.source, self.kind.name())
+    }
+
+    /// Whether alerts show this event in their timeline: signals and merges.
+    pub fn is_shown(&self) -> bool {
+        matches!(self.kind, EventKind::Signal { .. } | EventKind::Absorbed { .. })
+    }
 }
 
 impl Case {
@@ -173,6 +213,7 @@ impl Case {
             first_response_done: false,
             waiting_since: None,
             last_customer_channel: None,
+            last_customer_public: false,
             last_reply_at: None,
             follow_ups: 0,
             channel_hops: 0,
@@ -181,6 +222,7 @@ impl Case {
             merged_into: None,
             next_due: None,
             timeline: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -194,6 +236,34 @@ impl Case {
 
     pub fn last_event_at(&self) -> Option<Timestamp> {
         self.timeline.last().map(|e| e.at)
+    }
+
+    /// How many events the timeline holds, loaded or not.
+    pub fn event_count(&self) -> u64 {
+        self.omitted + self.timeline.len() as u64
+    }
+
+    /// Whether the whole timeline is loaded.
+    pub fn is_whole(&self) -> bool {
+        self.omitted == 0
+    }
+
+    /// The events a case needs from its past when it is loaded without its history: the last
+    /// [`RECENT`] events, and the last [`RECENT`] that alerts show (signals and merges), in order.
+    pub fn recent(&self) -> Vec<Event> {
+        let len = self.timeline.len();
+        let shown = self.timeline.iter().enumerate().rev().filter(|(_, e)| e.is_shown()).take(RECENT).map(|(i, _)| i);
+        let mut keep: Vec<usize> = (len.saturating_sub(RECENT)..len).chain(shown).collect();
+        keep.sort_unstable();
+        keep.dedup();
+        keep.into_iter().map(|i| self.timeline[i].clone()).collect()
+    }
+
+    /// This case as it is loaded without its history: the [`recent`](Case::recent) events only.
+    pub fn without_history(&self) -> Case {
+        let recent = self.recent();
+        let omitted = self.event_count() - recent.len() as u64;
+        Case { timeline: recent, omitted, ..self.clone() }
     }
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
@@ -300,6 +370,7 @@ impl Case {
         self.public_posts += u32::from(public);
         self.channels.insert(channel);
         self.last_customer_channel = Some(channel);
+        self.last_customer_public = public;
 
         self.reopen_for_customer(at, marks.reopened);
         self.stop(&[ClockKind::ResolutionConfirm]);
@@ -420,10 +491,6 @@ impl Case {
 
     /// The channel class targets are taken from: that of the customer's last message.
     fn class(&self) -> ChannelClass {
-        let public = self.timeline.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Signal { signal: SignalKind::CustomerMessage { public, .. } } => Some(*public),
-            _ => None,
-        });
-        ChannelClass::of(self.last_customer_channel.unwrap_or(Channel::Email), public.unwrap_or(false))
+        ChannelClass::of(self.last_customer_channel.unwrap_or(Channel::Email), self.last_customer_public)
     }
 }

@@ -108,11 +108,31 @@ fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Reject
     }
 }
 
+/// Whether recording these events needs the case's whole timeline: one of them belongs before the
+/// last event, so the case is rebuilt. Load the history first when it is not loaded.
+pub fn needs_history(case: &Case, events: &[Event]) -> bool {
+    let mut last = case.timeline.last().map(Event::order);
+    !case.is_whole()
+        && events.iter().any(|e| {
+            let late = last.is_some_and(|l| e.order() < l);
+            last = last.max(Some(e.order()));
+            late
+        })
+}
+
+fn is_late(case: &Case, new: &Event) -> bool {
+    case.timeline.last().is_some_and(|last| new.order() < last.order())
+}
+
 /// Records events on a case: appended when they come last, else the case is rebuilt with them in
 /// their place.
+///
+/// # Panics
+/// If an event is late and the case was loaded without its history ([`needs_history`]).
 pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) {
     for new in events {
-        if case.last_event_at().is_some_and(|last| new.at < last) {
+        if is_late(case, &new) {
+            assert!(case.is_whole(), "case {}: a late event needs the whole timeline", case.id);
             let mut all = std::mem::take(&mut case.timeline);
             all.push(new);
             *case = rebuild(case, all, policy);
@@ -122,9 +142,9 @@ pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) {
     }
 }
 
-/// Builds a case anew from its events (sorted by time, stable for equal instants).
+/// Builds a case anew from its events, in timeline order.
 pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
-    events.sort_by_key(|e| e.at);
+    events.sort_by(|a, b| a.order().cmp(&b.order()));
     let start = events.first().map_or(case.opened_at, |e| e.at.min(case.opened_at));
     let mut fresh = Case::new(case.id.clone(), case.first_owner.clone(), case.priority, start);
     fresh.version = case.version;
@@ -137,7 +157,11 @@ pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
 
 /// Merges `from` (another case of the same customer) into `into`: its signals join `into`'s timeline
 /// at their own times, and `from` is closed as merged. Alerts raised for `from` stay on `from`.
+///
+/// # Panics
+/// If either case was loaded without its history.
 pub fn merge(into: &mut Case, from: &mut Case, at: Timestamp, source: &str, policy: &Policy) {
+    assert!(into.is_whole() && from.is_whole(), "merging needs both cases' whole timelines");
     let mut events = std::mem::take(&mut into.timeline);
     events.extend(from.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. })).cloned());
     events.push(event(at, source.to_string(), EventKind::Absorbed { case: from.id.clone() }, &into.owner));
@@ -181,7 +205,7 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
             due.push(event(at, derived(case, "closure_risk", at), risk, &case.owner));
         }
     }
-    due.sort_by_key(|e| e.at);
+    due.sort_by(|a, b| a.order().cmp(&b.order()));
     due
 }
 

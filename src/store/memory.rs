@@ -1,13 +1,15 @@
-//! An in-memory store with the same guarantees as the DynamoDB one: versioned writes, dedupe by
-//! source id in the same atomic step, and a due index ordered by `next_due`.
+//! An in-memory store with the same promises as the DynamoDB one: versioned writes, dedupe by source
+//! id in the same atomic step, a due index ordered by `next_due`, and a timeline kept apart from the
+//! case, written only through the events a [`Change`] names. A case loads without its history unless
+//! asked, as from DynamoDB, so a rule that forgets to load the history fails here too.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{Key, SaveError, Store, StoreError, Write};
-use crate::domain::case::Case;
+use super::{Change, Key, SaveError, Store, StoreError, Write};
+use crate::domain::case::{Case, Event};
 use crate::domain::ids::CaseId;
 
 #[derive(Debug, Default)]
@@ -17,6 +19,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Each case with its whole timeline.
     cases: HashMap<CaseId, Case>,
     keys: HashMap<Key, CaseId>,
     seen: HashSet<String>,
@@ -28,69 +31,79 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// A case as it is now, without going through the async trait (for reports).
-    pub fn load_now(&self, id: &CaseId) -> Option<Case> {
-        self.inner.lock().expect("store lock").cases.get(id).cloned()
-    }
-
-    /// The earliest instant any case is due, if any.
-    pub fn earliest_due(&self) -> Option<Timestamp> {
-        self.inner.lock().expect("store lock").due.first().map(|(at, _)| *at)
-    }
-
-    /// Every case, ordered by when it opened (for reports).
-    pub fn cases(&self) -> Vec<Case> {
-        let inner = self.inner.lock().expect("store lock");
-        let mut cases: Vec<Case> = inner.cases.values().cloned().collect();
-        cases.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
-        cases
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        f(&mut self.inner.lock().expect("store lock"))
     }
 }
 
 impl Store for MemoryStore {
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        Ok(self.inner.lock().expect("store lock").cases.get(id).cloned())
+        Ok(self.with(|inner| inner.cases.get(id).map(Case::without_history)))
     }
 
-    async fn lookup(&self, key: &Key) -> Result<Option<CaseId>, StoreError> {
-        Ok(self.inner.lock().expect("store lock").keys.get(key).cloned())
+    async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        Ok(self.with(|inner| inner.cases.get(id).cloned()))
+    }
+
+    async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
+        Ok(self.with(|inner| keys.iter().map(|key| inner.keys.get(key).cloned()).collect()))
     }
 
     async fn save(&self, write: Write<'_>) -> Result<(), SaveError> {
-        let mut inner = self.inner.lock().expect("store lock");
-        if let Some(seen) = &write.seen {
-            if inner.seen.contains(seen) {
+        self.with(|inner| {
+            if write.seen.as_ref().is_some_and(|seen| inner.seen.contains(seen)) {
                 return Err(SaveError::AlreadySeen);
             }
-        }
-        for (case, expected) in &write.cases {
-            let current = inner.cases.get(&case.id).map_or(0, |c| c.version);
-            if current != *expected {
-                return Err(SaveError::Conflict);
+            for change in &write.cases {
+                let current = inner.cases.get(&change.case.id).map_or(0, |c| c.version);
+                if current != change.expected {
+                    return Err(SaveError::Conflict);
+                }
             }
-        }
-        for (case, expected) in write.cases {
-            let mut stored = case.clone();
-            stored.version = expected + 1;
-            if let Some(old) = inner.cases.get(&case.id).and_then(|c| c.next_due) {
-                inner.due.remove(&(old, case.id.clone()));
+            for change in write.cases {
+                let old = inner.cases.remove(&change.case.id);
+                if let Some(due) = old.as_ref().and_then(|c| c.next_due) {
+                    inner.due.remove(&(due, change.case.id.clone()));
+                }
+                let stored = stored(old, &change);
+                if let Some(due) = stored.next_due {
+                    inner.due.insert((due, stored.id.clone()));
+                }
+                inner.cases.insert(stored.id.clone(), stored);
             }
-            if let Some(due) = stored.next_due {
-                inner.due.insert((due, case.id.clone()));
-            }
-            inner.cases.insert(case.id.clone(), stored);
-        }
-        for (key, id) in write.keys {
-            inner.keys.insert(key, id);
-        }
-        if let Some(seen) = write.seen {
-            inner.seen.insert(seen);
-        }
-        Ok(())
+            inner.keys.extend(write.keys);
+            inner.seen.extend(write.seen);
+            Ok(())
+        })
     }
 
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
-        let inner = self.inner.lock().expect("store lock");
-        Ok(inner.due.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect())
+        Ok(self.with(|inner| inner.due.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect()))
     }
+
+    async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.with(|inner| inner.due.first().map(|(at, _)| *at)))
+    }
+}
+
+/// The case after a change: its new state, and the old timeline with the change's events written in.
+///
+/// # Panics
+/// If the change leaves out a new event (the case counts more events than the store then holds): the
+/// caller built the change wrongly, and the DynamoDB store would lose that event.
+fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
+    let mut timeline: Vec<Event> = old.map(|c| c.timeline).unwrap_or_default();
+    for event in &change.events {
+        match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
+            Ok(i) => timeline[i] = (*event).clone(),
+            Err(i) => timeline.insert(i, (*event).clone()),
+        }
+    }
+    assert_eq!(
+        timeline.len() as u64,
+        change.case.event_count(),
+        "case {}: the change does not carry every new event",
+        change.case.id
+    );
+    Case { timeline, omitted: 0, version: change.expected + 1, ..change.case.clone() }
 }

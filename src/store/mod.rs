@@ -1,15 +1,18 @@
-//! Where cases live. The trait is what the service needs: load a case, find one by a message
-//! reference or a customer identity, save a change atomically, and list the cases that are due.
-//! [`memory::MemoryStore`] serves the replay and the engine tests; the DynamoDB adapter serves the
-//! functions.
+//! Where cases live. The trait is what the service needs: load a case (with or without its whole
+//! timeline), find one by a message reference or a customer identity, save a change atomically, and
+//! list the cases that are due. [`memory::MemoryStore`] serves the replay and the engine tests;
+//! [`dynamo::DynamoStore`] serves the functions. Both keep the same promises, so the replay shows
+//! what the functions do.
 
+pub mod dynamo;
 pub mod memory;
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use jiff::Timestamp;
 
-use crate::domain::case::Case;
+use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity, MessageRef};
 
 /// A lookup key pointing at a case.
@@ -21,21 +24,43 @@ pub enum Key {
     Customer(Identity),
 }
 
-/// One atomic change: cases (each with the version it was read at; 0 for a new case), keys to point
-/// at cases, and the source id of the signal, so that a retried delivery has no second effect.
+/// One atomic change: cases, keys to point at cases, and the source id of the signal, so that a
+/// retried delivery has no second effect.
 #[derive(Debug, Default)]
 pub struct Write<'a> {
-    pub cases: Vec<(&'a Case, u64)>,
+    pub cases: Vec<Change<'a>>,
     pub keys: Vec<(Key, CaseId)>,
     pub seen: Option<String>,
+}
+
+/// A case as it is to be stored, the version it was read at (0 for a new case), and the timeline
+/// events to write: the new ones, and those a rebuild changed (their owner or marks).
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub case: &'a Case,
+    pub expected: u64,
+    pub events: Vec<&'a Event>,
+}
+
+impl<'a> Change<'a> {
+    /// The change from `before`, the case as it was loaded (`None` for a new case), to `after`.
+    pub fn new(before: Option<&Case>, after: &'a Case) -> Self {
+        let known: HashMap<_, &Event> =
+            before.map(|b| b.timeline.iter().map(|e| (e.order(), e)).collect()).unwrap_or_default();
+        let events = after.timeline.iter().filter(|e| known.get(&e.order()) != Some(e)).collect();
+        Self { case: after, expected: before.map_or(0, |b| b.version), events }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the store failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("stored case {id} is unreadable: {reason}")]
-    Corrupt { id: String, reason: String },
+    #[error("stored item {key} is unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+    /// One change is more than one transaction can carry.
+    #[error("the change to case {case} is too large for one transaction: {reason}")]
+    TooLarge { case: String, reason: String },
 }
 
 /// Why a save did not happen.
@@ -52,9 +77,18 @@ pub enum SaveError {
 }
 
 pub trait Store: Send + Sync {
+    /// The case without its history: its state and its [`recent`](Case::recent) events. One read.
     fn load(&self, id: &CaseId) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
-    fn lookup(&self, key: &Key) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send;
+    /// The case with its whole timeline.
+    fn load_whole(&self, id: &CaseId) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
+    /// The case each key points at, in the keys' order. One read.
+    fn lookup_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<CaseId>>, StoreError>> + Send;
+    fn lookup(&self, key: &Key) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send {
+        async move { Ok(self.lookup_many(std::slice::from_ref(key)).await?.pop().flatten()) }
+    }
     fn save(&self, write: Write<'_>) -> impl Future<Output = Result<(), SaveError>> + Send;
     /// The cases whose `next_due` is at or before `now`.
     fn due(&self, now: Timestamp) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
+    /// The earliest `next_due` of any case (the replay skips the minutes before it).
+    fn earliest_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 }

@@ -1,0 +1,542 @@
+//! The DynamoDB store: one table (see [`table`]), items as DESIGN.md's "Store" describes.
+//!
+//! | item      | PK                      | SK                                   | holds                         |
+//! |-----------|-------------------------|--------------------------------------|-------------------------------|
+//! | case      | `CASE#<id>`             | `CASE`                               | state, clocks, `version`, the [recent](Case::recent) events, `events` (count), due keys |
+//! | event     | `CASE#<id>`             | `EV#<instant>#<source id>#<kind>`    | one timeline event, `v`       |
+//! | segment   | `CASE#<id>`             | `SEG#<version>#<n>`                  | `events`: many, `v`           |
+//! | reference | `REF#message#<ref>`, `REF#customer#<identity>` | `REF`         | `case`                        |
+//! | dedupe    | `SEEN#<source id>`      | `SEEN`                               | `expires_at` (TTL)            |
+//!
+//! A save is one `TransactWriteItems`: every case put on the condition of its version, the dedupe
+//! item on `attribute_not_exists`, the references and the timeline events beside them. When the
+//! events do not fit in one transaction's 100 items (a merge, a rebuild of a long case), they are
+//! packed into segment items of the same transaction, so the write stays atomic. `v` is the case
+//! version that wrote an event; reading the timeline keeps, per event, the copy with the highest `v`
+//! not above the case's version, which also hides a write that lands while the pages are read.
+//!
+//! Loading a case is one consistent `GetItem`: the case item carries the recent events the rules
+//! need. The whole timeline is one paginated `Query` of the case's partition.
+
+pub mod table;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use jiff::Timestamp;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value, to_item};
+use sha2::{Digest, Sha256};
+
+use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+use super::{Change, Key, SaveError, Store, StoreError, Write};
+use crate::domain::case::{Case, Event};
+use crate::domain::ids::CaseId;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How long a dedupe item lives: longer than any platform retries a delivery.
+const SEEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// DynamoDB's limits for one transaction: 100 items, 4 MB. We keep a margin on the size, which we
+/// estimate from the JSON of the events.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+const MAX_TRANSACTION_BYTES: usize = 3_500_000;
+/// A segment stays well under DynamoDB's 400 KB per item.
+const MAX_SEGMENT_BYTES: usize = 300_000;
+/// DynamoDB's key size limits (bytes): longer keys are shortened with a digest.
+const MAX_PARTITION_KEY: usize = 2048;
+const MAX_SORT_KEY: usize = 1024;
+
+/// Requests made and capacity units consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    pub requests: u64,
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+impl std::ops::Sub for Usage {
+    type Output = Usage;
+    fn sub(self, rhs: Usage) -> Usage {
+        Usage {
+            requests: self.requests - rhs.requests,
+            read_units: self.read_units - rhs.read_units,
+            write_units: self.write_units - rhs.write_units,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    usage: Arc<Mutex<Usage>>,
+}
+
+/// A client for a local endpoint (DynamoDB Local): a fixed region and dummy credentials, which
+/// DynamoDB Local accepts and which keep real AWS credentials out of local runs.
+pub fn local_client(endpoint: &str) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
+        .build();
+    Client::from_conf(config)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), usage: Arc::default() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// What this store (and its clones) has used so far.
+    pub fn usage(&self) -> Usage {
+        *self.usage.lock().expect("usage lock")
+    }
+
+    fn count<'a>(&self, read: bool, capacity: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        let mut usage = self.usage.lock().expect("usage lock");
+        usage.requests += 1;
+        for c in capacity {
+            let total = c.capacity_units().unwrap_or(0.0);
+            match (c.read_capacity_units(), c.write_capacity_units()) {
+                (None, None) if read => usage.read_units += total,
+                (None, None) => usage.write_units += total,
+                (r, w) => {
+                    usage.read_units += r.unwrap_or(0.0);
+                    usage.write_units += w.unwrap_or(0.0);
+                }
+            }
+        }
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(pk))
+            .key(SORT_KEY, AttributeValue::S(sk.to_string()))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| backend("GetItem", e))?;
+        self.count(true, out.consumed_capacity());
+        Ok(out.item)
+    }
+
+    /// Every item of a partition, page by page.
+    async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| backend("Query", e))?;
+            self.count(true, out.consumed_capacity());
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// The due keys of one shard: all at or before `until`, or the first one.
+    async fn shard(&self, shard: u32, until: Option<Timestamp>) -> Result<Vec<(String, CaseId)>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(DUE_INDEX)
+                .expression_attribute_names("#shard", DUE_SHARD)
+                .expression_attribute_values(":shard", AttributeValue::S(format!("DUE#{shard}")))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            query = match until {
+                Some(until) => query
+                    .key_condition_expression("#shard = :shard AND #at <= :until")
+                    .expression_attribute_names("#at", DUE_AT)
+                    .expression_attribute_values(":until", AttributeValue::S(instant(until))),
+                None => query.key_condition_expression("#shard = :shard").limit(1),
+            };
+            let out = query.send().await.map_err(|e| backend("Query", e))?;
+            self.count(true, out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                let due_at = string(&item, DUE_AT)?;
+                let id = case_id(&string(&item, PARTITION_KEY)?)?;
+                found.push((due_at, id));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() || until.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn shards(&self, until: Option<Timestamp>) -> Result<Vec<(String, CaseId)>, StoreError> {
+        let queries = (0..DUE_SHARDS).map(|s| self.shard(s, until));
+        let mut all: Vec<(String, CaseId)> =
+            futures::future::try_join_all(queries).await?.into_iter().flatten().collect();
+        all.sort();
+        Ok(all)
+    }
+
+    /// Reads a case item into a case without its history.
+    fn case_of(item: Item) -> Result<Case, StoreError> {
+        let key = string(&item, PARTITION_KEY)?;
+        let events = number(&item, "events")?;
+        let mut case: Case = from_item(item).map_err(|e| corrupt(&key, e))?;
+        case.omitted = events.saturating_sub(case.timeline.len() as u64);
+        Ok(case)
+    }
+}
+
+impl Store for DynamoStore {
+    async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        self.get(case_pk(id), "CASE").await?.map(Self::case_of).transpose()
+    }
+
+    async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        let pk = case_pk(id);
+        // A write that lands while the pages are read shows as a count that does not add up: read again.
+        for _ in 0..3 {
+            let items = self.partition(&pk).await?;
+            let mut case = None;
+            let mut events: BTreeMap<(Timestamp, String, &'static str), (u64, Event)> = BTreeMap::new();
+            let mut keep = |v: u64, event: Event| {
+                let key = (event.at, event.source.clone(), event.kind.name());
+                if events.get(&key).is_none_or(|(old, _)| *old < v) {
+                    events.insert(key, (v, event));
+                }
+            };
+            let mut pending = Vec::new();
+            for item in items {
+                let sk = string(&item, SORT_KEY)?;
+                if sk == "CASE" {
+                    case = Some((number(&item, "events")?, Self::case_of(item)?));
+                } else if sk.starts_with("EV#") {
+                    let v = number(&item, "v")?;
+                    pending.push((v, from_item::<Event>(item).map_err(|e| corrupt(&sk, e))?));
+                } else if sk.starts_with("SEG#") {
+                    let v = number(&item, "v")?;
+                    let list = item.get("events").cloned().ok_or_else(|| corrupt(&sk, "no events"))?;
+                    let list: Vec<Event> = from_attribute_value(list).map_err(|e| corrupt(&sk, e))?;
+                    pending.extend(list.into_iter().map(|e| (v, e)));
+                }
+            }
+            let Some((count, mut case)) = case else { return Ok(None) };
+            for (v, event) in pending.into_iter().filter(|(v, _)| *v <= case.version) {
+                keep(v, event);
+            }
+            if events.len() as u64 == count {
+                case.timeline = events.into_values().map(|(_, e)| e).collect();
+                case.omitted = 0;
+                return Ok(Some(case));
+            }
+        }
+        Err(StoreError::Corrupt { key: pk, reason: "its event count does not match its timeline".into() })
+    }
+
+    async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
+        let mut found: HashMap<String, CaseId> = HashMap::new();
+        let mut wanted: Vec<String> = keys.iter().map(ref_pk).collect();
+        wanted.sort();
+        wanted.dedup();
+        // BatchGetItem takes 100 keys; DynamoDB may leave some unprocessed: ask again for those.
+        for chunk in wanted.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for pk in chunk {
+                request = request.keys(HashMap::from([
+                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                    (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
+                ]));
+            }
+            let mut request = Some(request.build().map_err(|e| StoreError::Backend(Box::new(e)))?);
+            for attempt in 0u32..10 {
+                let Some(keys) = request.take() else { break };
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
+                }
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchGetItem", e))?;
+                self.count(true, out.consumed_capacity());
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let pk = string(&item, PARTITION_KEY)?;
+                    found.insert(pk, case_id(&format!("CASE#{}", string(&item, "case")?))?);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+            if request.is_some() {
+                return Err(StoreError::Backend("BatchGetItem: keys still unprocessed after 10 attempts".into()));
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(&ref_pk(key)).cloned()).collect())
+    }
+
+    async fn save(&self, write: Write<'_>) -> Result<(), SaveError> {
+        let mut items = Vec::new();
+        let mut seen_at = None;
+        for change in &write.cases {
+            items.push(case_put(change)?);
+        }
+        if let Some(source) = &write.seen {
+            let expires = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + SEEN_TTL;
+            let item = HashMap::from([
+                (PARTITION_KEY.to_string(), AttributeValue::S(bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY))),
+                (SORT_KEY.to_string(), AttributeValue::S("SEEN".into())),
+                (TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires.as_secs().to_string())),
+            ]);
+            seen_at = Some(items.len());
+            items.push(put(item, Some("attribute_not_exists(#pk)"), None)?);
+        }
+        for (key, id) in &write.keys {
+            let item = HashMap::from([
+                (PARTITION_KEY.to_string(), AttributeValue::S(ref_pk(key))),
+                (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
+                ("case".to_string(), AttributeValue::S(id.to_string())),
+            ]);
+            items.push(put(item, None, None)?);
+        }
+        items.extend(timeline_puts(&write.cases, items.len())?);
+
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count(false, out.consumed_capacity().iter());
+                Ok(())
+            }
+            Err(error) => {
+                self.count(false, []);
+                let error = error.into_service_error();
+                let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error else {
+                    return Err(backend("TransactWriteItems", error).into());
+                };
+                let codes: Vec<&str> =
+                    cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("")).collect();
+                if seen_at.is_some_and(|i| codes.get(i) == Some(&"ConditionalCheckFailed")) {
+                    return Err(SaveError::AlreadySeen);
+                }
+                if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
+                    return Err(SaveError::Conflict);
+                }
+                Err(backend("TransactWriteItems", error).into())
+            }
+        }
+    }
+
+    async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
+        Ok(self.shards(Some(now)).await?.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        match self.shards(None).await?.into_iter().next() {
+            Some((at, id)) => at.parse().map(Some).map_err(|e| corrupt(&case_pk(&id), e)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The case item's put, on the condition that the case is still at the version it was read at.
+fn case_put(change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
+    let case = change.case;
+    let pk = case_pk(&case.id);
+    let stored = Case { timeline: case.recent(), ..case.clone() };
+    let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
+    item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
+    item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
+    item.insert("version".into(), AttributeValue::N((change.expected + 1).to_string()));
+    item.insert("events".into(), AttributeValue::N(case.event_count().to_string()));
+    if let Some(due) = case.next_due {
+        item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id.shard(DUE_SHARDS))));
+        item.insert(DUE_AT.into(), AttributeValue::S(instant(due)));
+    }
+    if change.expected == 0 {
+        put(item, Some("attribute_not_exists(#pk)"), None)
+    } else {
+        put(item, Some("version = :expected"), Some(AttributeValue::N(change.expected.to_string())))
+    }
+}
+
+/// The puts for the changes' timeline events: one item per event when they fit in the transaction
+/// beside the `others` items already in it, else segments.
+fn timeline_puts(changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut sized = Vec::new();
+    for change in changes {
+        for event in &change.events {
+            let size = serde_json::to_vec(event).map_or(usize::MAX / 4, |j| j.len()) + 64 + event.source.len();
+            sized.push((change, *event, size));
+        }
+    }
+    let total: usize = sized.iter().map(|(_, _, s)| s).sum();
+    if others + sized.len() <= MAX_TRANSACTION_ITEMS && total <= MAX_TRANSACTION_BYTES {
+        return sized
+            .into_iter()
+            .map(|(change, event, _)| {
+                let pk = case_pk(&change.case.id);
+                let mut item: Item = to_item(event).map_err(|e| corrupt(&pk, e))?;
+                item.insert(SORT_KEY.into(), AttributeValue::S(event_sk(event)));
+                item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
+                item.insert("v".into(), AttributeValue::N((change.expected + 1).to_string()));
+                put(item, None, None)
+            })
+            .collect();
+    }
+    let mut puts = Vec::new();
+    for change in changes {
+        let case = &change.case.id;
+        let mut segment: Vec<&Event> = Vec::new();
+        let mut bytes = 0;
+        let mut events = sized.iter().filter(|(c, _, _)| c.case.id == *case).peekable();
+        while let Some((_, event, size)) = events.next() {
+            segment.push(event);
+            bytes += size;
+            let full = events.peek().is_none_or(|(_, _, next)| bytes + next > MAX_SEGMENT_BYTES);
+            if full {
+                let pk = case_pk(case);
+                let item = HashMap::from([
+                    (
+                        SORT_KEY.to_string(),
+                        AttributeValue::S(format!("SEG#{:012}#{:04}", change.expected + 1, puts.len())),
+                    ),
+                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                    ("v".to_string(), AttributeValue::N((change.expected + 1).to_string())),
+                    ("events".to_string(), to_attribute_value(&segment).map_err(|e| corrupt(&pk, e))?),
+                ]);
+                puts.push(put(item, None, None)?);
+                segment.clear();
+                bytes = 0;
+            }
+        }
+    }
+    if others + puts.len() > MAX_TRANSACTION_ITEMS || total > MAX_TRANSACTION_BYTES {
+        let case = changes.first().map_or_else(String::new, |c| c.case.id.to_string());
+        let reason = format!("{} events, about {} KB, in {} segments", sized.len(), total / 1000, puts.len());
+        return Err(StoreError::TooLarge { case, reason });
+    }
+    Ok(puts)
+}
+
+fn put(item: Item, condition: Option<&str>, expected: Option<AttributeValue>) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder().set_item(Some(item));
+    if let Some(condition) = condition {
+        put = put
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None);
+        if condition.contains("#pk") {
+            put = put.expression_attribute_names("#pk", PARTITION_KEY);
+        }
+    }
+    if let Some(expected) = expected {
+        put = put.expression_attribute_values(":expected", expected);
+    }
+    let put = put.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// An instant as keys hold it: UTC, fixed width, nanoseconds, so that text order is time order.
+pub fn instant(t: Timestamp) -> String {
+    format!("{}.{:09}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_nanosecond().max(0))
+}
+
+fn case_pk(id: &CaseId) -> String {
+    format!("CASE#{id}")
+}
+
+fn event_sk(event: &Event) -> String {
+    bounded(format!("EV#{}#{}#{}", instant(event.at), event.source, event.kind.name()), MAX_SORT_KEY)
+}
+
+fn ref_pk(key: &Key) -> String {
+    let pk = match key {
+        Key::Message(message) => format!("REF#message#{message}"),
+        Key::Customer(identity) => format!("REF#customer#{identity}"),
+    };
+    bounded(pk, MAX_PARTITION_KEY)
+}
+
+/// A key cut to DynamoDB's limit: a long one keeps its start and ends with the digest of the whole.
+fn bounded(key: String, max: usize) -> String {
+    if key.len() <= max {
+        return key;
+    }
+    let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let mut cut = max - digest.len() - 1;
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}#{digest}", &key[..cut])
+}
+
+fn case_id(pk: &str) -> Result<CaseId, StoreError> {
+    pk.strip_prefix("CASE#").and_then(|id| id.parse().ok()).ok_or_else(|| corrupt(pk, "not a case key"))
+}
+
+fn string(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => Ok(s.clone()),
+        _ => Err(corrupt(&describe(item), format!("no text attribute `{name}`"))),
+    }
+}
+
+fn number(item: &Item, name: &str) -> Result<u64, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().map_err(|e| corrupt(&describe(item), e)),
+        _ => Err(corrupt(&describe(item), format!("no number attribute `{name}`"))),
+    }
+}
+
+fn describe(item: &Item) -> String {
+    let key = |name| match item.get(name) {
+        Some(AttributeValue::S(s)) => s.as_str(),
+        _ => "?",
+    };
+    format!("{} {}", key(PARTITION_KEY), key(SORT_KEY))
+}
+
+fn corrupt(key: &str, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { key: key.to_string(), reason: reason.to_string() }
+}
+
+fn backend<E: std::error::Error + Send + Sync + 'static>(operation: &str, error: E) -> StoreError {
+    StoreError::Backend(format!("{operation}: {}", DisplayErrorContext(error)).into())
+}
