@@ -1,4 +1,4 @@
-//! The `baton` command: replay a timeline, check a policy.
+//! The `baton` command: replay a timeline, check a policy, create the table.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use baton::domain::policy::Policy;
 use baton::replay;
+use baton::store::dynamo;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 
@@ -32,6 +33,19 @@ enum Command {
         /// Run until this instant (RFC 3339; default: 14 days after the last line).
         #[arg(long)]
         until: Option<Timestamp>,
+        /// Keep the cases in DynamoDB at this endpoint (DynamoDB Local) instead of in memory, in a
+        /// new table that is deleted afterwards.
+        #[arg(long, value_name = "URL")]
+        dynamodb_endpoint: Option<String>,
+    },
+    /// Create the table and its due index (for local development and tests).
+    CreateTable {
+        /// The table's name.
+        #[arg(long)]
+        table: String,
+        /// A local endpoint such as DynamoDB Local (default: AWS, from the environment's configuration).
+        #[arg(long, value_name = "URL")]
+        dynamodb_endpoint: Option<String>,
     },
     /// Validate a policy file and print every error with the key that is wrong.
     CheckPolicy {
@@ -67,6 +81,37 @@ fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
     loaded.map_err(|errors| anyhow::anyhow!("the policy is invalid:\n{errors}"))
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")
+}
+
+/// The replay on a fresh table at `endpoint`, deleted afterwards (also when the replay fails).
+async fn replay_on_dynamodb(
+    endpoint: &str,
+    lines: &[replay::Line],
+    policy: Arc<Policy>,
+    options: &replay::Options,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    let client = dynamo::local_client(endpoint);
+    let stamp = Timestamp::now().as_millisecond();
+    let table = format!("baton-replay-{stamp}-{}", std::process::id());
+    dynamo::table::create(&client, &table).await.with_context(|| format!("DynamoDB at {endpoint}"))?;
+    let store = dynamo::DynamoStore::new(client.clone(), &table);
+    let result = replay::run_on(store.clone(), lines, policy, options, out).await;
+    let usage = store.usage();
+    let deleted = client.delete_table().table_name(&table).send().await;
+    result?;
+    eprintln!(
+        "DynamoDB: {} requests, {:.1} read and {:.1} write capacity units",
+        usage.requests, usage.read_units, usage.write_units
+    );
+    if let Err(e) = deleted {
+        eprintln!("warning: could not delete table {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e));
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckPolicy { file } => match Policy::load(&file) {
@@ -87,16 +132,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Replay { timeline, policy, json, until } => {
+        Command::Replay { timeline, policy, json, until, dynamodb_endpoint } => {
             let policy = Arc::new(load_policy(policy.as_ref())?);
             let text =
                 std::fs::read_to_string(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
             let lines = replay::parse(&text, &policy).with_context(|| format!("{}", timeline.display()))?;
-            let runtime = tokio::runtime::Builder::new_current_thread().build().context("starting the runtime")?;
+            let options = replay::Options { until, json };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            runtime.block_on(replay::run(&lines, policy, &replay::Options { until, json }, &mut out))?;
+            runtime()?.block_on(async {
+                match dynamodb_endpoint {
+                    None => replay::run(&lines, policy, &options, &mut out).await.map(drop).map_err(Into::into),
+                    Some(endpoint) => replay_on_dynamodb(&endpoint, &lines, policy, &options, &mut out).await,
+                }
+            })?;
             std::io::Write::flush(&mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CreateTable { table, dynamodb_endpoint } => {
+            runtime()?.block_on(async {
+                let client = match &dynamodb_endpoint {
+                    Some(endpoint) => dynamo::local_client(endpoint),
+                    None => aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await),
+                };
+                dynamo::table::create(&client, &table).await
+            })?;
+            eprintln!("created table {table} with its index `{}`", dynamo::table::DUE_INDEX);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -361,14 +361,15 @@ impl Calendar {
         let mut total: i128 = 0;
         let mut day = first;
         while day <= last {
-            if day > first && day.weekday() == Weekday::Monday {
-                if let Ok(next_week) = day.checked_add(jiff::Span::new().days(7)) {
-                    if next_week <= last && self.is_plain_week(day) {
-                        total += i128::from(self.week_seconds) * 1_000_000_000;
-                        day = next_week;
-                        continue;
-                    }
-                }
+            if day > first
+                && day.weekday() == Weekday::Monday
+                && let Ok(next_week) = day.checked_add(jiff::Span::new().days(7))
+                && next_week <= last
+                && self.is_plain_week(day)
+            {
+                total += i128::from(self.week_seconds) * 1_000_000_000;
+                day = next_week;
+                continue;
             }
             for (open, close) in self.opening(day) {
                 let (open, close) = (open.max(a), close.min(b));

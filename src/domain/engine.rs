@@ -176,16 +176,16 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
     if case.is_closed() {
         return due;
     }
-    if let Some(window) = case.clock(ClockKind::ResolutionConfirm) {
-        if window.due_at <= now {
-            due.push(event(
-                window.due_at,
-                derived(case, "expired", window.due_at),
-                EventKind::ConfirmationExpired,
-                &case.owner,
-            ));
-            return due;
-        }
+    if let Some(window) = case.clock(ClockKind::ResolutionConfirm)
+        && window.due_at <= now
+    {
+        due.push(event(
+            window.due_at,
+            derived(case, "expired", window.due_at),
+            EventKind::ConfirmationExpired,
+            &case.owner,
+        ));
+        return due;
     }
     for clock in case.clocks.values().filter(|c| c.kind != ClockKind::ResolutionConfirm) {
         for (step, at) in clock.due_steps(now, policy) {
@@ -200,10 +200,10 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
             due.push(event(at, source, kind, &case.owner));
         }
     }
-    if let Some((at, risk)) = closure_risk(case, policy) {
-        if at <= now {
-            due.push(event(at, derived(case, "closure_risk", at), risk, &case.owner));
-        }
+    if let Some((at, risk)) = closure_risk(case, policy)
+        && at <= now
+    {
+        due.push(event(at, derived(case, "closure_risk", at), risk, &case.owner));
     }
     due.sort_by(|a, b| a.order().cmp(&b.order()));
     due

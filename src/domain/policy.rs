@@ -451,13 +451,13 @@ impl Policy {
                 }
             },
         };
-        if let (Some(l2), Some(l3)) = (level_2_after, level_3_after) {
-            if l2.days * 86_400 + l2.seconds > l3.days * 86_400 + l3.seconds {
-                errors.push(PolicyError {
-                    key: ladder_key("level_3_after"),
-                    message: "level 3 must come after level 2".into(),
-                });
-            }
+        if let (Some(l2), Some(l3)) = (level_2_after, level_3_after)
+            && l2.days * 86_400 + l2.seconds > l3.days * 86_400 + l3.seconds
+        {
+            errors.push(PolicyError {
+                key: ladder_key("level_3_after"),
+                message: "level 3 must come after level 2".into(),
+            });
         }
 
         if !errors.is_empty() {

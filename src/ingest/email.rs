@@ -184,10 +184,10 @@ pub fn subject_tag(subject: &str, prefix: &str) -> Option<CaseId> {
     let mut rest = subject;
     while let Some(i) = rest.find(&opening) {
         let candidate = &rest[i + 1..];
-        if let Some(end) = candidate.find(']') {
-            if let Ok(id) = candidate[..end].parse::<CaseId>() {
-                return Some(id);
-            }
+        if let Some(end) = candidate.find(']')
+            && let Ok(id) = candidate[..end].parse::<CaseId>()
+        {
+            return Some(id);
         }
         rest = &rest[i + 1..];
     }

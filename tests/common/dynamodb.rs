@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ struct Local {
     /// The shell that runs Java reads this pipe; when the test binary exits, the pipe closes and
     /// the shell stops Java. Held for the life of the process.
     _lifeline: ChildStdin,
+    _shell: Child,
 }
 
 static LOCAL: OnceLock<Local> = OnceLock::new();
@@ -78,7 +79,8 @@ kill "$pid" 2>/dev/null"#;
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Local { endpoint: format!("http://127.0.0.1:{port}"), _lifeline: child.stdin.take().expect("stdin") }
+    let lifeline = child.stdin.take().expect("stdin");
+    Local { endpoint: format!("http://127.0.0.1:{port}"), _lifeline: lifeline, _shell: child }
 }
 
 /// The endpoint of this test binary's DynamoDB Local.

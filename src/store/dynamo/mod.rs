@@ -308,10 +308,11 @@ impl Store for DynamoStore {
     }
 
     async fn save(&self, write: Write<'_>) -> Result<(), SaveError> {
+        let table = self.table.as_str();
         let mut items = Vec::new();
         let mut seen_at = None;
         for change in &write.cases {
-            items.push(case_put(change)?);
+            items.push(case_put(table, change)?);
         }
         if let Some(source) = &write.seen {
             let expires = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + SEEN_TTL;
@@ -321,17 +322,19 @@ impl Store for DynamoStore {
                 (TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires.as_secs().to_string())),
             ]);
             seen_at = Some(items.len());
-            items.push(put(item, Some("attribute_not_exists(#pk)"), None)?);
+            items.push(put(table, item, Some("attribute_not_exists(#pk)"), None)?);
         }
-        for (key, id) in &write.keys {
+        // One operation per item in a transaction: a key named twice keeps its last target.
+        let keys: BTreeMap<String, &CaseId> = write.keys.iter().map(|(key, id)| (ref_pk(key), id)).collect();
+        for (pk, id) in keys {
             let item = HashMap::from([
-                (PARTITION_KEY.to_string(), AttributeValue::S(ref_pk(key))),
+                (PARTITION_KEY.to_string(), AttributeValue::S(pk)),
                 (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
                 ("case".to_string(), AttributeValue::S(id.to_string())),
             ]);
-            items.push(put(item, None, None)?);
+            items.push(put(table, item, None, None)?);
         }
-        items.extend(timeline_puts(&write.cases, items.len())?);
+        items.extend(timeline_puts(table, &write.cases, items.len())?);
 
         let result = self
             .client
@@ -377,7 +380,7 @@ impl Store for DynamoStore {
 }
 
 /// The case item's put, on the condition that the case is still at the version it was read at.
-fn case_put(change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
+fn case_put(table: &str, change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
     let case = change.case;
     let pk = case_pk(&case.id);
     let stored = Case { timeline: case.recent(), ..case.clone() };
@@ -391,15 +394,15 @@ fn case_put(change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
         item.insert(DUE_AT.into(), AttributeValue::S(instant(due)));
     }
     if change.expected == 0 {
-        put(item, Some("attribute_not_exists(#pk)"), None)
+        put(table, item, Some("attribute_not_exists(#pk)"), None)
     } else {
-        put(item, Some("version = :expected"), Some(AttributeValue::N(change.expected.to_string())))
+        put(table, item, Some("version = :expected"), Some(AttributeValue::N(change.expected.to_string())))
     }
 }
 
 /// The puts for the changes' timeline events: one item per event when they fit in the transaction
 /// beside the `others` items already in it, else segments.
-fn timeline_puts(changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWriteItem>, StoreError> {
+fn timeline_puts(table: &str, changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut sized = Vec::new();
     for change in changes {
         for event in &change.events {
@@ -417,7 +420,7 @@ fn timeline_puts(changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWr
                 item.insert(SORT_KEY.into(), AttributeValue::S(event_sk(event)));
                 item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
                 item.insert("v".into(), AttributeValue::N((change.expected + 1).to_string()));
-                put(item, None, None)
+                put(table, item, None, None)
             })
             .collect();
     }
@@ -442,7 +445,7 @@ fn timeline_puts(changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWr
                     ("v".to_string(), AttributeValue::N((change.expected + 1).to_string())),
                     ("events".to_string(), to_attribute_value(&segment).map_err(|e| corrupt(&pk, e))?),
                 ]);
-                puts.push(put(item, None, None)?);
+                puts.push(put(table, item, None, None)?);
                 segment.clear();
                 bytes = 0;
             }
@@ -456,8 +459,13 @@ fn timeline_puts(changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWr
     Ok(puts)
 }
 
-fn put(item: Item, condition: Option<&str>, expected: Option<AttributeValue>) -> Result<TransactWriteItem, StoreError> {
-    let mut put = Put::builder().set_item(Some(item));
+fn put(
+    table: &str,
+    item: Item,
+    condition: Option<&str>,
+    expected: Option<AttributeValue>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder().table_name(table).set_item(Some(item));
     if let Some(condition) = condition {
         put = put
             .condition_expression(condition)
