@@ -41,7 +41,8 @@ pub enum Outcome {
 pub enum ServiceError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("case {0} kept changing under us: gave up after {MAX_ATTEMPTS} attempts")]
+    /// What was being written (`signal <source id>`, `sweep of case <id>`): its case kept changing.
+    #[error("{0}: the case kept changing under us; gave up after {MAX_ATTEMPTS} attempts")]
     Contended(String),
     #[error(transparent)]
     Notify(#[from] NotifyError),
@@ -79,7 +80,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
                 Ok(outcome) => return Ok(outcome),
             }
         }
-        Err(ServiceError::Contended(inbound.signal.source.clone()))
+        Err(ServiceError::Contended(format!("signal {}", inbound.signal.source)))
     }
 
     /// One attempt; `attempt` also picks the id a new case tries (a collision fails the write as a
@@ -268,7 +269,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
                 break;
             }
             if !done {
-                return Err(ServiceError::Contended(id.to_string()));
+                return Err(ServiceError::Contended(format!("sweep of case {id}")));
             }
         }
         Ok(report)
@@ -283,4 +284,60 @@ async fn backoff(attempt: u32) {
     }
     let ceiling = BACKOFF_BASE.saturating_mul(1 << attempt.min(16)).min(BACKOFF_CAP);
     tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{Channel, Identity};
+    use crate::domain::signal::Signal;
+    use crate::notify::Collect;
+    use crate::store::memory::MemoryStore;
+
+    /// A store whose every save loses the race.
+    struct AlwaysContended(MemoryStore);
+
+    impl Store for AlwaysContended {
+        async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+            self.0.load(id).await
+        }
+        async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+            self.0.load_whole(id).await
+        }
+        async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
+            self.0.lookup_many(keys).await
+        }
+        async fn save(&self, _: Write<'_>) -> Result<(), SaveError> {
+            Err(SaveError::Conflict)
+        }
+        async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
+            self.0.due(now).await
+        }
+        async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
+            self.0.earliest_due().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_keeps_conflicting_gives_up_with_a_clear_error() {
+        let baton =
+            Baton::new(AlwaysContended(MemoryStore::new()), Collect::default(), Arc::new(Policy::default_policy()));
+        let identity = Identity::Email("max@example.ch".into());
+        let signal = Signal {
+            at: "2026-04-13T08:00:00Z".parse().unwrap(),
+            source: "ses:abc".into(),
+            kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        };
+        let inbound = Inbound { signal, route: Route::default() };
+        let started = tokio::time::Instant::now();
+        let error = baton.ingest(&inbound).await.unwrap_err();
+        assert!(matches!(error, ServiceError::Contended(_)));
+        assert_eq!(
+            error.to_string(),
+            format!("signal ses:abc: the case kept changing under us; gave up after {MAX_ATTEMPTS} attempts")
+        );
+        // The attempts are spread out, not a tight loop, and bounded.
+        let waited = started.elapsed();
+        assert!(waited > Duration::from_secs(1) && waited < Duration::from_secs(20), "{waited:?}");
+    }
 }
