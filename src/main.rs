@@ -98,7 +98,8 @@ async fn replay_on_dynamodb(
     let table = format!("baton-replay-{stamp}-{}", std::process::id());
     dynamo::table::create(&client, &table).await.with_context(|| format!("DynamoDB at {endpoint}"))?;
     let store = dynamo::DynamoStore::new(client.clone(), &table);
-    let result = replay::run_on(store.clone(), lines, policy, options, out).await;
+    let baton = baton::service::Baton::new(store.clone(), baton::notify::Collect::default(), policy);
+    let result = replay::run_on(baton, lines, options, out).await;
     let usage = store.usage();
     let deleted = client.delete_table().table_name(&table).send().await;
     result?;

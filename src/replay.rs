@@ -20,7 +20,7 @@ use crate::domain::policy::{ClockKind, Policy};
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, Request};
 use crate::ingest::{self, CaseRef, Inbound, Skipped};
-use crate::notify::Collect;
+use crate::notify::{Collect, Notifier};
 use crate::service::{Baton, Outcome, ServiceError};
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
@@ -149,18 +149,18 @@ pub async fn run(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
-    run_on(MemoryStore::new(), lines, policy, options, out).await
+    run_on(Baton::new(MemoryStore::new(), Collect::default(), policy), lines, options, out).await
 }
 
-/// [`run`] on a given store (empty: the replay makes its own cases), such as DynamoDB Local.
-pub async fn run_on<S: Store>(
-    store: S,
+/// [`run`] on a given store (empty: the replay makes its own cases), such as DynamoDB Local, and
+/// notifier, such as SNS.
+pub async fn run_on<S: Store, N: Notifier>(
+    baton: Baton<S, N>,
     lines: &[Line],
-    policy: Arc<Policy>,
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
-    let baton = Baton::new(store, Collect::default(), policy.clone());
+    let policy = baton.policy.clone();
     let mut opened = Vec::new();
     let Some(first) = lines.first() else {
         return Ok(Report::default());
@@ -210,8 +210,8 @@ pub async fn run_on<S: Store>(
 
 /// Sweeps at `at` if anything is due then, and returns the next minute worth sweeping before `limit`.
 /// Minutes at which nothing is due are skipped: a sweep then would do nothing.
-async fn sweep<S: Store>(
-    baton: &Baton<S, Collect>,
+async fn sweep<S: Store, N: Notifier>(
+    baton: &Baton<S, N>,
     at: Timestamp,
     limit: Timestamp,
     printer: &Printer<'_>,
@@ -219,7 +219,12 @@ async fn sweep<S: Store>(
     out: &mut dyn Write,
 ) -> Result<Timestamp, ReplayError> {
     let result = baton.sweep(at).await?;
-    baton.notifier.drain();
+    if let Some(e) = result.unpublished.first() {
+        return Err(ReplayError::Sweep(e.to_string()));
+    }
+    if let Some((case, e)) = result.failed.first() {
+        return Err(ReplayError::Sweep(format!("case {case}: {e}")));
+    }
     for (alert, event) in result.alerts {
         let published = Published { alert, published_at: at };
         printer.alert(&published, &event, out)?;
@@ -246,6 +251,8 @@ pub enum ReplayError {
     Service(#[from] ServiceError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("the sweep failed: {0}")]
+    Sweep(String),
     #[error("writing the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -268,9 +275,9 @@ impl Printer<'_> {
         writeln!(out, "{}  line {line}: {text}", self.local(at, team))
     }
 
-    async fn outcome<S: Store>(
+    async fn outcome<S: Store, N: Notifier>(
         &self,
-        baton: &Baton<S, Collect>,
+        baton: &Baton<S, N>,
         line: &Line,
         inbound: &Inbound,
         outcome: &Outcome,

@@ -13,8 +13,9 @@ use crate::domain::ids::{CaseId, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::{CaseRef, Inbound, Route};
-use crate::notify::{Notifier, NotifyError};
-use crate::store::{Change, Key, SaveError, Store, StoreError, Write};
+use crate::notify::{Notifier, NotifyError, Outbound};
+use crate::store::{Change, Key, OutboxEntry, SaveError, Store, StoreError, Write};
+use futures::StreamExt;
 
 /// How often a write is tried after another writer changed the case. With the backoff below, the
 /// attempts span about 10 seconds: 50 writers on one case all get through.
@@ -44,18 +45,24 @@ pub enum ServiceError {
     /// What was being written (`signal <source id>`, `sweep of case <id>`): its case kept changing.
     #[error("{0}: the case kept changing under us; gave up after {MAX_ATTEMPTS} attempts")]
     Contended(String),
-    #[error(transparent)]
-    Notify(#[from] NotifyError),
 }
 
 /// What one sweep did.
 #[derive(Debug, Default)]
 pub struct SweepReport {
     pub cases_due: usize,
-    /// The alerts published, each with the case as it stood after them.
+    /// The alerts raised, each with the event that raised it (published, unless in `unpublished`).
     pub alerts: Vec<(Alert, Event)>,
+    /// Alerts an earlier sweep left in the outbox, published now.
+    pub recovered: Vec<Alert>,
+    /// Alerts that could not be published: they stay in the outbox for the next sweep.
+    pub unpublished: Vec<NotifyError>,
     /// Other events recorded (expired confirmation windows).
     pub events: Vec<(CaseId, Event)>,
+    /// Due cases not started before the deadline: the next sweep takes them.
+    pub left_for_next_run: usize,
+    /// Cases whose sweep failed, with the reason; the others went on.
+    pub failed: Vec<(CaseId, String)>,
 }
 
 pub struct Baton<S, N> {
@@ -126,7 +133,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         if let Some((other_before, other)) = &absorbed {
             cases.push(Change::new(Some(other_before), other));
         }
-        self.store.save(Write { cases, keys, seen: Some(signal.source.clone()) }).await?;
+        self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: false })
     }
 
@@ -143,7 +150,12 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         };
         let keys = self.keys_for(&inbound.route, &case.id);
         self.store
-            .save(Write { cases: vec![Change::new(None, &case)], keys, seen: Some(signal.source.clone()) })
+            .save(Write {
+                cases: vec![Change::new(None, &case)],
+                keys,
+                seen: Some(signal.source.clone()),
+                ..Write::default()
+            })
             .await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: true })
     }
@@ -230,50 +242,137 @@ impl<S: Store, N: Notifier> Baton<S, N> {
 
     /// Evaluates every due case at `now`, records what is due and publishes the alerts.
     pub async fn sweep(&self, now: Timestamp) -> Result<SweepReport, ServiceError> {
+        self.sweep_with(now, &SweepOptions::default()).await
+    }
+
+    /// The sweep: first the alerts an earlier sweep left in the outbox, then every due case. Cases
+    /// are swept `options.concurrency` at a time; none is started after `options.stop_at`, and those
+    /// left wait for the next run (they stay due). A case that fails is reported and the others go on.
+    pub async fn sweep_with(&self, now: Timestamp, options: &SweepOptions) -> Result<SweepReport, ServiceError> {
         let mut report = SweepReport::default();
-        for id in self.store.due(now).await? {
-            report.cases_due += 1;
-            let mut done = false;
-            for attempt in 0..MAX_ATTEMPTS {
-                backoff(attempt).await;
-                let Some(mut before) = self.store.load(&id).await? else { break };
-                let mut events = engine::evaluate(&before, now, &self.policy);
-                if engine::needs_history(&before, &events) {
-                    let Some(whole) = self.store.load_whole(&id).await? else { break };
-                    before = whole;
-                    events = engine::evaluate(&before, now, &self.policy);
-                }
-                if events.is_empty() && before.next_due.is_some_and(|d| d > now) {
-                    done = true;
-                    break;
-                }
-                let mut case = before.clone();
-                engine::commit(&mut case, events.clone(), &self.policy);
-                let change = Change::new(Some(&before), &case);
-                match self.store.save(Write { cases: vec![change], ..Write::default() }).await {
-                    Err(SaveError::Conflict) => continue,
-                    Err(SaveError::Store(e)) => return Err(e.into()),
-                    // A sweep's write carries no source id, so it is never a duplicate.
-                    Err(SaveError::AlreadySeen) | Ok(()) => {}
-                }
-                for event in events {
-                    match Alert::build(&case, &event, &self.policy) {
-                        Some(alert) => {
-                            self.notifier.publish(&alert).await?;
-                            report.alerts.push((alert, event));
-                        }
-                        None => report.events.push((case.id.clone(), event)),
-                    }
-                }
-                done = true;
-                break;
+        for message in self.store.claim_outbox(now, now + OUTBOX_CLAIM).await? {
+            match self.deliver(&message, now).await {
+                Ok(()) => report.recovered.push(message.alert),
+                Err(e) => report.unpublished.push(e),
             }
-            if !done {
-                return Err(ServiceError::Contended(format!("sweep of case {id}")));
+        }
+        let due = self.store.due(now).await?;
+        report.cases_due = due.len();
+        let stop_at = options.stop_at;
+        let mut sweeps = futures::stream::iter(due)
+            .map(|id| async move {
+                if stop_at.is_some_and(|stop| tokio::time::Instant::now() >= stop) {
+                    return (id, None);
+                }
+                let result = self.sweep_case(&id, now).await;
+                (id, Some(result))
+            })
+            .buffered(options.concurrency.max(1));
+        while let Some((id, result)) = sweeps.next().await {
+            match result {
+                None => report.left_for_next_run += 1,
+                Some(Err(e)) => report.failed.push((id, e.to_string())),
+                Some(Ok(swept)) => {
+                    report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
+                    report.unpublished.extend(swept.unpublished);
+                    report.alerts.extend(swept.alerts);
+                }
             }
         }
         Ok(report)
     }
+
+    /// One due case: evaluate, record the steps and their alerts (in the outbox) in one write, then
+    /// publish them.
+    async fn sweep_case(&self, id: &CaseId, now: Timestamp) -> Result<CaseSweep, ServiceError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            backoff(attempt).await;
+            let Some(mut before) = self.store.load(id).await? else { return Ok(CaseSweep::default()) };
+            let mut events = engine::evaluate(&before, now, &self.policy);
+            if engine::needs_history(&before, &events) {
+                let Some(whole) = self.store.load_whole(id).await? else { return Ok(CaseSweep::default()) };
+                before = whole;
+                events = engine::evaluate(&before, now, &self.policy);
+            }
+            if events.is_empty() && before.next_due.is_some_and(|d| d > now) {
+                return Ok(CaseSweep::default());
+            }
+            let mut case = before.clone();
+            engine::commit(&mut case, events.clone(), &self.policy);
+            let mut swept = CaseSweep::default();
+            let mut outbox = Vec::new();
+            for event in events {
+                match Alert::build(&case, &event, &self.policy) {
+                    Some(alert) => {
+                        let message = Outbound { id: event.source.clone(), alert };
+                        outbox.push(OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM });
+                        swept.alerts.push((message.alert, event));
+                    }
+                    None => swept.events.push(event),
+                }
+            }
+            let change = Change::new(Some(&before), &case);
+            match self.store.save(Write { cases: vec![change], outbox: outbox.clone(), ..Write::default() }).await {
+                Err(SaveError::Conflict) => continue,
+                Err(SaveError::Store(e)) => return Err(e.into()),
+                // A sweep's write carries no source id, so it is never a duplicate.
+                Err(SaveError::AlreadySeen) | Ok(()) => {}
+            }
+            for entry in outbox {
+                if let Err(e) = self.deliver(&entry.message, now).await {
+                    swept.unpublished.push(e);
+                }
+            }
+            return Ok(swept);
+        }
+        Err(ServiceError::Contended(format!("sweep of case {id}")))
+    }
+
+    /// Publishes a claimed outbox message and removes it from the outbox; on failure, gives up the
+    /// claim so that the next sweep tries again.
+    async fn deliver(&self, message: &Outbound, now: Timestamp) -> Result<(), NotifyError> {
+        match self.notifier.publish(message).await {
+            Ok(()) => {
+                // Published: a failure to clear it only means the next sweep publishes it again,
+                // which SNS FIFO deduplication absorbs.
+                if let Err(e) = self.store.sent(message).await {
+                    tracing::warn!(alert = %message.id, error = %e, "published, but not cleared from the outbox");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(release) = self.store.release(message, now + OUTBOX_CLAIM).await {
+                    tracing::warn!(alert = %message.id, error = %release, "could not release the outbox claim");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// How long a sweep holds the alerts it wrote or took from the outbox before another sweep may
+/// publish them: longer than a publish takes, shorter than the minute between sweeps.
+pub const OUTBOX_CLAIM: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// How many cases are swept at once.
+    pub concurrency: usize,
+    /// No case is started after this instant (the function's deadline, less a margin).
+    pub stop_at: Option<tokio::time::Instant>,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        Self { concurrency: 16, stop_at: None }
+    }
+}
+
+#[derive(Debug, Default)]
+struct CaseSweep {
+    alerts: Vec<(Alert, Event)>,
+    events: Vec<Event>,
+    unpublished: Vec<NotifyError>,
 }
 
 /// Waits before attempt `attempt` (none before the first): "full jitter" exponential backoff, so
@@ -315,6 +414,15 @@ mod tests {
         }
         async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
             self.0.earliest_due().await
+        }
+        async fn claim_outbox(&self, now: Timestamp, until: Timestamp) -> Result<Vec<Outbound>, StoreError> {
+            self.0.claim_outbox(now, until).await
+        }
+        async fn sent(&self, message: &Outbound) -> Result<(), StoreError> {
+            self.0.sent(message).await
+        }
+        async fn release(&self, message: &Outbound, until: Timestamp) -> Result<(), StoreError> {
+            self.0.release(message, until).await
         }
     }
 

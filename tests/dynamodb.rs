@@ -428,7 +428,7 @@ async fn replay_both(sample: &str, json: bool) -> (String, String) {
     let (mut in_memory, mut on_dynamo) = (Vec::new(), Vec::new());
     replay::run(&lines, policy.clone(), &options, &mut in_memory).await.unwrap();
     let store = dynamodb::store(&format!("replay-{}", sample.replace('.', "-"))).await;
-    replay::run_on(store, &lines, policy, &options, &mut on_dynamo).await.unwrap();
+    replay::run_on(Baton::new(store, Collect::default(), policy), &lines, &options, &mut on_dynamo).await.unwrap();
     (String::from_utf8(in_memory).unwrap(), String::from_utf8(on_dynamo).unwrap())
 }
 

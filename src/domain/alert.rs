@@ -80,6 +80,32 @@ impl Alert {
         })
     }
 
+    /// The alert as a person reads it (an email from SNS, on a phone): the summary, then the facts,
+    /// the last events and how to acknowledge. Times are UTC; the summary gives the team's local time.
+    pub fn text(&self) -> String {
+        let minute = |t: Timestamp| t.strftime("%a %-d %b %H:%M UTC").to_string();
+        let mut text = format!("{}\n\n", self.summary);
+        text += &format!("Case:     {} ({} priority; {})\n", self.case_id, self.priority, join(&self.channels));
+        let region = self.region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default();
+        text += &format!("Held by:  {}{region}\n", self.team);
+        text += &format!("Clock:    {}, level {}, due {}\n", self.clock, self.level, minute(self.due_at));
+        text += &format!("Waiting:  since {}\n", minute(self.customer_waiting_since));
+        if !self.timeline.is_empty() {
+            text += "\nLast events:\n";
+            for line in &self.timeline {
+                let channel = line.channel.map(|c| format!(" ({c})")).unwrap_or_default();
+                let by = line.by.as_ref().map(|t| format!(" by {t}")).unwrap_or_default();
+                let marks = marks(&line.marks);
+                text += &format!("  {}  {}{channel}{by}, owner {}{marks}\n", minute(line.at), line.event, line.owner);
+            }
+        }
+        text += &format!(
+            "\nAcknowledge: POST /cases/{}/ack {{\"clock\": \"{}\", \"level\": {}, \"by\": \"<your name>\"}}\n",
+            self.case_id, self.clock, self.level
+        );
+        text
+    }
+
     /// A readable subject under 100 characters.
     pub fn subject(&self) -> String {
         let what = match (self.kind.as_str(), self.level) {
@@ -92,6 +118,30 @@ impl Alert {
         let subject = format!("[Baton] {} {what}: {} held by {}", self.case_id, self.clock, self.team);
         subject.chars().take(99).collect()
     }
+}
+
+fn join(channels: &[Channel]) -> String {
+    channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn marks(marks: &Marks) -> String {
+    let mut found = Vec::new();
+    if marks.follow_up {
+        found.push("follow-up".to_string());
+    }
+    if let Some(from) = marks.channel_hop {
+        found.push(format!("channel hop from {from}"));
+    }
+    if marks.public {
+        found.push("public".to_string());
+    }
+    if marks.reopened {
+        found.push("reopened".to_string());
+    }
+    if marks.premature_survey {
+        found.push("survey before resolution".to_string());
+    }
+    if found.is_empty() { String::new() } else { format!(" [{}]", found.join(", ")) }
 }
 
 impl TimelineLine {

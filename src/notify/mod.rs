@@ -1,35 +1,50 @@
-//! Where alerts go. The sweep publishes through this trait: SNS in the functions, a collector in
-//! the replay and the tests.
+//! Where alerts go. The sweep publishes through this trait: SNS in the functions
+//! ([`sns::SnsNotifier`]), a collector in the replay and the tests.
+
+pub mod sns;
 
 use std::future::Future;
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::alert::Alert;
 
+/// An alert on its way out, with the id that deduplicates it: the id of the ladder step that raised
+/// it (case, clock, step, clock run), so a second publish of the same step is recognisably the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbound {
+    pub id: String,
+    pub alert: Alert,
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("publishing the alert failed: {0}")]
-pub struct NotifyError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+#[error("publishing alert {id} failed: {reason}")]
+pub struct NotifyError {
+    pub id: String,
+    pub reason: String,
+}
 
 pub trait Notifier: Send + Sync {
-    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), NotifyError>> + Send;
+    fn publish(&self, message: &Outbound) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }
 
 /// Keeps what was published, in order.
 #[derive(Debug, Default)]
 pub struct Collect {
-    alerts: Mutex<Vec<Alert>>,
+    messages: Mutex<Vec<Outbound>>,
 }
 
 impl Collect {
-    /// Takes the alerts published since the last call.
-    pub fn drain(&self) -> Vec<Alert> {
-        std::mem::take(&mut *self.alerts.lock().expect("collector lock"))
+    /// Takes the messages published since the last call.
+    pub fn drain(&self) -> Vec<Outbound> {
+        std::mem::take(&mut *self.messages.lock().expect("collector lock"))
     }
 }
 
 impl Notifier for Collect {
-    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
-        self.alerts.lock().expect("collector lock").push(alert.clone());
+    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+        self.messages.lock().expect("collector lock").push(message.clone());
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! case, written only through the events a [`Change`] names. A case loads without its history unless
 //! asked, as from DynamoDB, so a rule that forgets to load the history fails here too.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use super::{Change, Key, SaveError, Store, StoreError, Write};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::CaseId;
+use crate::notify::Outbound;
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -24,6 +25,8 @@ struct Inner {
     keys: HashMap<Key, CaseId>,
     seen: HashSet<String>,
     due: BTreeSet<(Timestamp, CaseId)>,
+    /// The outbox by (alert instant, id), with each message's claim.
+    outbox: BTreeMap<(Timestamp, String), (Outbound, Timestamp)>,
 }
 
 impl MemoryStore {
@@ -73,6 +76,10 @@ impl Store for MemoryStore {
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
+            for entry in write.outbox {
+                let key = (entry.message.alert.at, entry.message.id.clone());
+                inner.outbox.insert(key, (entry.message, entry.claimed_until));
+            }
             Ok(())
         })
     }
@@ -83,6 +90,33 @@ impl Store for MemoryStore {
 
     async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(self.with(|inner| inner.due.first().map(|(at, _)| *at)))
+    }
+
+    async fn claim_outbox(&self, now: Timestamp, until: Timestamp) -> Result<Vec<Outbound>, StoreError> {
+        Ok(self.with(|inner| {
+            let free = inner.outbox.values_mut().filter(|(_, claimed)| *claimed <= now);
+            free.map(|(message, claimed)| {
+                *claimed = until;
+                message.clone()
+            })
+            .collect()
+        }))
+    }
+
+    async fn sent(&self, message: &Outbound) -> Result<(), StoreError> {
+        self.with(|inner| inner.outbox.remove(&(message.alert.at, message.id.clone())));
+        Ok(())
+    }
+
+    async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
+        self.with(|inner| {
+            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone())) {
+                if *claimed == claimed_until {
+                    *claimed = Timestamp::UNIX_EPOCH;
+                }
+            }
+        });
+        Ok(())
     }
 }
 

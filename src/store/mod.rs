@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity, MessageRef};
+use crate::notify::Outbound;
 
 /// A lookup key pointing at a case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,6 +32,17 @@ pub struct Write<'a> {
     pub cases: Vec<Change<'a>>,
     pub keys: Vec<(Key, CaseId)>,
     pub seen: Option<String>,
+    /// Alerts to publish once the write is done.
+    pub outbox: Vec<OutboxEntry>,
+}
+
+/// An alert in the outbox: written with the ladder step that raised it, removed once published.
+/// The sweep that wrote or took it holds it until `claimed_until`; other sweeps leave it alone until
+/// then, and take it over after (a sweep that crashed before publishing).
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub message: Outbound,
+    pub claimed_until: Timestamp,
 }
 
 /// A case as it is to be stored, the version it was read at (0 for a new case), and the timeline
@@ -91,4 +103,18 @@ pub trait Store: Send + Sync {
     fn due(&self, now: Timestamp) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
     /// The earliest `next_due` of any case (the replay skips the minutes before it).
     fn earliest_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+    /// Claims the outbox messages nobody holds at `now` until `until`, oldest first.
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Outbound>, StoreError>> + Send;
+    /// Removes a published message from the outbox.
+    fn sent(&self, message: &Outbound) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives up a claim held until `claimed_until` (a failed publish), so the next sweep tries again.
+    fn release(
+        &self,
+        message: &Outbound,
+        claimed_until: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -7,6 +7,7 @@
 //! | segment   | `CASE#<id>`             | `SEG#<version>#<n>`                  | `events`: many, `v`           |
 //! | reference | `REF#message#<ref>`, `REF#customer#<identity>` | `REF`         | `case`                        |
 //! | dedupe    | `SEEN#<source id>`      | `SEEN`                               | `expires_at` (TTL)            |
+//! | outbox    | `OUTBOX`                | `<alert instant>#<alert id>`         | `message`, `claimed_until`    |
 //!
 //! A save is one `TransactWriteItems`: every case put on the condition of its version, the dedupe
 //! item on `attribute_not_exists`, the references and the timeline events beside them. When the
@@ -40,6 +41,7 @@ use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_
 use super::{Change, Key, SaveError, Store, StoreError, Write};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::CaseId;
+use crate::notify::Outbound;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -334,6 +336,16 @@ impl Store for DynamoStore {
             ]);
             items.push(put(table, item, None, None)?);
         }
+        for entry in &write.outbox {
+            let mut item: Item = HashMap::from([
+                (PARTITION_KEY.to_string(), AttributeValue::S(OUTBOX.into())),
+                (SORT_KEY.to_string(), AttributeValue::S(outbox_sk(&entry.message))),
+                ("claimed_until".to_string(), AttributeValue::S(instant(entry.claimed_until))),
+            ]);
+            let message = to_attribute_value(&entry.message).map_err(|e| corrupt(OUTBOX, e))?;
+            item.insert("message".into(), message);
+            items.push(put(table, item, None, None)?);
+        }
         items.extend(timeline_puts(table, &write.cases, items.len())?);
 
         let result = self
@@ -369,6 +381,90 @@ impl Store for DynamoStore {
 
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.shards(Some(now)).await?.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn claim_outbox(&self, now: Timestamp, until: Timestamp) -> Result<Vec<Outbound>, StoreError> {
+        let mut claimed = Vec::new();
+        for item in self.partition(OUTBOX).await? {
+            let sk = string(&item, SORT_KEY)?;
+            let held = string(&item, "claimed_until")?;
+            if held > instant(now) {
+                continue;
+            }
+            let message = item.get("message").cloned().ok_or_else(|| corrupt(&sk, "no message"))?;
+            let message: Outbound = from_attribute_value(message).map_err(|e| corrupt(&sk, e))?;
+            // Compare and set: of two sweeps taking the same message, one gets it.
+            let taken = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
+                .key(SORT_KEY, AttributeValue::S(sk))
+                .update_expression("SET claimed_until = :until")
+                .condition_expression("claimed_until = :held")
+                .expression_attribute_values(":until", AttributeValue::S(instant(until)))
+                .expression_attribute_values(":held", AttributeValue::S(held))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            match taken {
+                Ok(out) => {
+                    self.count(false, out.consumed_capacity());
+                    claimed.push(message);
+                }
+                Err(e) => {
+                    self.count(false, []);
+                    let e = e.into_service_error();
+                    if !e.is_conditional_check_failed_exception() {
+                        return Err(backend("UpdateItem", e));
+                    }
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn sent(&self, message: &Outbound) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
+            .key(SORT_KEY, AttributeValue::S(outbox_sk(message)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| backend("DeleteItem", e))?;
+        self.count(false, out.consumed_capacity());
+        Ok(())
+    }
+
+    async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
+            .key(SORT_KEY, AttributeValue::S(outbox_sk(message)))
+            .update_expression("SET claimed_until = :free")
+            .condition_expression("claimed_until = :mine")
+            .expression_attribute_values(":free", AttributeValue::S(instant(Timestamp::UNIX_EPOCH)))
+            .expression_attribute_values(":mine", AttributeValue::S(instant(claimed_until)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match released {
+            Ok(out) => {
+                self.count(false, out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) => {
+                self.count(false, []);
+                let e = e.into_service_error();
+                // Another sweep took it over meanwhile: nothing to give up.
+                if e.is_conditional_check_failed_exception() { Ok(()) } else { Err(backend("UpdateItem", e)) }
+            }
+        }
     }
 
     async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
@@ -484,6 +580,13 @@ fn put(
 /// An instant as keys hold it: UTC, fixed width, nanoseconds, so that text order is time order.
 pub fn instant(t: Timestamp) -> String {
     format!("{}.{:09}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_nanosecond().max(0))
+}
+
+/// The outbox's partition: alerts waiting to be published are few and short-lived.
+const OUTBOX: &str = "OUTBOX";
+
+fn outbox_sk(message: &Outbound) -> String {
+    bounded(format!("{}#{}", instant(message.alert.at), message.id), MAX_SORT_KEY)
 }
 
 fn case_pk(id: &CaseId) -> String {

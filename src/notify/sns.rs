@@ -1,0 +1,109 @@
+//! Alerts over SNS. The message is `baton.alert.v1` JSON for every protocol that reads JSON (SQS,
+//! Lambda, HTTP), a readable text for email, and the subject for SMS (`MessageStructure: json`). The
+//! message attributes `level`, `team`, `region`, `clock`, `kind` and `case_id` let each lead subscribe
+//! with a filter policy. On a FIFO topic (an ARN ending in `.fifo`) the case is the message group
+//! and the alert's id is the deduplication id, so a second publish of the same step within SNS's
+//! five-minute window is dropped.
+
+use aws_sdk_sns::Client;
+use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::MessageAttributeValue;
+use sha2::{Digest, Sha256};
+
+use super::{Notifier, NotifyError, Outbound};
+
+#[derive(Debug, Clone)]
+pub struct SnsNotifier {
+    client: Client,
+    topic_arn: String,
+    fifo: bool,
+}
+
+/// A client for a local endpoint (moto): a fixed region and dummy credentials.
+pub fn local_client(endpoint: &str) -> Client {
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
+        .build();
+    Client::from_conf(config)
+}
+
+impl SnsNotifier {
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
+        let topic_arn = topic_arn.into();
+        Self { client, fifo: topic_arn.ends_with(".fifo"), topic_arn }
+    }
+}
+
+impl Notifier for SnsNotifier {
+    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+        let alert = &message.alert;
+        let fail = |reason: String| NotifyError { id: message.id.clone(), reason };
+        let json = serde_json::to_string(alert).map_err(|e| fail(e.to_string()))?;
+        let subject = alert.subject();
+        let body = serde_json::json!({ "default": json, "email": alert.text(), "sms": subject });
+        let mut attributes = vec![
+            ("level", "Number", alert.level.to_string()),
+            ("team", "String", alert.team.to_string()),
+            ("clock", "String", alert.clock.to_string()),
+            ("kind", "String", alert.kind.clone()),
+            ("case_id", "String", alert.case_id.clone()),
+        ];
+        if let Some(region) = &alert.region {
+            attributes.push(("region", "String", region.clone()));
+        }
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(printable(&subject))
+            .message_structure("json")
+            .message(body.to_string());
+        for (name, kind, value) in attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type(kind)
+                .string_value(value)
+                .build()
+                .map_err(|e| fail(e.to_string()))?;
+            request = request.message_attributes(name, value);
+        }
+        if self.fifo {
+            request = request.message_group_id(&alert.case_id).message_deduplication_id(deduplication_id(&message.id));
+        }
+        request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// SNS subjects are printable ASCII without line breaks.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect()
+}
+
+/// SNS takes up to 128 characters; a longer id is replaced by its digest.
+fn deduplication_id(id: &str) -> String {
+    if id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()) {
+        return id.to_string();
+    }
+    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deduplication_ids_fit_sns() {
+        assert_eq!(
+            deduplication_id("baton:BTN-7K3QF9:first_response:breach:1"),
+            "baton:BTN-7K3QF9:first_response:breach:1"
+        );
+        let long = "x".repeat(200);
+        assert_eq!(deduplication_id(&long).len(), 64);
+        assert_ne!(deduplication_id(&long), deduplication_id(&"x".repeat(201)));
+        assert_eq!(printable("a\nb é"), "a?b ?");
+    }
+}
