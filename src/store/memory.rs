@@ -110,10 +110,10 @@ impl Store for MemoryStore {
 
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
         self.with(|inner| {
-            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone())) {
-                if *claimed == claimed_until {
-                    *claimed = Timestamp::UNIX_EPOCH;
-                }
+            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone()))
+                && *claimed == claimed_until
+            {
+                *claimed = Timestamp::UNIX_EPOCH;
             }
         });
         Ok(())
