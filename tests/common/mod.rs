@@ -2,3 +2,5 @@
 #![allow(dead_code)]
 
 pub mod dynamodb;
+pub mod moto;
+pub mod service;
