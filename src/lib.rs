@@ -5,8 +5,10 @@
 //! source events into signals, the store and notifier traits with their adapters, and the replay.
 //! The Lambda functions in `functions/` are thin shells over it.
 
+pub mod config;
 pub mod domain;
 pub mod ingest;
+pub mod metrics;
 pub mod notify;
 pub mod replay;
 pub mod service;

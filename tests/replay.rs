@@ -190,3 +190,23 @@ fn check_policy_names_every_wrong_key() {
     let ok = baton().args(["check-policy", &shipped]).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
+
+#[test]
+fn an_alert_reads_on_a_phone_as_text() {
+    let report = run("velcro.jsonl");
+    let breach = find(&report.alerts, "breach", ClockKind::HandoffAccept, 1)[0];
+    let text = breach.alert.text();
+    println!("{}\n{text}", breach.alert.subject());
+    let case = &breach.alert.case_id;
+    for expected in [
+        "Breach: support-ch has not taken up the case handed to it 4h ago.",
+        "Customer waiting since Sun 12 Apr 19:42 CEST",
+        &format!("Case:     {case} (normal priority; email, x)"),
+        "Held by:  support-ch (region CH)",
+        "Clock:    handoff_accept, level 1, due Thu 23 Apr 12:10 UTC",
+        "handoff, owner support-ch",
+        &format!("Acknowledge: POST /cases/{case}/ack {{\"clock\": \"handoff_accept\", \"level\": 1"),
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}

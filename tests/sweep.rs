@@ -289,3 +289,30 @@ async fn the_velcro_replay_prints_what_sns_delivers() {
     delivered.sort_by_key(key);
     assert_eq!(delivered, printed);
 }
+
+#[tokio::test]
+async fn the_readme_filter_policy_delivers_only_what_the_lead_asked_for() {
+    let store = dynamodb::store("filter").await;
+    let (topic, everything) = moto::topic_with_queue("filter", false).await;
+    // The README's policy: escalations of level 2 and up in region CH.
+    let policy = r#"{"region": ["CH"], "level": [{"numeric": [">=", 2]}]}"#;
+    let lead = moto::subscribe_queue(&topic, &format!("lead-ch-{}", std::process::id()), false, Some(policy)).await;
+    let baton = sns_baton(&store, &topic).await;
+    // One case in support-ch (region CH), one in central (no region).
+    let mut swiss = mail(1, at("2026-04-13T06:00:00Z"));
+    swiss.route.team = Some("support-ch".parse().unwrap());
+    baton.ingest(&swiss).await.unwrap();
+    baton.ingest(&mail(2, at("2026-04-13T06:00:00Z"))).await.unwrap();
+    sweep_until(&baton, at("2026-04-20T00:00:00Z")).await;
+
+    let all = moto::drain(&everything).await;
+    let wanted: BTreeSet<_> = all
+        .iter()
+        .filter(|r| r.alert["region"] == "CH" && r.alert["level"].as_u64() >= Some(2))
+        .map(identity)
+        .collect();
+    let got: BTreeSet<_> = moto::drain(&lead).await.iter().map(identity).collect();
+    assert!(all.iter().any(|r| r.alert["region"].is_null()), "central's alerts went to the topic too");
+    assert!(wanted.len() >= 2, "{wanted:?}");
+    assert_eq!(got, wanted);
+}

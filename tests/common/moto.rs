@@ -58,6 +58,13 @@ pub async fn topic_with_queue(test: &str, fifo: bool) -> (String, String) {
         topic = topic.attributes("FifoTopic", "true");
     }
     let topic_arn = topic.send().await.expect("creating the topic").topic_arn.expect("a topic ARN");
+    let queue_url = subscribe_queue(&topic_arn, &name, fifo, None).await;
+    (topic_arn, queue_url)
+}
+
+/// A new queue `name` subscribed to the topic, with a filter policy if given; its URL.
+pub async fn subscribe_queue(topic_arn: &str, name: &str, fifo: bool, filter_policy: Option<&str>) -> String {
+    let suffix = if fifo { ".fifo" } else { "" };
     let sqs = sqs();
     let mut queue = sqs.create_queue().queue_name(format!("{name}{suffix}"));
     if fifo {
@@ -72,8 +79,13 @@ pub async fn topic_with_queue(test: &str, fifo: bool) -> (String, String) {
         .await
         .expect("the queue's ARN");
     let queue_arn = attributes.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    sns.subscribe().topic_arn(&topic_arn).protocol("sqs").endpoint(queue_arn).send().await.expect("subscribing");
-    (topic_arn, queue_url)
+    let sns = baton::notify::sns::local_client(endpoint());
+    let mut subscribe = sns.subscribe().topic_arn(topic_arn).protocol("sqs").endpoint(queue_arn);
+    if let Some(policy) = filter_policy {
+        subscribe = subscribe.attributes("FilterPolicy", policy);
+    }
+    subscribe.send().await.expect("subscribing");
+    queue_url
 }
 
 /// One SNS notification as the queue received it.

@@ -1,12 +1,81 @@
-//! The `sla-sweep` Lambda function. Only a shell so far: the workspace builds it, but it is not wired to
-//! AWS yet (see the open issues). It refuses to start rather than pretend to work.
+//! `sla-sweep`: run every minute by an EventBridge schedule. It publishes what an earlier run left in
+//! the outbox, then sweeps the due cases (16 at a time) and publishes their alerts to SNS. It starts
+//! no case in the last 10 seconds before the Lambda deadline; those stay due for the next run.
+//!
+//! Environment: `BATON_TABLE`, `BATON_TOPIC_ARN`, optionally `BATON_POLICY`, and the AWS SDK's own.
+//! Logs are JSON when the function's log format is JSON; metrics are CloudWatch EMF lines on stdout.
 
-use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-fn main() -> ExitCode {
-    eprintln!(
-        "sla-sweep is not implemented yet: baton {} provides the library it will run on",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::FAILURE
+use baton::config;
+use baton::notify::sns::SnsNotifier;
+use baton::service::{Baton, SweepOptions};
+use baton::store::dynamo::DynamoStore;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+/// No case is started this close to the deadline.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+type Service = Baton<DynamoStore, SnsNotifier>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let (table, topic, policy) = match read_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sla-sweep cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&aws), topic);
+    let baton = Arc::new(Baton::new(store, notifier, Arc::new(policy)));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let baton = baton.clone();
+        async move { sweep(&baton, event).await }
+    }))
+    .await
+}
+
+fn read_config() -> Result<(String, String, baton::domain::policy::Policy), config::ConfigError> {
+    let table = config::required("BATON_TABLE", "the DynamoDB table of cases")?;
+    let topic = config::required("BATON_TOPIC_ARN", "the SNS topic alerts are published to")?;
+    Ok((table, topic, config::policy()?))
+}
+
+async fn sweep(baton: &Service, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let started = tokio::time::Instant::now();
+    let now = jiff::Timestamp::now();
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
+    let options =
+        SweepOptions { stop_at: Some(started + left.saturating_sub(DEADLINE_MARGIN)), ..SweepOptions::default() };
+    let report = baton.sweep_with(now, &options).await?;
+    for line in baton::metrics::sweep(&report, started.elapsed(), now) {
+        println!("{line}");
+    }
+    for e in &report.unpublished {
+        tracing::error!(alert = %e.id, reason = %e.reason, "alert not published; it stays in the outbox");
+    }
+    for (case, reason) in &report.failed {
+        tracing::error!(case = %case, reason = %reason, "sweeping the case failed");
+    }
+    let summary = json!({
+        "cases_due": report.cases_due,
+        "alerts": report.alerts.len(),
+        "recovered": report.recovered.len(),
+        "unpublished": report.unpublished.len(),
+        "left_for_next_run": report.left_for_next_run,
+        "failed": report.failed.len(),
+    });
+    tracing::info!(%summary, "sweep done");
+    if !report.unpublished.is_empty() || !report.failed.is_empty() {
+        // A failed invocation shows in the function's error metric; the work is kept for the next run.
+        return Err(format!("sweep incomplete: {summary}").into());
+    }
+    Ok(summary)
 }

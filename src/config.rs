@@ -1,0 +1,44 @@
+//! Function configuration from the environment (DESIGN.md, "Function configuration"): read once at
+//! start; a missing variable stops the function with a message naming it.
+
+use crate::domain::policy::Policy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the environment variable {name} is not set: {what}")]
+    Missing { name: &'static str, what: &'static str },
+    #[error("the policy in BATON_POLICY is invalid:\n{0}")]
+    Policy(String),
+}
+
+/// A required variable; `what` says what it is for, for the error.
+pub fn required(name: &'static str, what: &'static str) -> Result<String, ConfigError> {
+    lookup(name, what, |n| std::env::var(n).ok())
+}
+
+fn lookup(name: &'static str, what: &'static str, env: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    env(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing { name, what })
+}
+
+/// `BATON_POLICY` (a path or the policy text), else the shipped policy.
+pub fn policy() -> Result<Policy, ConfigError> {
+    match std::env::var("BATON_POLICY") {
+        Ok(setting) if !setting.trim().is_empty() => {
+            Policy::from_setting(&setting).map_err(|e| ConfigError::Policy(e.to_string()))
+        }
+        _ => Ok(Policy::default_policy()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_blank_variable_is_named() {
+        let error = lookup("BATON_TABLE", "the DynamoDB table", |_| None).unwrap_err();
+        assert_eq!(error.to_string(), "the environment variable BATON_TABLE is not set: the DynamoDB table");
+        assert!(lookup("BATON_TABLE", "t", |_| Some("  ".into())).is_err());
+        assert_eq!(lookup("BATON_TABLE", "t", |_| Some("cases".into())).unwrap(), "cases");
+    }
+}

@@ -1,0 +1,112 @@
+//! CloudWatch Embedded Metric Format: JSON lines on stdout that CloudWatch Logs turns into metrics,
+//! with no API call from the function. Namespace `Baton`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::service::SweepReport;
+
+pub const NAMESPACE: &str = "Baton";
+
+/// The sweep's metrics: cases due, alerts sent, alerts left unpublished, cases left for the next run,
+/// cases failed and the sweep's duration (dimension `Function`), then breaches per team and clock
+/// (dimensions `Team`, `Clock`).
+pub fn sweep(report: &SweepReport, duration: Duration, at: Timestamp) -> Vec<String> {
+    let sent = (report.alerts.len() + report.recovered.len()).saturating_sub(report.unpublished.len());
+    let mut lines = vec![line(
+        at,
+        &[("Function", "sla-sweep")],
+        &[
+            ("CasesDue", "Count", report.cases_due as f64),
+            ("AlertsSent", "Count", sent as f64),
+            ("AlertsUnpublished", "Count", report.unpublished.len() as f64),
+            ("CasesLeftForNextRun", "Count", report.left_for_next_run as f64),
+            ("CasesFailed", "Count", report.failed.len() as f64),
+            ("SweepDuration", "Milliseconds", duration.as_secs_f64() * 1000.0),
+        ],
+    )];
+    let mut breaches: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for (alert, _) in report.alerts.iter().filter(|(a, _)| a.kind == "breach") {
+        *breaches.entry((alert.team.to_string(), alert.clock.to_string())).or_default() += 1;
+    }
+    for ((team, clock), count) in breaches {
+        lines.push(line(at, &[("Team", &team), ("Clock", &clock)], &[("Breaches", "Count", f64::from(count))]));
+    }
+    lines
+}
+
+fn line(at: Timestamp, dimensions: &[(&str, &str)], metrics: &[(&str, &str, f64)]) -> String {
+    let mut body = json!({
+        "_aws": {
+            "Timestamp": at.as_millisecond(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                "Metrics": metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }]
+        }
+    });
+    let object = body.as_object_mut().expect("an object");
+    for (name, value) in dimensions {
+        object.insert((*name).to_string(), Value::from(*value));
+    }
+    for (name, _, value) in metrics {
+        object.insert((*name).to_string(), json!(value));
+    }
+    body.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::Alert;
+    use crate::domain::case::{Event, EventKind};
+
+    fn alert(kind: &str, team: &str) -> (Alert, Event) {
+        let at: Timestamp = "2026-04-13T14:00:00Z".parse().unwrap();
+        let alert: Alert = serde_json::from_value(json!({
+            "schema": "baton.alert.v1", "kind": kind, "case_id": "BTN-7K3QF9", "clock": "first_response",
+            "level": 1, "team": team, "region": null, "priority": "normal", "channels": ["email"],
+            "due_at": at, "at": at, "customer_waiting_since": at, "summary": "s", "timeline": []
+        }))
+        .unwrap();
+        let event = Event {
+            at,
+            source: "s".into(),
+            kind: EventKind::ConfirmationExpired,
+            owner: team.parse().unwrap(),
+            marks: Default::default(),
+        };
+        (alert, event)
+    }
+
+    #[test]
+    fn the_sweep_emits_embedded_metric_lines() {
+        let report = SweepReport {
+            cases_due: 3,
+            alerts: vec![alert("breach", "central"), alert("breach", "central"), alert("warning", "social")],
+            ..SweepReport::default()
+        };
+        let at: Timestamp = "2026-04-13T14:00:30Z".parse().unwrap();
+        let lines: Vec<Value> =
+            sweep(&report, Duration::from_millis(250), at).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        let totals = &lines[0];
+        assert_eq!(totals["_aws"]["Timestamp"], at.as_millisecond());
+        assert_eq!(totals["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Baton");
+        assert_eq!(totals["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function"]]));
+        assert_eq!((totals["CasesDue"].as_f64(), totals["AlertsSent"].as_f64()), (Some(3.0), Some(3.0)));
+        assert_eq!(totals["SweepDuration"].as_f64(), Some(250.0));
+        // Every metric the directive names is in the line.
+        for metric in totals["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap() {
+            assert!(totals[metric["Name"].as_str().unwrap()].is_number(), "{metric}");
+        }
+        let breaches = &lines[1];
+        assert_eq!(breaches["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Team", "Clock"]]));
+        assert_eq!((breaches["Team"].as_str(), breaches["Clock"].as_str()), (Some("central"), Some("first_response")));
+        assert_eq!(breaches["Breaches"].as_f64(), Some(2.0));
+    }
+}
