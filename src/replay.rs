@@ -82,7 +82,7 @@ pub fn parse(text: &str, policy: &Policy) -> Result<Vec<Line>, LineError> {
             Source::Ses => signals(ingest::email::parse(&raw.payload, policy)),
             Source::Meta => signals(ingest::meta::parse(&raw.payload, policy)),
             Source::X => signals(ingest::x::parse(&raw.payload, policy)),
-            Source::Webhook => Err("`webhook` lines (Standard Webhooks bodies) are not supported yet".to_string()),
+            Source::Webhook => signals(ingest::webhook::parse(&raw.payload, policy)),
             Source::Api => api_line(&raw.payload, number, raw.at, policy),
         }
         .map_err(error)?;

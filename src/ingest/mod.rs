@@ -5,6 +5,8 @@
 pub mod api;
 pub mod email;
 pub mod meta;
+pub mod signature;
+pub mod webhook;
 pub mod x;
 
 use crate::domain::ids::{CaseId, Identity, MessageRef, TeamId};

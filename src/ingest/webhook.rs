@@ -1,0 +1,154 @@
+//! The generic webhook body (`POST /webhooks/generic`, signed with Standard Webhooks): for helpdesks,
+//! chat widgets and other platforms. One event per body; the README documents it.
+//!
+//! ```json
+//! {"id": "evt_42", "type": "customer_message", "at": "2026-04-13T08:00:00Z",
+//!  "customer": {"channel": "chat", "id": "visitor-7"}, "channel": "chat", "message": "chat:m-1"}
+//! ```
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::{CaseRef, Inbound, IngestError, Parsed, Route, Skipped};
+use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
+use crate::domain::policy::Policy;
+use crate::domain::signal::{Signal, SignalKind};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    /// Unique per event: the dedupe key (`webhook:<id>`).
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// When it happened at the source.
+    at: Timestamp,
+    /// The case, by id or by a message reference it holds.
+    #[serde(default)]
+    case: Option<String>,
+    /// This message's own reference (`<kind>:<value>`), so later events can name it.
+    #[serde(default)]
+    message: Option<String>,
+    /// References of the messages this one answers.
+    #[serde(default)]
+    in_reply_to: Vec<String>,
+    #[serde(default)]
+    customer: Option<Customer>,
+    #[serde(default)]
+    channel: Option<Channel>,
+    #[serde(default)]
+    public: bool,
+    /// The team: that writes (`agent_reply`, `internal_note`), that receives (`handoff`), that
+    /// accepts (`accept`), or that a new case belongs to (`customer_message`).
+    #[serde(default)]
+    team: Option<TeamId>,
+    #[serde(default)]
+    awaiting_customer: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Customer {
+    channel: String,
+    id: String,
+}
+
+/// Parses one generic webhook body. An unknown `type` is skipped (and counted), not an error.
+pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
+    let body: Body = serde_json::from_value(body.clone()).map_err(IngestError::json("webhook body"))?;
+    let invalid = |why: String| IngestError::Invalid(format!("webhook event {}: {why}", body.id));
+    if body.id.trim().is_empty() {
+        return Err(IngestError::Invalid("webhook event without an id".into()));
+    }
+    let reference = |text: &str| text.parse::<MessageRef>().map_err(|e| invalid(e.to_string()));
+    let case = body.case.as_deref().map(|c| c.parse::<CaseRef>().map_err(|e| invalid(e.to_string()))).transpose()?;
+    let own = body.message.as_deref().map(reference).transpose()?.into_iter().collect();
+    let thread = body.in_reply_to.iter().map(|r| reference(r)).collect::<Result<Vec<_>, _>>()?;
+    let customer = body
+        .customer
+        .as_ref()
+        .map(|c| Identity::for_channel(&c.channel, &c.id).map_err(|e| invalid(e.to_string())))
+        .transpose()?;
+    let team = |what: &str| body.team.clone().ok_or_else(|| invalid(format!("`{what}` needs `team`")));
+    let channel = body.channel.unwrap_or(Channel::Web);
+    if let Some(team) = &body.team
+        && policy.team(team).is_none()
+    {
+        return Err(invalid(format!("no team named `{team}` in the policy")));
+    }
+    let kind = match body.kind.as_str() {
+        "customer_message" => {
+            let identity = customer.clone().ok_or_else(|| invalid("`customer_message` needs `customer`".into()))?;
+            SignalKind::CustomerMessage { channel, public: body.public, identity }
+        }
+        "agent_reply" => {
+            SignalKind::AgentReply { channel, team: body.team.clone(), awaiting_customer: body.awaiting_customer }
+        }
+        "internal_note" => SignalKind::InternalNote { team: body.team.clone() },
+        "handoff" => SignalKind::Handoff { to: team("handoff")? },
+        "accept" => SignalKind::Accept { team: team("accept")? },
+        "resolution_proposed" => SignalKind::ResolutionProposed,
+        "customer_confirmation" => SignalKind::CustomerConfirmation,
+        "customer_rejection" => SignalKind::CustomerRejection,
+        other => return Ok(Parsed { inbound: Vec::new(), skipped: vec![Skipped::UnknownType(other.to_string())] }),
+    };
+    let new_case_team = matches!(kind, SignalKind::CustomerMessage { .. }).then(|| body.team.clone()).flatten();
+    let route = Route { case, thread, customer, own, team: new_case_team };
+    let signal = Signal { at: body.at, source: format!("webhook:{}", body.id), kind };
+    Ok(Parsed { inbound: vec![Inbound { signal, route }], skipped: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::default_policy()
+    }
+
+    #[test]
+    fn a_customer_message_opens_or_joins_the_customers_case() {
+        let body = json!({"id": "evt_1", "type": "customer_message", "at": "2026-04-13T08:00:00Z",
+            "customer": {"channel": "chat", "id": "visitor-7"}, "channel": "chat", "message": "other:m-1",
+            "team": "support-de"});
+        let parsed = parse(&body, &policy()).unwrap();
+        let inbound = &parsed.inbound[0];
+        assert_eq!(inbound.signal.source, "webhook:evt_1");
+        assert_eq!(inbound.route.customer, Some(Identity::Other("visitor-7".into())));
+        assert_eq!(inbound.route.own, vec![MessageRef::other("m-1")]);
+        assert_eq!(inbound.route.team, Some("support-de".parse().unwrap()));
+        assert!(matches!(inbound.signal.kind, SignalKind::CustomerMessage { channel: Channel::Chat, .. }));
+    }
+
+    #[test]
+    fn a_handoff_names_its_case_and_team() {
+        let body = json!({"id": "evt_2", "type": "handoff", "at": "2026-04-13T09:00:00Z",
+            "case": "BTN-7K3QF9", "team": "support-ch"});
+        let inbound = &parse(&body, &policy()).unwrap().inbound[0];
+        assert_eq!(inbound.signal.kind, SignalKind::Handoff { to: "support-ch".parse().unwrap() });
+        assert_eq!(inbound.route.case, Some(CaseRef::Id("BTN-7K3QF9".parse().unwrap())));
+        assert_eq!(inbound.route.team, None, "only a new case takes its team from the body");
+    }
+
+    #[test]
+    fn bad_bodies_say_why_and_unknown_types_are_skipped() {
+        let unknown = json!({"id": "e", "type": "ticket_tagged", "at": "2026-04-13T09:00:00Z"});
+        assert_eq!(parse(&unknown, &policy()).unwrap().skipped, vec![Skipped::UnknownType("ticket_tagged".into())]);
+        for (body, reason) in [
+            (json!({"id": "e", "type": "handoff", "at": "2026-04-13T09:00:00Z"}), "`handoff` needs `team`"),
+            (
+                json!({"id": "e", "type": "handoff", "at": "2026-04-13T09:00:00Z", "team": "nope"}),
+                "no team named `nope`",
+            ),
+            (json!({"id": "e", "type": "customer_message", "at": "2026-04-13T09:00:00Z"}), "needs `customer`"),
+            (json!({"id": "e", "type": "accept", "at": "yesterday", "team": "central"}), "malformed webhook body"),
+            (json!({"id": "e", "type": "accept", "at": "2026-04-13T09:00:00Z", "extra": 1}), "unknown field `extra`"),
+            (json!({"id": " ", "type": "accept", "at": "2026-04-13T09:00:00Z"}), "without an id"),
+        ] {
+            let error = parse(&body, &policy()).unwrap_err().to_string();
+            assert!(error.contains(reason), "{reason:?} not in {error:?}");
+        }
+    }
+}
