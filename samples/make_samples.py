@@ -150,68 +150,73 @@ def write(name, lines):
             f.write(json.dumps(line, separators=(",", ":")) + "\n")
 
 
-CUSTOMER = ("Max Muster", "max.muster@example.ch")
-CENTRAL = ("Brand Customer Care", "talk-to-us@brand.example")
-SUBJECT = "Velcro fasteners on my suit failed after one year"
-M1 = "<CAFvelcro1-q8Z@mail.example.ch>"
-M2 = "<care-20260421-0902@brand.example>"
-M3 = "<CAFvelcro2-k3P@mail.example.ch>"
-M4 = "<care-20260423-0810@brand.example>"
-M5 = "<care-20260423-0812@brand.example>"
-M6 = "<CAFvelcro3-z7W@mail.example.ch>"
-RIDER_X = "2244994945"
+def main():
+    CUSTOMER = ("Max Muster", "max.muster@example.ch")
+    CENTRAL = ("Brand Customer Care", "talk-to-us@brand.example")
+    SUBJECT = "Velcro fasteners on my suit failed after one year"
+    M1 = "<CAFvelcro1-q8Z@mail.example.ch>"
+    M2 = "<care-20260421-0902@brand.example>"
+    M3 = "<CAFvelcro2-k3P@mail.example.ch>"
+    M4 = "<care-20260423-0810@brand.example>"
+    M5 = "<care-20260423-0812@brand.example>"
+    M6 = "<CAFvelcro3-z7W@mail.example.ch>"
+    RIDER_X = "2244994945"
 
-write("velcro.jsonl", [
-    # 12 Apr: the long complaint to talk-to-us@, with his country in the mail.
-    ses("2026-04-12T17:42:10Z", "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g01", CUSTOMER, [CENTRAL[1]], SUBJECT, M1),
-    # 21 Apr: public tweets, the brand's social team answers on X.
-    tweet("2026-04-21T07:15:00Z", "1914600000000000001", RIDER_X, "max_rides",
-          "@brand don't you answer customer complaints at all? it's 8 days now."),
-    tweet("2026-04-21T07:40:00Z", "1914600000000000002", BRAND_X, "brand",
-          "@max_rides Sorry we missed your message, are you sending your request to talk-to-us@...?",
-          reply_to="1914600000000000001", reply_to_user=RIDER_X),
-    tweet("2026-04-21T07:52:00Z", "1914600000000000003", RIDER_X, "max_rides", "@brand yes, on Apr 12",
-          reply_to="1914600000000000002", reply_to_user=BRAND_X),
-    tweet("2026-04-21T08:05:00Z", "1914600000000000004", BRAND_X, "brand",
-          "@max_rides great, can you send us a direct message with your info so we can follow up",
-          reply_to="1914600000000000003", reply_to_user=RIDER_X),
-    # The social team links his X account to the email case: one customer, one case.
-    api("2026-04-21T08:20:00Z", "POST", "/cases/email:%3CCAFvelcro1-q8Z%40mail.example.ch%3E/link",
-        {"channel": "x", "identity": RIDER_X}),
-    # 21 Apr: central asks where he writes from (it was in the first mail).
-    ses("2026-04-21T09:02:00Z", "p1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0", CENTRAL, [CUSTOMER[1]], "Re: " + SUBJECT, M2,
-        in_reply_to=M1, references=[M1]),
-    # 22 Apr: he answers again, with his town.
-    ses("2026-04-22T16:30:00Z", "q2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1", CUSTOMER, [CENTRAL[1]], "Re: Re: " + SUBJECT, M3,
-        in_reply_to=M2, references=[M1, M2]),
-    # 23 Apr: central forwards to the Swiss regional team ...
-    ses("2026-04-23T08:10:00Z", "r3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2", CENTRAL, ["support-ch@brand.example"], "Fwd: " + SUBJECT, M4,
-        in_reply_to=M3, references=[M1, M2, M3]),
-    # ... and tells him it was forwarded. Then the regional team stays quiet.
-    ses("2026-04-23T08:12:00Z", "s4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3", CENTRAL, [CUSTOMER[1]], "Re: " + SUBJECT, M5,
-        in_reply_to=M3, references=[M1, M2, M3]),
-    # 19 May: he follows up. No answer.
-    ses("2026-05-19T06:05:00Z", "t5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4", CUSTOMER, [CENTRAL[1]], "Re: " + SUBJECT, M6,
-        in_reply_to=M5, references=[M1, M5]),
-    # 30 May: public tweet, and one more try on Facebook.
-    tweet("2026-05-30T09:47:00Z", "1928400000000000001", RIDER_X, "max_rides",
-          "yet another week with no answer from regional services of @brand #badproduct"),
-    meta_message("2026-05-30T10:03:00Z", "6811234567890123", "m_AbCdEfVelcroFb1xYz",
-                 "One more try: my suit's velcro failed, I wrote on Apr 12 and nobody answers."),
-])
+    write("velcro.jsonl", [
+        # 12 Apr: the long complaint to talk-to-us@, with his country in the mail.
+        ses("2026-04-12T17:42:10Z", "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g01", CUSTOMER, [CENTRAL[1]], SUBJECT, M1),
+        # 21 Apr: public tweets, the brand's social team answers on X.
+        tweet("2026-04-21T07:15:00Z", "1914600000000000001", RIDER_X, "max_rides",
+              "@brand don't you answer customer complaints at all? it's 8 days now."),
+        tweet("2026-04-21T07:40:00Z", "1914600000000000002", BRAND_X, "brand",
+              "@max_rides Sorry we missed your message, are you sending your request to talk-to-us@...?",
+              reply_to="1914600000000000001", reply_to_user=RIDER_X),
+        tweet("2026-04-21T07:52:00Z", "1914600000000000003", RIDER_X, "max_rides", "@brand yes, on Apr 12",
+              reply_to="1914600000000000002", reply_to_user=BRAND_X),
+        tweet("2026-04-21T08:05:00Z", "1914600000000000004", BRAND_X, "brand",
+              "@max_rides great, can you send us a direct message with your info so we can follow up",
+              reply_to="1914600000000000003", reply_to_user=RIDER_X),
+        # The social team links his X account to the email case: one customer, one case.
+        api("2026-04-21T08:20:00Z", "POST", "/cases/email:%3CCAFvelcro1-q8Z%40mail.example.ch%3E/link",
+            {"channel": "x", "identity": RIDER_X}),
+        # 21 Apr: central asks where he writes from (it was in the first mail).
+        ses("2026-04-21T09:02:00Z", "p1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0", CENTRAL, [CUSTOMER[1]], "Re: " + SUBJECT, M2,
+            in_reply_to=M1, references=[M1]),
+        # 22 Apr: he answers again, with his town.
+        ses("2026-04-22T16:30:00Z", "q2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1", CUSTOMER, [CENTRAL[1]], "Re: Re: " + SUBJECT, M3,
+            in_reply_to=M2, references=[M1, M2]),
+        # 23 Apr: central forwards to the Swiss regional team ...
+        ses("2026-04-23T08:10:00Z", "r3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2", CENTRAL, ["support-ch@brand.example"], "Fwd: " + SUBJECT, M4,
+            in_reply_to=M3, references=[M1, M2, M3]),
+        # ... and tells him it was forwarded. Then the regional team stays quiet.
+        ses("2026-04-23T08:12:00Z", "s4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3", CENTRAL, [CUSTOMER[1]], "Re: " + SUBJECT, M5,
+            in_reply_to=M3, references=[M1, M2, M3]),
+        # 19 May: he follows up. No answer.
+        ses("2026-05-19T06:05:00Z", "t5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4", CUSTOMER, [CENTRAL[1]], "Re: " + SUBJECT, M6,
+            in_reply_to=M5, references=[M1, M5]),
+        # 30 May: public tweet, and one more try on Facebook.
+        tweet("2026-05-30T09:47:00Z", "1928400000000000001", RIDER_X, "max_rides",
+              "yet another week with no answer from regional services of @brand #badproduct"),
+        meta_message("2026-05-30T10:03:00Z", "6811234567890123", "m_AbCdEfVelcroFb1xYz",
+                     "One more try: my suit's velcro failed, I wrote on Apr 12 and nobody answers."),
+    ])
 
-ANNA = ("Anna Beispiel", "anna.beispiel@example.de")
-SUPPORT_DE = ("Brand Support Deutschland", "support-de@brand.example")
-R1 = "<CAFshoes1-a1@mail.example.de>"
-R2 = "<support-de-20260302-1005@brand.example>"
-ANNA_CASE = "/cases/email:%3CCAFshoes1-a1%40mail.example.de%3E"
+    ANNA = ("Anna Beispiel", "anna.beispiel@example.de")
+    SUPPORT_DE = ("Brand Support Deutschland", "support-de@brand.example")
+    R1 = "<CAFshoes1-a1@mail.example.de>"
+    R2 = "<support-de-20260302-1005@brand.example>"
+    ANNA_CASE = "/cases/email:%3CCAFshoes1-a1%40mail.example.de%3E"
 
-write("retailer.jsonl", [
-    ses("2026-03-02T08:12:00Z", "u6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4x5", ANNA, [SUPPORT_DE[1]], "Wrong size delivered", R1),
-    ses("2026-03-02T09:05:00Z", "v7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4x5y6", SUPPORT_DE, [ANNA[1]], "Re: Wrong size delivered", R2,
-        in_reply_to=R1, references=[R1]),
-    api("2026-03-02T09:30:00Z", "POST", ANNA_CASE + "/resolve", {"note": "exchange shipped"}),
-    api("2026-03-03T07:15:00Z", "POST", ANNA_CASE + "/confirm", {"confirmed": True}),
-    api("2026-03-03T07:20:00Z", "POST", ANNA_CASE + "/survey", {"channel": "email"}),
-    api("2026-03-03T07:25:00Z", "GET", ANNA_CASE),
-])
+    write("retailer.jsonl", [
+        ses("2026-03-02T08:12:00Z", "u6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4x5", ANNA, [SUPPORT_DE[1]], "Wrong size delivered", R1),
+        ses("2026-03-02T09:05:00Z", "v7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2v3w4x5y6", SUPPORT_DE, [ANNA[1]], "Re: Wrong size delivered", R2,
+            in_reply_to=R1, references=[R1]),
+        api("2026-03-02T09:30:00Z", "POST", ANNA_CASE + "/resolve", {"note": "exchange shipped"}),
+        api("2026-03-03T07:15:00Z", "POST", ANNA_CASE + "/confirm", {"confirmed": True}),
+        api("2026-03-03T07:20:00Z", "POST", ANNA_CASE + "/survey", {"channel": "email"}),
+        api("2026-03-03T07:25:00Z", "GET", ANNA_CASE),
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,16 @@ fn lookup(name: &'static str, what: &'static str, env: impl Fn(&str) -> Option<S
     env(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing { name, what })
 }
 
+/// `BATON_TABLE`: the DynamoDB table of cases.
+pub fn table() -> Result<String, ConfigError> {
+    required("BATON_TABLE", "the DynamoDB table of cases")
+}
+
+/// `BATON_TOPIC_ARN`: the SNS topic alerts are published to.
+pub fn topic() -> Result<String, ConfigError> {
+    required("BATON_TOPIC_ARN", "the SNS topic alerts are published to")
+}
+
 /// `BATON_POLICY` (a path or the policy text), else the shipped policy.
 pub fn policy() -> Result<Policy, ConfigError> {
     match std::env::var("BATON_POLICY") {

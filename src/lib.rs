@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod handler;
 pub mod ingest;
 pub mod metrics;
 pub mod notify;

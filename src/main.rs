@@ -33,6 +33,9 @@ enum Command {
         /// Run until this instant (RFC 3339; default: 14 days after the last line).
         #[arg(long)]
         until: Option<Timestamp>,
+        /// Show the automatic acknowledgements the email function would send to new email cases.
+        #[arg(long)]
+        auto_ack: bool,
         /// Keep the cases in DynamoDB at this endpoint (DynamoDB Local) instead of in memory, in a
         /// new table that is deleted afterwards.
         #[arg(long, value_name = "URL")]
@@ -133,12 +136,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Replay { timeline, policy, json, until, dynamodb_endpoint } => {
+        Command::Replay { timeline, policy, json, until, auto_ack, dynamodb_endpoint } => {
             let policy = Arc::new(load_policy(policy.as_ref())?);
             let text =
                 std::fs::read_to_string(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
             let lines = replay::parse(&text, &policy).with_context(|| format!("{}", timeline.display()))?;
-            let options = replay::Options { until, json };
+            let options = replay::Options { until, json, auto_ack };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             runtime()?.block_on(async {

@@ -117,6 +117,8 @@ fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &
 pub struct Options {
     pub until: Option<Timestamp>,
     pub json: bool,
+    /// Show the automatic acknowledgements the email function would send (off by default).
+    pub auto_ack: bool,
 }
 
 /// What a replay did, for the summary and for tests.
@@ -191,6 +193,16 @@ pub async fn run_on<S: Store, N: Notifier>(
                         opened.push(case.clone());
                     }
                     printer.outcome(&baton, line, inbound, &outcome, out).await?;
+                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack) {
+                        if let Some(ack) = crate::notify::mail::acknowledgement(inbound, case, &policy) {
+                            printer.note(
+                                inbound.signal.at,
+                                line.number,
+                                &format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()),
+                                out,
+                            )?;
+                        }
+                    }
                 }
             }
         }

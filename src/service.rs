@@ -116,6 +116,11 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         }
         let mut case = before.clone();
         if let Err(rejection) = engine::apply(&mut case, signal.clone(), policy) {
+            // A retried delivery of a signal that was applied may no longer fit the case (an accept
+            // after the accept): it is a duplicate, not a refusal.
+            if self.store.was_seen(&signal.source).await? {
+                return Ok(Outcome::Duplicate);
+            }
             return Ok(Outcome::Rejected(rejection));
         }
         let mut keys = self.keys_for(&inbound.route, &case.id);
@@ -411,6 +416,9 @@ mod tests {
         }
         async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
             self.0.due(now).await
+        }
+        async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
+            self.0.was_seen(source).await
         }
         async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
             self.0.earliest_due().await

@@ -210,3 +210,28 @@ fn an_alert_reads_on_a_phone_as_text() {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
 }
+
+#[test]
+fn webhook_lines_and_auto_acknowledgements_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("helpdesk.jsonl");
+    let lines = [
+        r#"{"at":"2026-04-13T06:00:00Z","source":"webhook","payload":{"id":"evt_1","type":"customer_message","at":"2026-04-13T06:00:00Z","customer":{"channel":"chat","id":"visitor-7"},"channel":"chat","message":"other:chat-1","team":"support-de"}}"#,
+        r#"{"at":"2026-04-13T07:00:00Z","source":"webhook","payload":{"id":"evt_2","type":"internal_note","at":"2026-04-13T07:00:00Z","case":"other:chat-1","team":"support-de"}}"#,
+        r#"{"at":"2026-04-13T07:05:00Z","source":"webhook","payload":{"id":"evt_3","type":"ticket_tagged","at":"2026-04-13T07:05:00Z"}}"#,
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let out = baton().args(["replay", path.to_str().unwrap(), "--until", "2026-04-14T00:00:00Z"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("support-de  customer wrote (chat)  [new case]"), "{text}");
+    assert!(text.contains("skipped: UnknownType(\"ticket_tagged\")"), "{text}");
+    // support-de's first_response (8 business hours from 09:00 Berlin) breaches at 17:00.
+    assert!(text.contains("Mon 2026-04-13 17:00 CEST") && text.contains("BREACH first_response"), "{text}");
+    assert!(!text.contains("auto-acknowledgement"), "off unless asked for");
+
+    let sample = format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let out = baton().args(["replay", &sample, "--auto-ack", "--until", "2026-04-13T00:00:00Z"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("auto-acknowledgement to max.muster@example.ch: \"[BTN-"), "{text}");
+}

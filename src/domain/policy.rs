@@ -157,6 +157,8 @@ struct RawTeam {
     x_account_ids: Vec<String>,
     #[serde(default)]
     x_screen_names: Vec<String>,
+    #[serde(default)]
+    auto_acknowledge: bool,
 }
 
 /// Unknown clock names land in `clocks` and are reported there (serde cannot deny unknown fields
@@ -202,6 +204,8 @@ pub struct Team {
     pub meta_page_ids: Vec<String>,
     pub x_account_ids: Vec<String>,
     pub x_screen_names: Vec<String>,
+    /// A customer's first email to this team is answered at once with the case number.
+    pub auto_acknowledge: bool,
 }
 
 /// Targets of one clock, per channel class.
@@ -348,6 +352,7 @@ impl Policy {
                         .iter()
                         .map(|s| s.trim_start_matches('@').to_ascii_lowercase())
                         .collect(),
+                    auto_acknowledge: team.auto_acknowledge,
                 },
             );
         }

@@ -38,6 +38,14 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
         parsed.skipped.push(Skipped::SpamOrVirus);
         return Ok(());
     }
+    if header(mail, "Auto-Submitted").is_some_and(|v| !v.trim().eq_ignore_ascii_case("no")) {
+        parsed.skipped.push(Skipped::AutoSubmitted);
+        return Ok(());
+    }
+    if mail.headers_truncated {
+        // SES cut the header list: what is missing is taken from commonHeaders below.
+        tracing::info!(ses_message_id = mail.message_id.as_deref().unwrap_or(""), "headers truncated by SES");
+    }
     let at = Timestamp::from_millisecond(mail.timestamp.timestamp_millis())
         .map_err(|e| IngestError::Invalid(format!("SES mail timestamp out of range: {e}")))?;
     let ses_id = mail.message_id.clone().unwrap_or_default();

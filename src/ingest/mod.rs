@@ -62,6 +62,9 @@ pub enum Skipped {
     NotAboutACase(&'static str),
     /// An event type Baton does not use.
     UnknownType(String),
+    /// An automatic mail (`Auto-Submitted`, RFC 3834): an out-of-office reply, or Baton's own
+    /// acknowledgement coming back through the capture address. Nobody wrote it; no clock moves.
+    AutoSubmitted,
 }
 
 /// What one source event yielded.

@@ -139,11 +139,29 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ: both are
+/// reduced to an HMAC and the digests compared with `verify_slice`.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    let digest = |text: &str| {
+        let mut m = mac(b"baton-compare");
+        m.update(text.as_bytes());
+        m
+    };
+    digest(given).verify_slice(&digest(expected).finalize().into_bytes()).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const BODY: &[u8] = br#"{"object":"page","entry":[]}"#;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("verify-me", "verify-me"));
+        assert!(!same_secret("verify-m", "verify-me"));
+        assert!(!same_secret("", "verify-me"));
+    }
 
     #[test]
     fn meta_signatures_are_checked() {

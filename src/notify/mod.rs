@@ -1,6 +1,7 @@
 //! Where alerts go. The sweep publishes through this trait: SNS in the functions
 //! ([`sns::SnsNotifier`]), a collector in the replay and the tests.
 
+pub mod mail;
 pub mod sns;
 
 use std::future::Future;
@@ -46,5 +47,16 @@ impl Notifier for Collect {
     async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
         self.messages.lock().expect("collector lock").push(message.clone());
         Ok(())
+    }
+}
+
+/// The notifier of functions that never publish (the ingest functions and the case API): alerts
+/// are the sweep's business.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAlerts;
+
+impl Notifier for NoAlerts {
+    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+        Err(NotifyError { id: message.id.clone(), reason: "this function does not publish alerts".into() })
     }
 }

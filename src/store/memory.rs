@@ -84,6 +84,10 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|inner| inner.seen.contains(source)))
+    }
+
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.with(|inner| inner.due.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect()))
     }

@@ -99,6 +99,8 @@ pub trait Store: Send + Sync {
         async move { Ok(self.lookup_many(std::slice::from_ref(key)).await?.pop().flatten()) }
     }
     fn save(&self, write: Write<'_>) -> impl Future<Output = Result<(), SaveError>> + Send;
+    /// Whether a signal with this source id was applied (its dedupe item exists).
+    fn was_seen(&self, source: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// The cases whose `next_due` is at or before `now`.
     fn due(&self, now: Timestamp) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
     /// The earliest `next_due` of any case (the replay skips the minutes before it).

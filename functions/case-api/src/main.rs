@@ -1,12 +1,44 @@
-//! The `case-api` Lambda function. Only a shell so far: the workspace builds it, but it is not wired to
-//! AWS yet (see the open issues). It refuses to start rather than pretend to work.
+//! `case-api`: the case API behind an API Gateway HTTP API (IAM or JWT authorised):
+//! `POST /cases/{case}/{handoff,accept,reply,resolve,confirm,link,ack,survey}`, `GET /cases/{case}`.
+//!
+//! Environment: `BATON_TABLE`, optionally `BATON_POLICY`, and the AWS SDK's own.
 
-use std::process::ExitCode;
+use std::sync::Arc;
 
-fn main() -> ExitCode {
-    eprintln!(
-        "case-api is not implemented yet: baton {} provides the library it will run on",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::FAILURE
+use baton::config;
+use baton::handler;
+use baton::notify::NoAlerts;
+use baton::service::Baton;
+use baton::store::dynamo::DynamoStore;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let (table, policy) = match config::table().and_then(|t| Ok((t, config::policy()?))) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("case-api cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
+    lambda_http::run(service_fn(move |request: Request| {
+        let baton = baton.clone();
+        async move {
+            let request_id = match request.request_context_ref() {
+                Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+                _ => None,
+            }
+            .unwrap_or_else(|| request.lambda_context().request_id);
+            let (parts, body) = request.into_parts();
+            let request = http::Request::from_parts(parts, body.to_vec());
+            let response = handler::api::handle(&baton, &request, &request_id, jiff::Timestamp::now()).await;
+            Ok::<Response<Body>, Error>(response.map(Body::from))
+        }
+    }))
+    .await
 }

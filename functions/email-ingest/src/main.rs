@@ -1,12 +1,36 @@
-//! The `email-ingest` Lambda function. Only a shell so far: the workspace builds it, but it is not wired to
-//! AWS yet (see the open issues). It refuses to start rather than pretend to work.
+//! `email-ingest`: the Lambda action of the SES receipt rule (headers only). Each mail becomes its
+//! signals; a customer's first email to a team with `auto_acknowledge` gets the case number by SES.
+//!
+//! Environment: `BATON_TABLE`, optionally `BATON_POLICY`, and the AWS SDK's own.
 
-use std::process::ExitCode;
+use std::sync::Arc;
 
-fn main() -> ExitCode {
-    eprintln!(
-        "email-ingest is not implemented yet: baton {} provides the library it will run on",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::FAILURE
+use baton::config;
+use baton::handler;
+use baton::notify::NoAlerts;
+use baton::notify::mail::SesMailer;
+use baton::service::Baton;
+use baton::store::dynamo::DynamoStore;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let (table, policy) = match config::table().and_then(|t| Ok((t, config::policy()?))) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("email-ingest cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
+    let mailer = Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&aws)));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (baton, mailer) = (baton.clone(), mailer.clone());
+        async move { Ok::<Value, Error>(handler::email::handle(&baton, mailer.as_ref(), &event.payload).await?.0) }
+    }))
+    .await
 }

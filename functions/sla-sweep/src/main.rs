@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use baton::config;
 use baton::notify::sns::SnsNotifier;
 use baton::service::{Baton, SweepOptions};
@@ -34,7 +35,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&aws), topic);
     let baton = Arc::new(Baton::new(store, notifier, Arc::new(policy)));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<Value>>| {
         let baton = baton.clone();
         async move { sweep(&baton, event).await }
     }))
@@ -42,13 +43,12 @@ async fn main() -> Result<(), Error> {
 }
 
 fn read_config() -> Result<(String, String, baton::domain::policy::Policy), config::ConfigError> {
-    let table = config::required("BATON_TABLE", "the DynamoDB table of cases")?;
-    let topic = config::required("BATON_TOPIC_ARN", "the SNS topic alerts are published to")?;
-    Ok((table, topic, config::policy()?))
+    Ok((config::table()?, config::topic()?, config::policy()?))
 }
 
-async fn sweep(baton: &Service, event: LambdaEvent<Value>) -> Result<Value, Error> {
+async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {
     let started = tokio::time::Instant::now();
+    tracing::debug!(scheduled = ?event.payload.time, "sweep");
     let now = jiff::Timestamp::now();
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);

@@ -25,3 +25,13 @@ fn a_missing_variable_stops_the_function_with_its_name() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("BATON_POLICY"), "{stderr}");
 }
+
+#[test]
+fn the_scheduled_event_is_read_as_eventbridge_sends_it() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/eventbridge-scheduled.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value> =
+        serde_json::from_str(&text).unwrap();
+    assert_eq!(event.detail_type, "Scheduled Event");
+    assert_eq!(event.source, "aws.events");
+}

@@ -1,12 +1,50 @@
-//! The `webhook-ingest` Lambda function. Only a shell so far: the workspace builds it, but it is not wired to
-//! AWS yet (see the open issues). It refuses to start rather than pretend to work.
+//! `webhook-ingest`: `GET`/`POST /webhooks/meta`, `GET`/`POST /webhooks/x`, `POST /webhooks/generic`
+//! behind an API Gateway HTTP API. Signatures are checked over the raw body before anything else.
+//!
+//! Environment: `BATON_TABLE`, `META_APP_SECRET`, `META_VERIFY_TOKEN`, `X_CONSUMER_SECRET`,
+//! `WEBHOOK_SECRET` (`whsec_` + base64), optionally `BATON_POLICY`, and the AWS SDK's own.
 
-use std::process::ExitCode;
+use std::sync::Arc;
 
-fn main() -> ExitCode {
-    eprintln!(
-        "webhook-ingest is not implemented yet: baton {} provides the library it will run on",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::FAILURE
+use baton::config::{self, required};
+use baton::handler::{self, webhook::Secrets};
+use baton::notify::NoAlerts;
+use baton::service::Baton;
+use baton::store::dynamo::DynamoStore;
+use lambda_http::{Body, Error, Request, Response, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let (table, secrets, policy) = match read_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("webhook-ingest cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
+    let secrets = Arc::new(secrets);
+    lambda_http::run(service_fn(move |request: Request| {
+        let (baton, secrets) = (baton.clone(), secrets.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let request = http::Request::from_parts(parts, body.to_vec());
+            let response = handler::webhook::handle(&baton, &secrets, &request, jiff::Timestamp::now()).await;
+            Ok::<Response<Body>, Error>(response.map(Body::from))
+        }
+    }))
+    .await
+}
+
+fn read_config() -> Result<(String, Secrets, baton::domain::policy::Policy), config::ConfigError> {
+    let secrets = Secrets {
+        meta_app_secret: required("META_APP_SECRET", "the Meta app secret that signs webhook deliveries")?,
+        meta_verify_token: required("META_VERIFY_TOKEN", "the token Meta's subscription check must present")?,
+        x_consumer_secret: required("X_CONSUMER_SECRET", "the X app's consumer secret (signatures and CRC)")?,
+        webhook_secret: required("WEBHOOK_SECRET", "the Standard Webhooks secret, whsec_ and base64")?,
+    };
+    Ok((config::table()?, secrets, config::policy()?))
 }

@@ -379,6 +379,10 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
+        Ok(self.get(bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY), "SEEN").await?.is_some())
+    }
+
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.shards(Some(now)).await?.into_iter().map(|(_, id)| id).collect())
     }

@@ -1,0 +1,48 @@
+//! `email-ingest`: the SES receipt rule's Lambda action. Each mail becomes its signals; a customer's
+//! first email to a team that asks for it gets the automatic acknowledgement. Answers SES with
+//! `{"disposition": "CONTINUE"}`.
+
+use serde_json::{Value, json};
+
+use super::Tally;
+use crate::ingest;
+use crate::notify::Notifier;
+use crate::notify::mail::{Mailer, acknowledgement};
+use crate::service::{Baton, Outcome, ServiceError};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    #[error("the SES event is unreadable: {0}")]
+    Event(#[from] ingest::IngestError),
+    /// The invocation fails and SES (or Lambda's async retry) delivers the mail again; what was
+    /// applied already is deduplicated.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+pub async fn handle<S: Store, N: Notifier, M: Mailer>(
+    baton: &Baton<S, N>,
+    mailer: &M,
+    event: &Value,
+) -> Result<(Value, Tally), EmailError> {
+    let parsed = ingest::email::parse(event, &baton.policy)?;
+    let mut tally = Tally::default();
+    tally.skipped(&parsed.skipped);
+    for inbound in &parsed.inbound {
+        let outcome = baton.ingest(inbound).await?;
+        tally.outcome(&outcome);
+        if let Outcome::Applied { case, opened: true } = &outcome
+            && let Some(ack) = acknowledgement(inbound, case, &baton.policy)
+        {
+            // The case is recorded either way; a failed acknowledgement is logged, not retried
+            // (a retried delivery is a duplicate and would not send it either).
+            match mailer.send(&ack).await {
+                Ok(()) => tracing::info!(case = %case, "acknowledgement sent"),
+                Err(e) => tracing::error!(case = %case, error = %e, "acknowledgement not sent"),
+            }
+        }
+    }
+    tracing::info!(?tally, "mail handled");
+    Ok((json!({ "disposition": "CONTINUE" }), tally))
+}

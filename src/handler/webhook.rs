@@ -1,0 +1,137 @@
+//! `webhook-ingest`: `GET`/`POST /webhooks/meta`, `GET`/`POST /webhooks/x`, `POST /webhooks/generic`
+//! (API Gateway HTTP API). Every POST is checked against its platform's signature over the raw body
+//! before anything is parsed; each entry of a delivery becomes its own signal, deduplicated by its
+//! source id, so a retried delivery has no second effect.
+
+use std::collections::HashMap;
+
+use http::{Request, Response, StatusCode};
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{MAX_BODY, Tally, error, json_response};
+use crate::ingest::signature::{self, StandardHeaders};
+use crate::ingest::{self, Parsed};
+use crate::notify::Notifier;
+use crate::service::Baton;
+use crate::store::Store;
+
+/// The secrets, from the environment (the template resolves them from Secrets Manager or SSM).
+#[derive(Clone)]
+pub struct Secrets {
+    pub meta_app_secret: String,
+    pub meta_verify_token: String,
+    pub x_consumer_secret: String,
+    /// Standard Webhooks: `whsec_` and base64.
+    pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Platform {
+    Meta,
+    X,
+    Generic,
+}
+
+pub async fn handle<S: Store, N: Notifier>(
+    baton: &Baton<S, N>,
+    secrets: &Secrets,
+    request: &Request<Vec<u8>>,
+    now: Timestamp,
+) -> Response<String> {
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+    match (request.method().as_str(), request.uri().path()) {
+        ("GET", "/webhooks/meta") => meta_verification(secrets, &query),
+        ("GET", "/webhooks/x") => match query.get("crc_token") {
+            Some(token) => json_response(
+                StatusCode::OK,
+                &json!({ "response_token": signature::x_crc_response(&secrets.x_consumer_secret, token) }),
+            ),
+            None => error(StatusCode::BAD_REQUEST, "the crc_token parameter is missing"),
+        },
+        ("POST", "/webhooks/meta") => delivery(baton, secrets, request, now, Platform::Meta).await,
+        ("POST", "/webhooks/x") => delivery(baton, secrets, request, now, Platform::X).await,
+        ("POST", "/webhooks/generic") => delivery(baton, secrets, request, now, Platform::Generic).await,
+        (method, "/webhooks/meta" | "/webhooks/x" | "/webhooks/generic") => {
+            error(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed here"))
+        }
+        (_, path) => error(StatusCode::NOT_FOUND, format!("no such route: {path}")),
+    }
+}
+
+/// Meta's subscription check: echo `hub.challenge` when the verify token matches.
+fn meta_verification(secrets: &Secrets, query: &HashMap<String, String>) -> Response<String> {
+    let (Some(mode), Some(token), Some(challenge)) =
+        (query.get("hub.mode"), query.get("hub.verify_token"), query.get("hub.challenge"))
+    else {
+        return error(StatusCode::BAD_REQUEST, "hub.mode, hub.verify_token and hub.challenge are required");
+    };
+    if mode != "subscribe" || !signature::same_secret(token, &secrets.meta_verify_token) {
+        return error(StatusCode::FORBIDDEN, "the verify token does not match");
+    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/plain")
+        .body(challenge.clone())
+        .expect("a valid response")
+}
+
+async fn delivery<S: Store, N: Notifier>(
+    baton: &Baton<S, N>,
+    secrets: &Secrets,
+    request: &Request<Vec<u8>>,
+    now: Timestamp,
+    platform: Platform,
+) -> Response<String> {
+    let body = request.body();
+    if body.len() > MAX_BODY {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is {} bytes; at most {MAX_BODY}", body.len()));
+    }
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let verified = match platform {
+        Platform::Meta => signature::verify_meta(&secrets.meta_app_secret, header("x-hub-signature-256"), body),
+        Platform::X => signature::verify_x(&secrets.x_consumer_secret, header("x-twitter-webhooks-signature"), body),
+        Platform::Generic => {
+            let headers = StandardHeaders {
+                id: header("webhook-id"),
+                timestamp: header("webhook-timestamp"),
+                signature: header("webhook-signature"),
+            };
+            signature::verify_standard(&secrets.webhook_secret, headers, body, now).map(drop)
+        }
+    };
+    if let Err(e) = verified {
+        return error(StatusCode::UNAUTHORIZED, e);
+    }
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(json) => json,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
+    };
+    let parsed = match platform {
+        Platform::Meta => ingest::meta::parse(&json, &baton.policy),
+        Platform::X => ingest::x::parse(&json, &baton.policy),
+        Platform::Generic => ingest::webhook::parse(&json, &baton.policy),
+    };
+    let Parsed { inbound, skipped } = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let mut tally = Tally::default();
+    tally.skipped(&skipped);
+    for entry in &inbound {
+        match baton.ingest(entry).await {
+            Ok(outcome) => tally.outcome(&outcome),
+            // The platform retries the delivery; what was applied already is deduplicated.
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        }
+    }
+    tracing::info!(platform = ?platform, ?tally, "delivery handled");
+    json_response(StatusCode::OK, &serde_json::to_value(&tally).expect("a tally serialises"))
+}
