@@ -193,15 +193,15 @@ pub async fn run_on<S: Store, N: Notifier>(
                         opened.push(case.clone());
                     }
                     printer.outcome(&baton, line, inbound, &outcome, out).await?;
-                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack) {
-                        if let Some(ack) = crate::notify::mail::acknowledgement(inbound, case, &policy) {
-                            printer.note(
-                                inbound.signal.at,
-                                line.number,
-                                &format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()),
-                                out,
-                            )?;
-                        }
+                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack)
+                        && let Some(ack) = crate::notify::mail::acknowledgement(inbound, case, &policy)
+                    {
+                        printer.note(
+                            inbound.signal.at,
+                            line.number,
+                            &format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()),
+                            out,
+                        )?;
                     }
                 }
             }
