@@ -456,4 +456,27 @@ mod tests {
         let waited = started.elapsed();
         assert!(waited > Duration::from_secs(1) && waited < Duration::from_secs(20), "{waited:?}");
     }
+
+    #[tokio::test]
+    async fn a_sweep_past_its_deadline_leaves_the_cases_for_the_next_run() {
+        let baton = Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()));
+        for n in 0..3 {
+            let identity = Identity::Email(format!("c{n}@example.ch"));
+            let signal = Signal {
+                at: "2026-04-13T06:00:00Z".parse().unwrap(),
+                source: format!("ses:{n}"),
+                kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+            };
+            let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
+            baton.ingest(&Inbound { signal, route }).await.unwrap();
+        }
+        let now: Timestamp = "2026-04-13T12:00:00Z".parse().unwrap();
+        let late = SweepOptions { stop_at: Some(tokio::time::Instant::now()), ..SweepOptions::default() };
+        let report = baton.sweep_with(now, &late).await.unwrap();
+        assert_eq!((report.cases_due, report.left_for_next_run), (3, 3));
+        assert!(report.alerts.is_empty());
+        // They stay due: the next run takes them.
+        let next = baton.sweep(now).await.unwrap();
+        assert_eq!((next.cases_due, next.left_for_next_run, next.alerts.len()), (3, 0, 3));
+    }
 }
