@@ -20,6 +20,29 @@ fn lookup(name: &'static str, what: &'static str, env: impl Fn(&str) -> Option<S
     env(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing { name, what })
 }
 
+/// The AWS configuration for a local endpoint (DynamoDB Local, moto): a fixed region and dummy
+/// credentials, which local services accept and which keep real credentials out of local runs.
+/// Every SDK client is made from it: `aws_sdk_dynamodb::Client::new(&local_aws(url))`.
+pub fn local_aws(endpoint: &str) -> aws_config::SdkConfig {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("baton", "local", None, None, "local")))
+        .build()
+}
+
+/// Stops a function that cannot start, with the reason (a missing variable, a bad policy).
+pub fn or_exit<T>(function: &str, config: Result<T, ConfigError>) -> T {
+    config.unwrap_or_else(|e| {
+        eprintln!("{function} cannot start: {e}");
+        std::process::exit(2)
+    })
+}
+
 /// `BATON_TABLE`: the DynamoDB table of cases.
 pub fn table() -> Result<String, ConfigError> {
     required("BATON_TABLE", "the DynamoDB table of cases")

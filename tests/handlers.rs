@@ -401,15 +401,8 @@ fn moto_data() -> Value {
 
 #[tokio::test]
 async fn the_acknowledgement_goes_out_through_ses_v2() {
-    use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
     use baton::notify::mail::{Mailer, SesMailer, acknowledgement};
-    let config = aws_sdk_sesv2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(common::moto::endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
-        .build();
-    let client = aws_sdk_sesv2::Client::from_conf(config);
+    let client = aws_sdk_sesv2::Client::new(&baton::config::local_aws(common::moto::endpoint()));
     client.create_email_identity().email_identity("brand.example").send().await.unwrap();
 
     let policy = Policy::default_policy();

@@ -6,7 +6,6 @@
 //! five-minute window is dropped.
 
 use aws_sdk_sns::Client;
-use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 use sha2::{Digest, Sha256};
@@ -20,15 +19,9 @@ pub struct SnsNotifier {
     fifo: bool,
 }
 
-/// A client for a local endpoint (moto): a fixed region and dummy credentials.
+/// A client for a local endpoint (moto); see [`crate::config::local_aws`].
 pub fn local_client(endpoint: &str) -> Client {
-    let config = aws_sdk_sns::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
-        .build();
-    Client::from_conf(config)
+    Client::new(&crate::config::local_aws(endpoint))
 }
 
 impl SnsNotifier {

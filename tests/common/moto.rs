@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use serde_json::Value;
 
 use super::service::{Running, start};
@@ -38,13 +37,7 @@ pub fn endpoint() -> &'static str {
 }
 
 pub fn sqs() -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
+    aws_sdk_sqs::Client::new(&baton::config::local_aws(endpoint()))
 }
 
 /// A new SNS topic with an SQS queue subscribed to it (FIFO both, if asked): (topic ARN, queue URL).

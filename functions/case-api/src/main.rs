@@ -16,13 +16,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let (table, policy) = match config::table().and_then(|t| Ok((t, config::policy()?))) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("case-api cannot start: {e}");
-            std::process::exit(2);
-        }
-    };
+    let (table, policy) = config::or_exit("case-api", config::table().and_then(|t| Ok((t, config::policy()?))));
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));

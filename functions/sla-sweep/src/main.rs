@@ -24,13 +24,7 @@ type Service = Baton<DynamoStore, SnsNotifier>;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let (table, topic, policy) = match read_config() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("sla-sweep cannot start: {e}");
-            std::process::exit(2);
-        }
-    };
+    let (table, topic, policy) = config::or_exit("sla-sweep", read_config());
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&aws), topic);

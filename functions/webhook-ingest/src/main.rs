@@ -16,13 +16,7 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let (table, secrets, policy) = match read_config() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("webhook-ingest cannot start: {e}");
-            std::process::exit(2);
-        }
-    };
+    let (table, secrets, policy) = config::or_exit("webhook-ingest", read_config());
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));

@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -83,16 +82,9 @@ pub struct DynamoStore {
     usage: Arc<Mutex<Usage>>,
 }
 
-/// A client for a local endpoint (DynamoDB Local): a fixed region and dummy credentials, which
-/// DynamoDB Local accepts and which keep real AWS credentials out of local runs.
+/// A client for a local endpoint (DynamoDB Local); see [`crate::config::local_aws`].
 pub fn local_client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("baton", "local", None, None, "baton-local"))
-        .build();
-    Client::from_conf(config)
+    Client::new(&crate::config::local_aws(endpoint))
 }
 
 impl DynamoStore {
