@@ -11,8 +11,8 @@ use crate::service::SweepReport;
 
 pub const NAMESPACE: &str = "Baton";
 
-/// The sweep's metrics: cases due, alerts sent, alerts left unpublished, cases left for the next run,
-/// cases failed and the sweep's duration (dimension `Function`), then breaches per team and clock
+/// The sweep's metrics: cases due, alerts sent, alerts left unpublished, cases and outbox alerts left
+/// for the next run, cases failed and the sweep's duration (dimension `Function`), then breaches per team and clock
 /// (dimensions `Team`, `Clock`).
 pub fn sweep(report: &SweepReport, duration: Duration, at: Timestamp) -> Vec<String> {
     let sent = (report.alerts.len() + report.recovered.len()).saturating_sub(report.unpublished.len());
@@ -24,6 +24,7 @@ pub fn sweep(report: &SweepReport, duration: Duration, at: Timestamp) -> Vec<Str
             ("AlertsSent", "Count", sent as f64),
             ("AlertsUnpublished", "Count", report.unpublished.len() as f64),
             ("CasesLeftForNextRun", "Count", report.left_for_next_run as f64),
+            ("AlertsLeftForNextRun", "Count", report.alerts_left_for_next_run as f64),
             ("CasesFailed", "Count", report.failed.len() as f64),
             ("SweepDuration", "Milliseconds", duration.as_secs_f64() * 1000.0),
         ],

@@ -61,6 +61,8 @@ pub struct SweepReport {
     pub events: Vec<(CaseId, Event)>,
     /// Due cases not started before the deadline: the next sweep takes them.
     pub left_for_next_run: usize,
+    /// Outbox alerts not published before the deadline: the next sweep takes them.
+    pub alerts_left_for_next_run: usize,
     /// Cases whose sweep failed, with the reason; the others went on.
     pub failed: Vec<(CaseId, String)>,
 }
@@ -255,7 +257,16 @@ impl<S: Store, N: Notifier> Baton<S, N> {
     /// left wait for the next run (they stay due). A case that fails is reported and the others go on.
     pub async fn sweep_with(&self, now: Timestamp, options: &SweepOptions) -> Result<SweepReport, ServiceError> {
         let mut report = SweepReport::default();
+        let stop_at = options.stop_at;
+        let past = |stop: Option<tokio::time::Instant>| stop.is_some_and(|stop| tokio::time::Instant::now() >= stop);
         for message in self.store.claim_outbox(now, now + OUTBOX_CLAIM).await? {
+            // After a long outage the outbox may hold more than one run can publish: past the
+            // deadline, give the rest back at once for the next run.
+            if past(stop_at) {
+                self.store.release(&message, now + OUTBOX_CLAIM).await?;
+                report.alerts_left_for_next_run += 1;
+                continue;
+            }
             match self.deliver(&message, now).await {
                 Ok(()) => report.recovered.push(message.alert),
                 Err(e) => report.unpublished.push(e),
@@ -263,10 +274,9 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         }
         let due = self.store.due(now).await?;
         report.cases_due = due.len();
-        let stop_at = options.stop_at;
         let mut sweeps = futures::stream::iter(due)
             .map(|id| async move {
-                if stop_at.is_some_and(|stop| tokio::time::Instant::now() >= stop) {
+                if past(stop_at) {
                     return (id, None);
                 }
                 let result = self.sweep_case(&id, now).await;
@@ -478,5 +488,48 @@ mod tests {
         // They stay due: the next run takes them.
         let next = baton.sweep(now).await.unwrap();
         assert_eq!((next.cases_due, next.left_for_next_run, next.alerts.len()), (3, 0, 3));
+    }
+
+    /// A notifier that fails while `down` is set.
+    #[derive(Default)]
+    struct Switch {
+        down: std::sync::atomic::AtomicBool,
+        sent: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Notifier for Switch {
+        async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(NotifyError { id: message.id.clone(), reason: "down".into() });
+            }
+            self.sent.lock().unwrap().push(message.id.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn outbox_alerts_past_the_deadline_wait_for_the_next_run() {
+        let baton = Baton::new(MemoryStore::new(), Switch::default(), Arc::new(Policy::default_policy()));
+        let identity = Identity::Email("c@example.ch".into());
+        let signal = Signal {
+            at: "2026-04-13T06:00:00Z".parse().unwrap(),
+            source: "ses:c".into(),
+            kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        };
+        let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
+        baton.ingest(&Inbound { signal, route }).await.unwrap();
+        baton.notifier.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let failed = baton.sweep("2026-04-13T12:00:00Z".parse().unwrap()).await.unwrap();
+        assert_eq!(failed.unpublished.len(), 1);
+        baton.notifier.down.store(false, std::sync::atomic::Ordering::SeqCst);
+
+        let late = SweepOptions { stop_at: Some(tokio::time::Instant::now()), ..SweepOptions::default() };
+        let report = baton.sweep_with("2026-04-13T12:01:00Z".parse().unwrap(), &late).await.unwrap();
+        assert_eq!((report.recovered.len(), report.alerts_left_for_next_run), (0, 1));
+        assert!(baton.notifier.sent.lock().unwrap().is_empty());
+        // Given back, not held: the very next run publishes it.
+        let next = baton.sweep("2026-04-13T12:01:10Z".parse().unwrap()).await.unwrap();
+        assert_eq!(next.recovered.len(), 1);
+        assert_eq!(baton.notifier.sent.lock().unwrap().len(), 1);
     }
 }

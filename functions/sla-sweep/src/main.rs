@@ -64,6 +64,7 @@ async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> 
         "recovered": report.recovered.len(),
         "unpublished": report.unpublished.len(),
         "left_for_next_run": report.left_for_next_run,
+        "alerts_left_for_next_run": report.alerts_left_for_next_run,
         "failed": report.failed.len(),
     });
     tracing::info!(%summary, "sweep done");
