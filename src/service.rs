@@ -112,8 +112,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             Some(id) => self.store.load_whole(&id).await?.filter(|o| !o.is_closed()),
             None => None,
         };
-        let late = before.timeline.last().is_some_and(|last| signal.at <= last.at);
-        if !before.is_whole() && (late || other.is_some()) {
+        if engine::signal_needs_history(&before, signal) || (other.is_some() && !before.is_whole()) {
             before = self.store.load_whole(&before.id).await?.ok_or(SaveError::Conflict)?;
         }
         let mut case = before.clone();

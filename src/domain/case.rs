@@ -234,10 +234,6 @@ impl Case {
         self.clocks.get(&kind)
     }
 
-    pub fn last_event_at(&self) -> Option<Timestamp> {
-        self.timeline.last().map(|e| e.at)
-    }
-
     /// How many events the timeline holds, loaded or not.
     pub fn event_count(&self) -> u64 {
         self.omitted + self.timeline.len() as u64

@@ -62,9 +62,18 @@ pub fn open(id: CaseId, owner: TeamId, signal: Signal, policy: &Policy) -> Resul
 /// Applies a signal to a case.
 pub fn apply(case: &mut Case, signal: Signal, policy: &Policy) -> Result<(), Rejection> {
     check(case, &signal.kind, policy)?;
-    let new = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
+    let new = signal_event(case, signal);
     commit(case, vec![new], policy);
     Ok(())
+}
+
+fn signal_event(case: &Case, signal: Signal) -> Event {
+    event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner)
+}
+
+/// Whether [`apply`]ing this signal needs the case's whole timeline (see [`needs_history`]).
+pub fn signal_needs_history(case: &Case, signal: &Signal) -> bool {
+    needs_history(case, &[signal_event(case, signal.clone())])
 }
 
 fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Rejection> {

@@ -203,6 +203,34 @@ impl DynamoStore {
         Ok(all)
     }
 
+    /// Sets an outbox message's claim to `to` if it still is `held`; whether it was.
+    async fn swap_claim(&self, sk: String, held: String, to: Timestamp) -> Result<bool, StoreError> {
+        let swapped = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
+            .key(SORT_KEY, AttributeValue::S(sk))
+            .update_expression("SET claimed_until = :to")
+            .condition_expression("claimed_until = :held")
+            .expression_attribute_values(":to", AttributeValue::S(instant(to)))
+            .expression_attribute_values(":held", AttributeValue::S(held))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match swapped {
+            Ok(out) => {
+                self.count(false, out.consumed_capacity());
+                Ok(true)
+            }
+            Err(e) => {
+                self.count(false, []);
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() { Ok(false) } else { Err(backend("UpdateItem", e)) }
+            }
+        }
+    }
+
     /// Reads a case item into a case without its history.
     fn case_of(item: Item) -> Result<Case, StoreError> {
         let key = string(&item, PARTITION_KEY)?;
@@ -390,31 +418,8 @@ impl Store for DynamoStore {
             let message = item.get("message").cloned().ok_or_else(|| corrupt(&sk, "no message"))?;
             let message: Outbound = from_attribute_value(message).map_err(|e| corrupt(&sk, e))?;
             // Compare and set: of two sweeps taking the same message, one gets it.
-            let taken = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
-                .key(SORT_KEY, AttributeValue::S(sk))
-                .update_expression("SET claimed_until = :until")
-                .condition_expression("claimed_until = :held")
-                .expression_attribute_values(":until", AttributeValue::S(instant(until)))
-                .expression_attribute_values(":held", AttributeValue::S(held))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await;
-            match taken {
-                Ok(out) => {
-                    self.count(false, out.consumed_capacity());
-                    claimed.push(message);
-                }
-                Err(e) => {
-                    self.count(false, []);
-                    let e = e.into_service_error();
-                    if !e.is_conditional_check_failed_exception() {
-                        return Err(backend("UpdateItem", e));
-                    }
-                }
+            if self.swap_claim(sk, held, until).await? {
+                claimed.push(message);
             }
         }
         Ok(claimed)
@@ -436,31 +441,8 @@ impl Store for DynamoStore {
     }
 
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
-        let released = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(OUTBOX.into()))
-            .key(SORT_KEY, AttributeValue::S(outbox_sk(message)))
-            .update_expression("SET claimed_until = :free")
-            .condition_expression("claimed_until = :mine")
-            .expression_attribute_values(":free", AttributeValue::S(instant(Timestamp::UNIX_EPOCH)))
-            .expression_attribute_values(":mine", AttributeValue::S(instant(claimed_until)))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match released {
-            Ok(out) => {
-                self.count(false, out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) => {
-                self.count(false, []);
-                let e = e.into_service_error();
-                // Another sweep took it over meanwhile: nothing to give up.
-                if e.is_conditional_check_failed_exception() { Ok(()) } else { Err(backend("UpdateItem", e)) }
-            }
-        }
+        // If another sweep took it over meanwhile, there is nothing to give up.
+        self.swap_claim(outbox_sk(message), instant(claimed_until), Timestamp::UNIX_EPOCH).await.map(drop)
     }
 
     async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
