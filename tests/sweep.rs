@@ -316,3 +316,41 @@ async fn the_readme_filter_policy_delivers_only_what_the_lead_asked_for() {
     assert!(wanted.len() >= 2, "{wanted:?}");
     assert_eq!(got, wanted);
 }
+
+#[tokio::test]
+async fn the_sweep_handler_runs_on_the_scheduled_event() {
+    use baton::handler::sweep;
+    use lambda_http::aws_lambda_events::eventbridge::EventBridgeEvent;
+    let path = format!("{}/tests/fixtures/eventbridge-scheduled.json", env!("CARGO_MANIFEST_DIR"));
+    let event: EventBridgeEvent<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let store = dynamodb::store("sweep-handler").await;
+    let (topic, queue) = moto::topic_with_queue("sweep-handler", true).await;
+    let baton = sns_baton(&store, &topic).await;
+    baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap();
+    let now = at("2026-04-13T12:00:00Z");
+
+    // Less time left than the margin: nothing is started, the case stays due.
+    let short = sweep::handle(&baton, &event, now, std::time::Duration::from_secs(5)).await.unwrap();
+    assert_eq!((short.summary["cases_due"].as_u64(), short.summary["left_for_next_run"].as_u64()), (Some(1), Some(1)));
+    assert!(!short.incomplete);
+
+    let run = sweep::handle(&baton, &event, now, std::time::Duration::from_secs(60)).await.unwrap();
+    assert_eq!(run.summary["alerts"], 1, "{}", run.summary);
+    assert!(!run.incomplete);
+    let metrics: serde_json::Value = serde_json::from_str(&run.metrics[0]).unwrap();
+    assert_eq!(metrics["AlertsSent"], 1.0);
+    assert_eq!(moto::drain(&queue).await.len(), 1);
+
+    // SNS unreachable: the run says it is incomplete (the function then fails the invocation).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = Baton::new(
+        store.clone(),
+        SnsNotifier::new(local_client(&format!("http://127.0.0.1:{closed}")), &topic),
+        policy(),
+    );
+    let failed =
+        sweep::handle(&down, &event, at("2026-04-13T14:00:00Z"), std::time::Duration::from_secs(60)).await.unwrap();
+    assert!(failed.incomplete, "{}", failed.summary);
+    assert_eq!(failed.summary["unpublished"], 1);
+}

@@ -10,14 +10,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use baton::config;
+use baton::handler;
 use baton::notify::sns::SnsNotifier;
-use baton::service::{Baton, SweepOptions};
+use baton::service::Baton;
 use baton::store::dynamo::DynamoStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::{Value, json};
-
-/// No case is started this close to the deadline.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+use serde_json::Value;
 
 type Service = Baton<DynamoStore, SnsNotifier>;
 
@@ -41,36 +39,15 @@ fn read_config() -> Result<(String, String, baton::domain::policy::Policy), conf
 }
 
 async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {
-    let started = tokio::time::Instant::now();
-    tracing::debug!(scheduled = ?event.payload.time, "sweep");
-    let now = jiff::Timestamp::now();
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
-    let options =
-        SweepOptions { stop_at: Some(started + left.saturating_sub(DEADLINE_MARGIN)), ..SweepOptions::default() };
-    let report = baton.sweep_with(now, &options).await?;
-    for line in baton::metrics::sweep(&report, started.elapsed(), now) {
+    let time_left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
+    let run = handler::sweep::handle(baton, &event.payload, jiff::Timestamp::now(), time_left).await?;
+    for line in &run.metrics {
         println!("{line}");
     }
-    for e in &report.unpublished {
-        tracing::error!(alert = %e.id, reason = %e.reason, "alert not published; it stays in the outbox");
-    }
-    for (case, reason) in &report.failed {
-        tracing::error!(case = %case, reason = %reason, "sweeping the case failed");
-    }
-    let summary = json!({
-        "cases_due": report.cases_due,
-        "alerts": report.alerts.len(),
-        "recovered": report.recovered.len(),
-        "unpublished": report.unpublished.len(),
-        "left_for_next_run": report.left_for_next_run,
-        "alerts_left_for_next_run": report.alerts_left_for_next_run,
-        "failed": report.failed.len(),
-    });
-    tracing::info!(%summary, "sweep done");
-    if !report.unpublished.is_empty() || !report.failed.is_empty() {
+    if run.incomplete {
         // A failed invocation shows in the function's error metric; the work is kept for the next run.
-        return Err(format!("sweep incomplete: {summary}").into());
+        return Err(format!("sweep incomplete: {}", run.summary).into());
     }
-    Ok(summary)
+    Ok(run.summary)
 }
