@@ -11,6 +11,11 @@ use baton::store::dynamo;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 
+/// A replay of a long timeline allocates and frees a case's recent events for every signal and
+/// sweep; mimalloc does that in about half the time of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "baton", version, about = "SLA monitor for customer support: no case dropped between teams")]
 struct Cli {
@@ -138,9 +143,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Replay { timeline, policy, json, until, auto_ack, dynamodb_endpoint } => {
             let policy = Arc::new(load_policy(policy.as_ref())?);
-            let text =
-                std::fs::read_to_string(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
-            let lines = replay::parse(&text, &policy).with_context(|| format!("{}", timeline.display()))?;
+            let file = std::fs::File::open(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
+            let lines = replay::read(std::io::BufReader::new(file), &policy)
+                .with_context(|| format!("{}", timeline.display()))?;
             let options = replay::Options { until, json, auto_ack };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

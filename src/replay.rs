@@ -6,11 +6,11 @@
 //! and the reason, and no partial output.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event, EventKind};
@@ -20,7 +20,7 @@ use crate::domain::policy::{ClockKind, Policy};
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, Request};
 use crate::ingest::{self, CaseRef, Inbound, Skipped};
-use crate::notify::{Collect, Notifier};
+use crate::notify::{Discard, Notifier};
 use crate::service::{Baton, Outcome, ServiceError};
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
@@ -70,14 +70,20 @@ pub struct LineError {
 
 /// Parses a whole timeline; blank lines are allowed.
 pub fn parse(text: &str, policy: &Policy) -> Result<Vec<Line>, LineError> {
+    read(text.as_bytes(), policy)
+}
+
+/// [`parse`] reading line by line, so that a large timeline is never held whole in memory.
+pub fn read(reader: impl BufRead, policy: &Policy) -> Result<Vec<Line>, LineError> {
     let mut lines = Vec::new();
-    for (index, text) in text.lines().enumerate() {
+    for (index, text) in reader.lines().enumerate() {
         let number = index + 1;
+        let error = |reason: String| LineError { line: number, reason };
+        let text = text.map_err(|e| error(e.to_string()))?;
         if text.trim().is_empty() {
             continue;
         }
-        let error = |reason: String| LineError { line: number, reason };
-        let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+        let raw: RawLine = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
         let input = match raw.source {
             Source::Ses => signals(ingest::email::parse(&raw.payload, policy)),
             Source::Meta => signals(ingest::meta::parse(&raw.payload, policy)),
@@ -135,12 +141,23 @@ pub struct Published {
     pub published_at: Timestamp,
 }
 
+/// The `--json` line: the alert message plus `published_at`, written straight out (a replay of a
+/// long timeline prints hundreds of thousands).
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    #[serde(flatten)]
+    alert: &'a Alert,
+    published_at: Timestamp,
+}
+
 impl Published {
+    fn json_line(&self) -> JsonLine<'_> {
+        JsonLine { alert: &self.alert, published_at: self.published_at }
+    }
+
     /// The `--json` line: the alert message plus `published_at`.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(&self.alert).expect("an alert serialises");
-        value["published_at"] = serde_json::json!(self.published_at);
-        value
+        serde_json::to_value(self.json_line()).expect("an alert serialises")
     }
 }
 
@@ -151,7 +168,7 @@ pub async fn run(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
-    run_on(Baton::new(MemoryStore::new(), Collect::default(), policy), lines, options, out).await
+    run_on(Baton::new(MemoryStore::new(), Discard, policy), lines, options, out).await
 }
 
 /// [`run`] on a given store (empty: the replay makes its own cases), such as DynamoDB Local, and
@@ -364,7 +381,8 @@ impl Printer<'_> {
 
     fn alert(&self, published: &Published, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {
         if self.json {
-            return writeln!(out, "{}", published.to_json());
+            serde_json::to_writer(&mut *out, &published.json_line())?;
+            return writeln!(out);
         }
         let alert = &published.alert;
         let label = match alert.kind.as_str() {

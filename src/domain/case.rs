@@ -259,7 +259,69 @@ impl Case {
     pub fn without_history(&self) -> Case {
         let recent = self.recent();
         let omitted = self.event_count() - recent.len() as u64;
-        Case { timeline: recent, omitted, ..self.clone() }
+        self.with_timeline(recent, omitted)
+    }
+
+    /// A copy of this case holding `timeline`, with `omitted` events left out, without cloning the
+    /// timeline it replaces (the in-memory store does this on every load and write).
+    pub fn with_timeline(&self, timeline: Vec<Event>, omitted: u64) -> Case {
+        // Every field is named, so that a new one cannot be forgotten here.
+        let Case {
+            id,
+            version,
+            state,
+            close_reason,
+            priority,
+            first_owner,
+            owner,
+            owner_since,
+            opened_at,
+            channels,
+            identities,
+            held,
+            clocks,
+            first_response_done,
+            waiting_since,
+            last_customer_channel,
+            last_customer_public,
+            last_reply_at,
+            follow_ups,
+            channel_hops,
+            public_posts,
+            closure_warnings,
+            merged_into,
+            next_due,
+            timeline: _,
+            omitted: _,
+        } = self;
+        Case {
+            id: id.clone(),
+            version: *version,
+            state: *state,
+            close_reason: close_reason.clone(),
+            priority: *priority,
+            first_owner: first_owner.clone(),
+            owner: owner.clone(),
+            owner_since: *owner_since,
+            opened_at: *opened_at,
+            channels: channels.clone(),
+            identities: identities.clone(),
+            held: held.clone(),
+            clocks: clocks.clone(),
+            first_response_done: *first_response_done,
+            waiting_since: *waiting_since,
+            last_customer_channel: last_customer_channel.clone(),
+            last_customer_public: *last_customer_public,
+            last_reply_at: *last_reply_at,
+            follow_ups: *follow_ups,
+            channel_hops: *channel_hops,
+            public_posts: *public_posts,
+            closure_warnings: closure_warnings.clone(),
+            merged_into: merged_into.clone(),
+            next_due: *next_due,
+            timeline,
+            omitted,
+        }
     }
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).

@@ -50,6 +50,16 @@ impl Notifier for Collect {
     }
 }
 
+/// Publishes nowhere and keeps nothing: the replay prints what each sweep reports it published.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard;
+
+impl Notifier for Discard {
+    async fn publish(&self, _message: &Outbound) -> Result<(), NotifyError> {
+        Ok(())
+    }
+}
+
 /// The notifier of functions that never publish (the ingest functions and the case API): alerts
 /// are the sweep's business.
 #[derive(Debug, Default, Clone, Copy)]

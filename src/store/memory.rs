@@ -143,5 +143,5 @@ fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
         "case {}: the change does not carry every new event",
         change.case.id
     );
-    Case { timeline, omitted: 0, version: change.expected + 1, ..change.case.clone() }
+    Case { version: change.expected + 1, ..change.case.with_timeline(timeline, 0) }
 }

@@ -457,7 +457,7 @@ impl Store for DynamoStore {
 fn case_put(table: &str, change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
     let case = change.case;
     let pk = case_pk(&case.id);
-    let stored = Case { timeline: case.recent(), ..case.clone() };
+    let stored = case.with_timeline(case.recent(), 0);
     let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
     item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
     item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
