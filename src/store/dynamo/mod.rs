@@ -75,6 +75,17 @@ impl std::ops::Sub for Usage {
     }
 }
 
+impl std::ops::Add for Usage {
+    type Output = Usage;
+    fn add(self, rhs: Usage) -> Usage {
+        Usage {
+            requests: self.requests + rhs.requests,
+            read_units: self.read_units + rhs.read_units,
+            write_units: self.write_units + rhs.write_units,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -94,6 +105,11 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The client, for what the store does not offer (benchmarks compare other access patterns).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// What this store (and its clones) has used so far.

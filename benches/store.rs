@@ -1,0 +1,196 @@
+//! What the DynamoDB store costs, on DynamoDB Local (the real AWS jar, as the tests start it):
+//!
+//! 1. Per applied signal, by kind: requests, read and write capacity units, over the cases of a
+//!    synthetic timeline (`benches/make_timeline.py`: emails, tweets, Messenger, case API calls).
+//! 2. The sweep against the pattern public Lambda examples use, a `Scan` with a filter on the
+//!    deadline: 100,000 open cases of which 100 are due, same table, same run. Requests, capacity
+//!    units and wall time for both, and the sweep's reads against reading the due cases alone.
+//!
+//! Run: `cargo bench --bench store` (or `scripts/bench`). Seeding 100,000 cases takes a few minutes;
+//! `BATON_BENCH_CASES` sets another number.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use baton::domain::ids::{Channel, Identity, MessageRef, TeamId};
+use baton::domain::policy::Policy;
+use baton::domain::signal::{Signal, SignalKind};
+use baton::ingest::{Inbound, Route};
+use baton::notify::Collect;
+use baton::replay::{self, Input};
+use baton::service::{Baton, Outcome};
+use baton::store::Store;
+use baton::store::dynamo::{DynamoStore, Usage};
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+
+const DUE: usize = 100;
+
+#[tokio::main]
+async fn main() {
+    let policy = Arc::new(Policy::default_policy());
+    signal_costs(policy.clone()).await;
+    sweep_against_scan(policy).await;
+}
+
+async fn signal_costs(policy: Arc<Policy>) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/make_timeline.py");
+    let output =
+        Command::new("python3").args([script, "--events", "3000", "--seed", "7"]).output().expect("runs python3");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let lines = replay::read(&output.stdout[..], &policy).expect("the timeline parses");
+    let store = common::dynamodb::store("bench-signals").await;
+    let baton = Baton::new(store.clone(), Collect::default(), policy);
+    let mut costs: BTreeMap<String, (u64, Usage)> = BTreeMap::new();
+    for line in &lines {
+        let Input::Signals { inbound, .. } = &line.input else { continue };
+        for inbound in inbound {
+            let before = store.usage();
+            let outcome = baton.ingest(inbound).await.expect("ingests");
+            let used = store.usage() - before;
+            let Outcome::Applied { opened, .. } = outcome else { panic!("line {}: {outcome:?}", line.number) };
+            let kind = match (&inbound.signal.kind, opened) {
+                (SignalKind::CustomerMessage { channel, .. }, true) => format!("new case ({channel})"),
+                (SignalKind::CustomerMessage { channel, .. }, false) => format!("customer message ({channel})"),
+                (SignalKind::AgentReply { channel, .. }, _) if inbound.signal.source.starts_with("api:") => {
+                    format!("reply via case API ({channel})")
+                }
+                (SignalKind::AgentReply { channel, .. }, _) => format!("agent reply ({channel})"),
+                (other, _) => format!("{} via case API", other.name()),
+            };
+            let entry = costs.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1 + used;
+        }
+    }
+    println!("Signal cost on DynamoDB Local ({} timeline lines), mean per applied signal:", lines.len());
+    println!("{:<40} {:>7} {:>9} {:>11} {:>11}", "signal", "count", "requests", "read units", "write units");
+    for (kind, (count, usage)) in &costs {
+        let n = *count as f64;
+        println!(
+            "{kind:<40} {count:>7} {:>9.2} {:>11.2} {:>11.2}",
+            usage.requests as f64 / n,
+            usage.read_units / n,
+            usage.write_units / n
+        );
+    }
+    println!();
+}
+
+async fn sweep_against_scan(policy: Arc<Policy>) {
+    let cases: usize = std::env::var("BATON_BENCH_CASES").ok().map_or(100_000, |n| n.parse().expect("a number"));
+    let store = common::dynamodb::store("bench-sweep").await;
+    let baton = Baton::new(store.clone(), Collect::default(), policy);
+    // Monday 13 April 2026, 14:00 in Zurich: a case that opened at 08:00 is past its warning (6 of
+    // its 8 business hours); one opened a minute ago is not.
+    let now: Timestamp = "2026-04-13T12:00:00Z".parse().expect("an instant");
+    let seeding = Instant::now();
+    let opened = futures::stream::iter(0..cases)
+        .map(|n| {
+            let baton = &baton;
+            async move {
+                let at = if n < DUE { now - SignedDuration::from_hours(6) } else { now - SignedDuration::from_mins(1) };
+                let outcome = baton.ingest(&customer_mail(n, at)).await.expect("ingests");
+                assert!(matches!(outcome, Outcome::Applied { opened: true, .. }), "{outcome:?}");
+                if n % 10_000 == 9_999 {
+                    eprintln!("  seeded {} cases", n + 1);
+                }
+            }
+        })
+        .buffer_unordered(32)
+        .count()
+        .await;
+    println!(
+        "Sweep against Scan with a filter: {opened} open cases, {DUE} due (seeded in {:.0} s)",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let due = store.due(now).await.expect("the due query");
+    assert_eq!(due.len(), DUE, "the due index holds the due cases");
+    let before = store.usage();
+    for id in &due {
+        store.load(id).await.expect("loads");
+    }
+    let alone = store.usage() - before;
+
+    // The Scan first: the sweep moves the due cases' deadlines on.
+    let (scan, scan_time, found) = scan_with_filter(&store, now).await;
+    assert_eq!(found, DUE, "the scan finds the same due cases");
+
+    let before = store.usage();
+    let clock = Instant::now();
+    let report = baton.sweep(now).await.expect("sweeps");
+    let sweep_time = clock.elapsed();
+    let sweep = store.usage() - before;
+    assert_eq!(report.cases_due, DUE);
+
+    println!("{:<36} {:>9} {:>11} {:>11} {:>10}", "", "requests", "read units", "write units", "wall time");
+    let row = |what: &str, u: &Usage, t: Option<std::time::Duration>| {
+        let t = t.map_or(String::new(), |t| format!("{:.2} s", t.as_secs_f64()));
+        println!("{what:<36} {:>9} {:>11.1} {:>11.1} {t:>10}", u.requests, u.read_units, u.write_units);
+    };
+    row("reading the due cases alone", &alone, None);
+    row("sweep (due index, load, write, alert)", &sweep, Some(sweep_time));
+    row("Scan with FilterExpression due_at", &scan, Some(scan_time));
+    println!(
+        "sweep reads / due cases alone: {:.2}x; Scan reads / sweep reads: {:.0}x; Scan time / sweep time: {:.0}x",
+        sweep.read_units / alone.read_units,
+        scan.read_units / sweep.read_units,
+        scan_time.as_secs_f64() / sweep_time.as_secs_f64()
+    );
+    println!(
+        "(the sweep publishes {} alerts; the Scan only finds the cases, and would still have to load and write them)",
+        report.alerts.len()
+    );
+}
+
+/// The pattern of public examples: scan the whole table for items whose deadline has passed.
+async fn scan_with_filter(store: &DynamoStore, now: Timestamp) -> (Usage, std::time::Duration, usize) {
+    let clock = Instant::now();
+    let mut usage = Usage::default();
+    let mut found = 0;
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .filter_expression("due_at <= :now")
+            .expression_attribute_values(":now", AttributeValue::S(baton::store::dynamo::instant(now)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scans");
+        usage.requests += 1;
+        usage.read_units += page.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
+        found += page.items().len();
+        if usage.requests % 100 == 0 {
+            eprintln!("  scanned {} pages in {:.0} s", usage.requests, clock.elapsed().as_secs_f64());
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return (usage, clock.elapsed(), found);
+        }
+    }
+}
+
+fn customer_mail(n: usize, at: Timestamp) -> Inbound {
+    let identity = Identity::Email(format!("customer{n}@example.net"));
+    let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
+    Inbound {
+        signal: Signal { at, source: format!("ses:bench{n}"), kind },
+        route: Route {
+            customer: Some(identity),
+            own: vec![MessageRef::email(&format!("<bench{n}@example.net>"))],
+            team: Some("central".parse::<TeamId>().expect("a team")),
+            ..Route::default()
+        },
+    }
+}
