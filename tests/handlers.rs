@@ -417,3 +417,117 @@ async fn the_acknowledgement_goes_out_through_ses_v2() {
     assert_eq!(ours["destinations"]["ToAddresses"], json!(["lea.kunde@example.ch"]));
     assert!(ours["body"].as_str().unwrap().contains("[BTN-7K3QF9]"));
 }
+
+/// Everything the fixtures hold that is personal or message content: addresses and message ids (any
+/// token with an `@` and a dot), names, screen names, subjects and message texts.
+fn personal_data(value: &Value, key: &str, found: &mut Vec<String>) {
+    match value {
+        // A mail header: its name is no one's data, its value may be.
+        Value::Object(map) if map.contains_key("name") && map.contains_key("value") => {
+            personal_data(&map["value"], "value", found)
+        }
+        Value::Object(map) => map.iter().for_each(|(k, v)| personal_data(v, k, found)),
+        Value::Array(items) => items.iter().for_each(|v| personal_data(v, key, found)),
+        Value::String(text) => {
+            if matches!(key, "text" | "message" | "subject" | "name" | "screen_name") && text.len() > 3 {
+                found.push(text.clone());
+            }
+            let address = |c: char| c.is_ascii_alphanumeric() || "._%+-@".contains(c);
+            for token in text.split(|c| !address(c)) {
+                if let Some((local, domain)) = token.split_once('@')
+                    && !local.is_empty()
+                    && domain.contains('.')
+                {
+                    found.push(token.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Captures what the handlers log, at every level, on this thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let baton = memory();
+    let mail = CollectMail::default();
+    let mut personal = Vec::new();
+    for name in [
+        "ses-customer.json",
+        "ses-brand-reply.json",
+        "ses-forward.json",
+        "ses-spoofed-agent.json",
+        "ses-spam.json",
+        "ses-auto-submitted.json",
+        "ses-encoded-truncated.json",
+    ] {
+        let event = fixture(name);
+        personal_data(&event, "", &mut personal);
+        handler::email::handle(&baton, &mail, &event).await.unwrap();
+    }
+    for name in ["meta-message.json", "meta-echo.json", "meta-feed-comment.json"] {
+        let body = fixture(name);
+        personal_data(&body, "", &mut personal);
+        assert_eq!(post_meta(&baton, &body).await.status(), StatusCode::OK, "{name}");
+    }
+    for name in ["x-tweet.json", "x-dm.json"] {
+        let body = fixture(name);
+        personal_data(&body, "", &mut personal);
+        assert_eq!(post_x(&baton, &body).await.status(), StatusCode::OK, "{name}");
+    }
+    // Refused deliveries log why, not what: a bad signature, and a body that is not JSON.
+    let body = serde_json::to_vec(&fixture("meta-message.json")).unwrap();
+    let (request, _) = apigw("POST", "/webhooks/meta", &[("X-Hub-Signature-256", "sha256=00")], &body);
+    let refused = handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let now = Timestamp::now().as_second();
+    let secret_text = b"{\"text\": \"my card number is 4111 1111 1111 1111\"";
+    post_generic(&baton, secret_text, "msg_log1", now, Timestamp::now()).await;
+    personal.push("4111 1111 1111 1111".into());
+    // The case API, by a message reference, with an identity to link and a note.
+    let case = "/cases/meta:m_lea1";
+    api(&baton, "POST", &format!("{case}/handoff"), json!({"to_team": "support-ch", "note": "customer lives in Bern"}))
+        .await;
+    api(&baton, "POST", &format!("{case}/link"), json!({"channel": "email", "identity": "lea.kunde@example.ch"})).await;
+    api(&baton, "POST", &format!("{case}/link"), json!({"channel": "email", "identity": "not an address"})).await;
+    api(&baton, "GET", case, Value::Null).await;
+    personal.extend(["customer lives in Bern".into(), "lea.kunde@example.ch".into()]);
+    // A sweep a week later, with alerts for every case.
+    let event = serde_json::from_value(fixture("eventbridge-scheduled.json")).unwrap();
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 7);
+    handler::sweep::handle(&baton, &event, later, std::time::Duration::from_secs(60)).await.unwrap();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in ["mail handled", "delivery handled", "request rejected", "sweep done"] {
+        assert!(log.contains(expected), "the run logs `{expected}`:\n{log}");
+    }
+    personal.sort();
+    personal.dedup();
+    assert!(personal.len() > 20, "the fixtures hold personal data to look for: {personal:?}");
+    let secrets = ["meta-app-secret", "x-consumer-secret", "verify-me", WEBHOOK_SECRET, &WEBHOOK_SECRET[6..]];
+    for needle in personal.iter().map(String::as_str).chain(secrets) {
+        assert!(!log.contains(needle), "the log holds `{needle}`:\n{log}");
+    }
+}

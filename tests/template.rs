@@ -49,3 +49,27 @@ fn every_function_is_built_by_cargo_lambda_under_its_crate_name() {
         assert!(std::path::Path::new(&manifest).is_file(), "{manifest}");
     }
 }
+
+/// The case API is IAM authorised on every route: API Gateway refuses an unsigned call before the
+/// function runs. Only the webhook routes, whose bodies the function verifies by signature (and
+/// Meta's and X's verification GETs), go without an authorizer.
+#[test]
+fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
+    let template = template();
+    assert_eq!(template["Resources"]["HttpApi"]["Properties"]["Auth"]["EnableIamAuthorizer"], true);
+    let mut routes = 0;
+    for resource in template["Resources"].as_object().unwrap().values() {
+        let Some(events) = resource["Properties"]["Events"].as_object() else { continue };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            routes += 1;
+            let path = event["Properties"]["Path"].as_str().unwrap();
+            let authorizer = &event["Properties"]["Auth"]["Authorizer"];
+            if path.starts_with("/webhooks/") {
+                assert_eq!(authorizer, "NONE", "{path}");
+            } else {
+                assert_eq!(authorizer, "AWS_IAM", "{path} must need IAM");
+            }
+        }
+    }
+    assert!(routes >= 7, "the template's HTTP API routes were found ({routes})");
+}
