@@ -42,11 +42,7 @@ fn lived(policy: &Policy, signals: &[(i64, SignalKind)]) -> Case {
     let start: Timestamp = "2026-04-13T08:00:00Z".parse().expect("an instant");
     let mut case: Option<Case> = None;
     for (n, (minutes, kind)) in signals.iter().enumerate() {
-        let signal = Signal {
-            at: start + SignedDuration::from_mins(*minutes),
-            source: format!("bench:{n}"),
-            kind: kind.clone(),
-        };
+        let signal = Signal::new(start + SignedDuration::from_mins(*minutes), format!("bench:{n}"), kind.clone());
         match &mut case {
             None => {
                 case = Some(

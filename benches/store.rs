@@ -185,7 +185,7 @@ fn customer_mail(n: usize, at: Timestamp) -> Inbound {
     let identity = Identity::Email(format!("customer{n}@example.net"));
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
     Inbound {
-        signal: Signal { at, source: format!("ses:bench{n}"), kind },
+        signal: Signal::new(at, format!("ses:bench{n}"), kind),
         route: Route {
             customer: Some(identity),
             own: vec![MessageRef::email(&format!("<bench{n}@example.net>"))],

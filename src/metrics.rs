@@ -80,6 +80,8 @@ mod tests {
             kind: EventKind::ConfirmationExpired,
             owner: team.parse().unwrap(),
             marks: Default::default(),
+            excerpt: None,
+            refs: Vec::new(),
         };
         (alert, event)
     }

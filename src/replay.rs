@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event, EventKind};
 use crate::domain::duration::human;
-use crate::domain::ids::TeamId;
+use crate::domain::ids::{CaseId, Identity, TeamId};
 use crate::domain::policy::{ClockKind, Policy};
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, Request};
@@ -57,8 +57,13 @@ pub struct Line {
 
 #[derive(Debug)]
 pub enum Input {
-    Signals { inbound: Vec<Inbound>, skipped: Vec<Skipped> },
+    Signals {
+        inbound: Vec<Inbound>,
+        skipped: Vec<Skipped>,
+    },
     Get(CaseRef),
+    /// `DELETE /customers/{identity}`.
+    Erase(Identity),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +118,9 @@ fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &
     }
     let call: Call = serde_json::from_value(payload.clone()).map_err(|e| format!("api payload: {e}"))?;
     match api::parse(&call.method, &call.path, &call.body, format!("api:line{number}:{at}"), at, policy) {
-        Ok(Request::Signal(inbound)) => Ok(Input::Signals { inbound: vec![inbound], skipped: Vec::new() }),
+        Ok(Request::Signal(inbound)) => Ok(Input::Signals { inbound: vec![*inbound], skipped: Vec::new() }),
         Ok(Request::Get(case)) => Ok(Input::Get(case)),
+        Ok(Request::Erase(identity)) => Ok(Input::Erase(identity)),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -200,6 +206,16 @@ pub async fn run_on<S: Store, N: Notifier>(
                     printer.case(line.at, &case, out)?;
                 }
             }
+            Input::Erase(identity) => {
+                let erasure = baton.erase_customer(identity).await?;
+                let cases: Vec<String> = erasure.cases.iter().map(ToString::to_string).collect();
+                let text = format!(
+                    "customer erased: {} identities, cases anonymised: {}",
+                    erasure.identities.len(),
+                    if cases.is_empty() { "none".to_string() } else { cases.join(", ") }
+                );
+                printer.note(line.at, line.number, &text, out)?;
+            }
             Input::Signals { inbound, skipped } => {
                 for reason in skipped {
                     printer.note(line.at, line.number, &format!("skipped: {reason:?}"), out)?;
@@ -261,6 +277,9 @@ async fn sweep<S: Store, N: Notifier>(
     }
     for (case, event) in result.events {
         printer.engine_event(&case.to_string(), &event, out)?;
+    }
+    for case in result.purged {
+        printer.purged(at, &case, out)?;
     }
     let next = at + MINUTE;
     let earliest = baton.store.earliest_due().await?.map_or(limit, ceil_minute);
@@ -398,6 +417,14 @@ impl Printer<'_> {
             alert.clock,
             alert.summary
         )
+    }
+
+    fn purged(&self, at: Timestamp, case: &CaseId, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        writeln!(out, "{}  {case}  deleted: closed longer than the policy's data.retention", self.local(at, team))
     }
 
     fn engine_event(&self, case: &str, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {

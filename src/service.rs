@@ -1,6 +1,7 @@
 //! The service: routes signals to cases and runs the sweep, over any [`Store`] and [`Notifier`]. The
 //! functions and the replay both drive Baton through here, so they share every code path.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use jiff::Timestamp;
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event};
 use crate::domain::engine::{self, Rejection};
-use crate::domain::ids::{CaseId, TeamId};
+use crate::domain::ids::{CaseId, Identity, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::{CaseRef, Inbound, Route};
@@ -47,6 +48,14 @@ pub enum ServiceError {
     Contended(String),
 }
 
+/// What an erasure did: the identities erased (the one asked for and those linked to it) and the
+/// cases anonymised.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Erasure {
+    pub identities: BTreeSet<Identity>,
+    pub cases: BTreeSet<CaseId>,
+}
+
 /// What one sweep did.
 #[derive(Debug, Default)]
 pub struct SweepReport {
@@ -63,6 +72,8 @@ pub struct SweepReport {
     pub left_for_next_run: usize,
     /// Outbox alerts not published before the deadline: the next sweep takes them.
     pub alerts_left_for_next_run: usize,
+    /// Closed cases deleted because their retention was over.
+    pub purged: Vec<CaseId>,
     /// Cases whose sweep failed, with the reason; the others went on.
     pub failed: Vec<(CaseId, String)>,
 }
@@ -80,6 +91,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
 
     /// Applies one inbound signal to its case, opening a case for a customer's first message.
     pub async fn ingest(&self, inbound: &Inbound) -> Result<Outcome, ServiceError> {
+        let inbound = &self.kept(inbound);
         for attempt in 0..MAX_ATTEMPTS {
             backoff(attempt).await;
             match self.try_ingest(inbound, attempt).await {
@@ -90,6 +102,65 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             }
         }
         Err(ServiceError::Contended(format!("signal {}", inbound.signal.source)))
+    }
+
+    /// What is kept of an inbound signal: the excerpt cut to the policy's length (or dropped), and
+    /// the message's own references, so that an erasure or a deletion finds them on the timeline.
+    fn kept(&self, inbound: &Inbound) -> Inbound {
+        let mut kept = inbound.clone();
+        kept.signal.excerpt = inbound.signal.excerpt.as_deref().and_then(|t| self.policy.data.excerpt(t));
+        kept.signal.refs.clone_from(&inbound.route.own);
+        kept
+    }
+
+    /// Erases a customer (`DELETE /customers/{identity}`): every case that held this identity, or
+    /// another identity of the same customer (linked on one of those cases), loses its identities,
+    /// excerpts, message references and source ids, and the keys that led to it are deleted. The
+    /// anonymous timing (owners, clocks, instants) stays for the statistics. Running it again finishes
+    /// an erasure that failed half-way; for an unknown identity it erases nothing.
+    pub async fn erase_customer(&self, identity: &Identity) -> Result<Erasure, ServiceError> {
+        let mut erasure = Erasure::default();
+        let mut pending = vec![identity.clone()];
+        while let Some(identity) = pending.pop() {
+            if !erasure.identities.insert(identity.clone()) {
+                continue;
+            }
+            for id in self.store.cases_of(&identity).await? {
+                for found in self.erase_case(&id, &identity).await? {
+                    if !erasure.identities.contains(&found) {
+                        pending.push(found);
+                    }
+                }
+                erasure.cases.insert(id);
+            }
+        }
+        Ok(erasure)
+    }
+
+    /// Anonymises one case; returns the identities it held (the same customer's).
+    async fn erase_case(&self, id: &CaseId, identity: &Identity) -> Result<BTreeSet<Identity>, ServiceError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            backoff(attempt).await;
+            let Some(before) = self.store.load_whole(id).await? else {
+                self.store.unindex(identity, std::slice::from_ref(id)).await?;
+                return Ok(BTreeSet::new());
+            };
+            // The keys first, then the case, then the index that found it: an erasure that fails
+            // half-way still finds what is left when it runs again.
+            self.store.forget(&crate::store::keys_of(&before, [identity]), None).await?;
+            self.store.unsee(&signal_sources(&before)).await?;
+            let after = before.anonymized();
+            match self.store.replace(Change::replacing(&before, &after)).await {
+                Err(SaveError::Conflict) => continue,
+                Err(SaveError::Store(e)) => return Err(e.into()),
+                Err(SaveError::AlreadySeen) | Ok(()) => {}
+            }
+            for held in before.identities.iter().chain([identity]) {
+                self.store.unindex(held, std::slice::from_ref(id)).await?;
+            }
+            return Ok(before.identities);
+        }
+        Err(ServiceError::Contended(format!("erasure of case {id}")))
     }
 
     /// One attempt; `attempt` also picks the id a new case tries (a collision fails the write as a
@@ -287,6 +358,9 @@ impl<S: Store, N: Notifier> Baton<S, N> {
                 None => report.left_for_next_run += 1,
                 Some(Err(e)) => report.failed.push((id, e.to_string())),
                 Some(Ok(swept)) => {
+                    if swept.purged {
+                        report.purged.push(id.clone());
+                    }
                     report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
                     report.unpublished.extend(swept.unpublished);
                     report.alerts.extend(swept.alerts);
@@ -310,6 +384,10 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             }
             if events.is_empty() && before.next_due.is_some_and(|d| d > now) {
                 return Ok(CaseSweep::default());
+            }
+            if before.is_closed() {
+                // Nothing else is due on a closed case: its retention is over.
+                return self.purge(id).await;
             }
             let mut case = before.clone();
             engine::commit(&mut case, events.clone(), &self.policy);
@@ -342,6 +420,27 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         Err(ServiceError::Contended(format!("sweep of case {id}")))
     }
 
+    /// Deletes a closed case whose retention is over: the keys that point at it, the case and its
+    /// timeline, then its entries in the customer index (so that an erasure still finds a case whose
+    /// deletion failed half-way; the next sweep tries again, since the case stays due).
+    async fn purge(&self, id: &CaseId) -> Result<CaseSweep, ServiceError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            backoff(attempt).await;
+            let Some(case) = self.store.load_whole(id).await? else { return Ok(CaseSweep::default()) };
+            self.store.forget(&crate::store::keys_of(&case, []), Some(id)).await?;
+            match self.store.purge(&case).await {
+                Err(SaveError::Conflict) => continue,
+                Err(SaveError::Store(e)) => return Err(e.into()),
+                Err(SaveError::AlreadySeen) | Ok(()) => {}
+            }
+            for identity in &case.identities {
+                self.store.unindex(identity, std::slice::from_ref(id)).await?;
+            }
+            return Ok(CaseSweep { purged: true, ..CaseSweep::default() });
+        }
+        Err(ServiceError::Contended(format!("deletion of case {id}")))
+    }
+
     /// Publishes a claimed outbox message and removes it from the outbox; on failure, gives up the
     /// claim so that the next sweep tries again.
     async fn deliver(&self, message: &Outbound, now: Timestamp) -> Result<(), NotifyError> {
@@ -364,6 +463,12 @@ impl<S: Store, N: Notifier> Baton<S, N> {
     }
 }
 
+/// The source ids of a case's signals: platform message ids, in the dedupe entries.
+fn signal_sources(case: &Case) -> Vec<String> {
+    let signals = case.timeline.iter().filter(|e| matches!(e.kind, crate::domain::case::EventKind::Signal { .. }));
+    signals.map(|e| e.source.clone()).filter(|s| !s.starts_with("erased:")).collect()
+}
+
 /// How long a sweep holds the alerts it wrote or took from the outbox before another sweep may
 /// publish them: longer than a publish takes, shorter than the minute between sweeps.
 pub const OUTBOX_CLAIM: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
@@ -384,6 +489,7 @@ impl Default for SweepOptions {
 
 #[derive(Debug, Default)]
 struct CaseSweep {
+    purged: bool,
     alerts: Vec<(Alert, Event)>,
     events: Vec<Event>,
     unpublished: Vec<NotifyError>,
@@ -441,6 +547,24 @@ mod tests {
         async fn release(&self, message: &Outbound, until: Timestamp) -> Result<(), StoreError> {
             self.0.release(message, until).await
         }
+        async fn cases_of(&self, identity: &Identity) -> Result<Vec<CaseId>, StoreError> {
+            self.0.cases_of(identity).await
+        }
+        async fn forget(&self, keys: &[Key], only_to: Option<&CaseId>) -> Result<(), StoreError> {
+            self.0.forget(keys, only_to).await
+        }
+        async fn unsee(&self, sources: &[String]) -> Result<(), StoreError> {
+            self.0.unsee(sources).await
+        }
+        async fn unindex(&self, identity: &Identity, cases: &[CaseId]) -> Result<(), StoreError> {
+            self.0.unindex(identity, cases).await
+        }
+        async fn replace(&self, _: Change<'_>) -> Result<(), SaveError> {
+            Err(SaveError::Conflict)
+        }
+        async fn purge(&self, _: &Case) -> Result<(), SaveError> {
+            Err(SaveError::Conflict)
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -448,11 +572,11 @@ mod tests {
         let baton =
             Baton::new(AlwaysContended(MemoryStore::new()), Collect::default(), Arc::new(Policy::default_policy()));
         let identity = Identity::Email("max@example.ch".into());
-        let signal = Signal {
-            at: "2026-04-13T08:00:00Z".parse().unwrap(),
-            source: "ses:abc".into(),
-            kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
-        };
+        let signal = Signal::new(
+            "2026-04-13T08:00:00Z".parse().unwrap(),
+            "ses:abc",
+            SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        );
         let inbound = Inbound { signal, route: Route::default() };
         let started = tokio::time::Instant::now();
         let error = baton.ingest(&inbound).await.unwrap_err();
@@ -471,11 +595,11 @@ mod tests {
         let baton = Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()));
         for n in 0..3 {
             let identity = Identity::Email(format!("c{n}@example.ch"));
-            let signal = Signal {
-                at: "2026-04-13T06:00:00Z".parse().unwrap(),
-                source: format!("ses:{n}"),
-                kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
-            };
+            let signal = Signal::new(
+                "2026-04-13T06:00:00Z".parse().unwrap(),
+                format!("ses:{n}"),
+                SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+            );
             let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
             baton.ingest(&Inbound { signal, route }).await.unwrap();
         }
@@ -510,11 +634,11 @@ mod tests {
     async fn outbox_alerts_past_the_deadline_wait_for_the_next_run() {
         let baton = Baton::new(MemoryStore::new(), Switch::default(), Arc::new(Policy::default_policy()));
         let identity = Identity::Email("c@example.ch".into());
-        let signal = Signal {
-            at: "2026-04-13T06:00:00Z".parse().unwrap(),
-            source: "ses:c".into(),
-            kind: SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
-        };
+        let signal = Signal::new(
+            "2026-04-13T06:00:00Z".parse().unwrap(),
+            "ses:c",
+            SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        );
         let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
         baton.ingest(&Inbound { signal, route }).await.unwrap();
         baton.notifier.down.store(true, std::sync::atomic::Ordering::SeqCst);

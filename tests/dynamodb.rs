@@ -42,7 +42,7 @@ fn customer() -> Identity {
 fn customer_mail(source: &str, when: Timestamp) -> Inbound {
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: customer() };
     Inbound {
-        signal: Signal { at: when, source: source.into(), kind },
+        signal: Signal::new(when, source, kind),
         route: Route {
             customer: Some(customer()),
             own: vec![MessageRef::email(&format!("<{source}@example.ch>"))],
@@ -55,7 +55,7 @@ fn customer_mail(source: &str, when: Timestamp) -> Inbound {
 /// A signal for the case named `case` (as the case API sends them).
 fn on_case(case: &CaseId, source: &str, when: Timestamp, kind: SignalKind) -> Inbound {
     Inbound {
-        signal: Signal { at: when, source: source.into(), kind },
+        signal: Signal::new(when, source, kind),
         route: Route { case: Some(CaseRef::Id(case.clone())), ..Route::default() },
     }
 }
@@ -167,8 +167,9 @@ async fn every_item_kind_round_trips_and_matches_the_memory_store() {
     assert!(raw(&store, &format!("CASE#{id}"), &event_sk).await.is_some(), "{event_sk}");
 }
 
+/// A closed case has no clock left: it is due once more, when its retention (90 days) is over.
 #[tokio::test]
-async fn a_closed_case_leaves_the_due_index() {
+async fn a_closed_case_is_due_only_for_its_deletion() {
     let store = dynamodb::store("closed").await;
     let baton = Baton::new(store.clone(), Collect::default(), policy());
     let id = opened(baton.ingest(&customer_mail("m", at("2026-04-13T08:00:00Z"))).await.unwrap());
@@ -178,8 +179,9 @@ async fn a_closed_case_leaves_the_due_index() {
     let confirm = on_case(&id, "a2", at("2026-04-13T10:00:00Z"), SignalKind::CustomerConfirmation);
     baton.ingest(&confirm).await.unwrap();
     assert!(store.load(&id).await.unwrap().unwrap().is_closed());
-    assert_eq!(store.due(at("2027-01-01T00:00:00Z")).await.unwrap(), Vec::<CaseId>::new());
-    assert_eq!(store.earliest_due().await.unwrap(), None);
+    let deletion = at("2026-04-13T10:00:00Z") + SignedDuration::from_hours(90 * 24);
+    assert_eq!(store.due(deletion - SignedDuration::from_secs(1)).await.unwrap(), Vec::<CaseId>::new());
+    assert_eq!(store.earliest_due().await.unwrap(), Some(deletion));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -249,8 +251,7 @@ fn long_case(n: usize, policy: &Policy) -> Case {
     let first = customer_mail("open", start).signal;
     let mut case = engine::open(CaseId::derive("BTN", "long", 0), team("central"), first, policy).unwrap();
     for i in 1..n {
-        let signal =
-            Signal { at: start + SignedDuration::from_mins(i as i64), source: format!("note-{i}"), kind: note() };
+        let signal = Signal::new(start + SignedDuration::from_mins(i as i64), format!("note-{i}"), note());
         engine::apply(&mut case, signal, policy).unwrap();
     }
     case
@@ -284,11 +285,8 @@ async fn a_case_with_5000_events_reads_back_whole() {
     // atomic write, more than a transaction's 100 items, so they go in segments.
     let before = read;
     let mut after = before.clone();
-    let handoff = Signal {
-        at: at("2026-04-13T08:00:30Z"),
-        source: "late-handoff".into(),
-        kind: SignalKind::Handoff { to: team("support-ch") },
-    };
+    let handoff =
+        Signal::new(at("2026-04-13T08:00:30Z"), "late-handoff", SignalKind::Handoff { to: team("support-ch") });
     engine::apply(&mut after, handoff, &policy).unwrap();
     let change = Change::new(Some(&before), &after);
     assert!(change.events.len() > 4_990, "{} events changed", change.events.len());
@@ -482,7 +480,7 @@ async fn twenty_thousand_signals_duplicated_and_out_of_order_lose_nothing_and_do
         let identity = Identity::Email(format!("customer{case}@example.net"));
         let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
         Inbound {
-            signal: Signal { at: start + SignedDuration::from_secs(case as i64), source: format!("open-{case}"), kind },
+            signal: Signal::new(start + SignedDuration::from_secs(case as i64), format!("open-{case}"), kind),
             route: Route {
                 customer: Some(identity),
                 own: vec![MessageRef::email(&format!("<open-{case}@example.net>"))],
@@ -500,7 +498,7 @@ async fn twenty_thousand_signals_duplicated_and_out_of_order_lose_nothing_and_do
         };
         let when = start + SignedDuration::from_mins(10 * n as i64) + SignedDuration::from_secs(case as i64);
         Inbound {
-            signal: Signal { at: when, source: format!("case{case}-signal{n}"), kind },
+            signal: Signal::new(when, format!("case{case}-signal{n}"), kind),
             route: Route {
                 case: Some(CaseRef::Message(MessageRef::email(&format!("<open-{case}@example.net>")))),
                 ..Route::default()

@@ -6,9 +6,9 @@ use baton::domain::engine::{self, Rejection};
 use baton::domain::ids::{CaseId, Channel, Identity, TeamId};
 use baton::domain::policy::{ClockKind, Policy};
 use baton::domain::signal::{Signal, SignalKind};
-use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 
 /// Local wall-clock time in a zone.
 fn local(text: &str, zone: &str) -> Timestamp {
@@ -46,7 +46,7 @@ impl Scenario {
 
     fn signal(&mut self, at: Timestamp, kind: SignalKind) -> Result<(), Rejection> {
         self.seq += 1;
-        let signal = Signal { at, source: format!("test:{}", self.seq), kind };
+        let signal = Signal::new(at, format!("test:{}", self.seq), kind);
         self.sweep_until(at);
         match &mut self.case {
             None => {
@@ -290,7 +290,9 @@ fn a_case_closes_when_the_customer_confirms_not_when_it_is_passed_on() {
     assert_eq!(s.then().state, CaseState::ResolutionProposed);
     s.signal(zurich("2026-04-14T08:00"), SignalKind::CustomerConfirmation).unwrap();
     assert_eq!((s.then().state, s.then().close_reason), (CaseState::Closed, Some(CloseReason::Confirmed)));
-    assert_eq!(engine::next_due(s.then()), None);
+    // Nothing is due on a closed case but its deletion, when the policy's retention (90 days) is over.
+    let retention_over = zurich("2026-04-14T08:00") + SignedDuration::from_hours(90 * 24);
+    assert_eq!(engine::next_due(s.then()), Some(retention_over));
 }
 
 #[test]
@@ -426,20 +428,20 @@ fn waiting_for_the_customer_stops_the_clocks_that_measure_our_silence() {
 #[test]
 fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_with_a_channel_hop() {
     let policy = Policy::default_policy();
-    let email = Signal {
-        at: zurich("2026-04-12T19:42"),
-        source: "ses:1".into(),
-        kind: SignalKind::CustomerMessage {
+    let email = Signal::new(
+        zurich("2026-04-12T19:42"),
+        "ses:1",
+        SignalKind::CustomerMessage {
             channel: Channel::Email,
             public: false,
             identity: Identity::Email("max@example.ch".into()),
         },
-    };
-    let tweet = Signal {
-        at: zurich("2026-04-21T09:15"),
-        source: "x:1".into(),
-        kind: SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: Identity::X("42".into()) },
-    };
+    );
+    let tweet = Signal::new(
+        zurich("2026-04-21T09:15"),
+        "x:1",
+        SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: Identity::X("42".into()) },
+    );
     let mut into = engine::open(CaseId::derive("BTN", "a", 0), team("central"), email, &policy).unwrap();
     let mut from = engine::open(CaseId::derive("BTN", "b", 0), team("social"), tweet, &policy).unwrap();
     engine::merge(&mut into, &mut from, zurich("2026-04-21T10:20"), "api:link", &policy);
@@ -452,7 +454,7 @@ fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_w
     assert_eq!(
         engine::apply(
             &mut from,
-            Signal { at: zurich("2026-04-22T00:00"), source: "t".into(), kind: SignalKind::CustomerConfirmation },
+            Signal::new(zurich("2026-04-22T00:00"), "t", SignalKind::CustomerConfirmation),
             &policy
         ),
         Err(Rejection::Merged(from.id.clone(), into.id.clone()))
@@ -468,7 +470,7 @@ fn a_late_signal_is_placed_at_its_own_time_and_the_clocks_are_recomputed() {
     late.seq = 10;
     let reply =
         SignalKind::AgentReply { channel: Channel::Email, team: Some(team("central")), awaiting_customer: false };
-    let signal = Signal { at: zurich("2026-04-13T09:00"), source: "late".into(), kind: reply };
+    let signal = Signal::new(zurich("2026-04-13T09:00"), "late", reply);
     engine::apply(late.case.as_mut().unwrap(), signal, &late.policy).unwrap();
     let (a, b) = (in_order.then().clone(), late.then().clone());
     assert_eq!(a.clocks, b.clocks);
@@ -480,7 +482,7 @@ fn a_late_signal_is_placed_at_its_own_time_and_the_clocks_are_recomputed() {
 #[test]
 fn only_a_customer_message_opens_a_case() {
     let policy = Policy::default_policy();
-    let reply = Signal { at: zurich("2026-04-13T08:00"), source: "s".into(), kind: SignalKind::ResolutionProposed };
+    let reply = Signal::new(zurich("2026-04-13T08:00"), "s", SignalKind::ResolutionProposed);
     assert_eq!(
         engine::open(CaseId::derive("BTN", "x", 0), team("central"), reply, &policy).unwrap_err(),
         Rejection::NotAnOpening("resolution_proposed")

@@ -164,6 +164,9 @@ async fn meta_messages_echoes_and_comments_become_signals_once() {
     let id = baton.store.lookup(&Key::Customer(Identity::Meta("7711223344556677".into()))).await.unwrap().unwrap();
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.timeline.len(), 3, "{:#?}", case.timeline);
+    let excerpts: Vec<Option<&str>> = case.timeline.iter().map(|e| e.excerpt.as_deref()).collect();
+    assert!(excerpts.contains(&Some("Hello, about my jacket")), "{excerpts:?}");
+    assert!(excerpts.contains(&Some("Still waiting for an answer about my jacket!")), "{excerpts:?}");
     assert_eq!(case.owner.as_str(), "social");
     assert_eq!(case.public_posts, 1, "the feed comment is public");
 }
@@ -178,6 +181,8 @@ async fn x_tweets_and_direct_messages_become_signals() {
     let id = baton.store.lookup(&Key::Customer(Identity::X("3344556677".into()))).await.unwrap().unwrap();
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.timeline.len(), 2, "the DM joins the tweet's case");
+    let excerpts: Vec<Option<&str>> = case.timeline.iter().map(|e| e.excerpt.as_deref()).collect();
+    assert_eq!(excerpts, [Some("@brand my zipper case, any news?"), Some("Here is my order number")]);
 }
 
 #[tokio::test]
@@ -321,6 +326,10 @@ async fn case_api_statuses() {
         ("GET", "/cases/BTN-000000".to_string(), Value::Null, StatusCode::NOT_FOUND),
         ("POST", format!("/cases/{id}/fly"), json!({}), StatusCode::NOT_FOUND),
         ("DELETE", format!("/cases/{id}"), Value::Null, StatusCode::METHOD_NOT_ALLOWED),
+        ("GET", "/customers/email:lea%40example.ch".to_string(), Value::Null, StatusCode::METHOD_NOT_ALLOWED),
+        ("DELETE", "/customers/lea%40example.ch".to_string(), Value::Null, StatusCode::BAD_REQUEST),
+        ("DELETE", "/customers/erased".to_string(), Value::Null, StatusCode::BAD_REQUEST),
+        ("DELETE", "/customers".to_string(), Value::Null, StatusCode::NOT_FOUND),
     ] {
         let response = api(&baton, method, &path, body).await;
         assert_eq!(response.status(), status, "{method} {path}: {}", response.body());
@@ -343,6 +352,17 @@ async fn case_api_statuses() {
     assert_eq!(body_json(&accepted)["applied"], true, "{}", accepted.body());
     let (second, rid) = apigw("POST", &path, &[("Idempotency-Key", "k-1")], &accept);
     assert_eq!(body_json(&handler::api::handle(&baton, &second, &rid, Timestamp::now()).await)["duplicate"], true);
+
+    // The customer asks to be forgotten: the case stays, anonymous, and no reference leads to it.
+    let from = fixture("ses-customer.json")["Records"][0]["ses"]["mail"]["source"].as_str().unwrap().to_string();
+    let erased = api(&baton, "DELETE", &format!("/customers/email:{}", from.replace('@', "%40")), Value::Null).await;
+    assert_eq!(erased.status(), StatusCode::OK, "{}", erased.body());
+    assert_eq!(body_json(&erased), json!({"erased": true, "identities": 1, "cases": [id]}));
+    assert_eq!(api(&baton, "GET", case, Value::Null).await.status(), StatusCode::NOT_FOUND);
+    let anonymous = body_json(&api(&baton, "GET", &format!("/cases/{id}"), Value::Null).await);
+    assert_eq!(anonymous["identities"], json!([]));
+    assert_eq!(anonymous["state"], "open");
+    assert!(!anonymous.to_string().contains(&from) && !anonymous.to_string().contains("zipper"), "{anonymous}");
 }
 
 #[tokio::test]
@@ -513,6 +533,8 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     api(&baton, "POST", &format!("{case}/link"), json!({"channel": "email", "identity": "lea.kunde@example.ch"})).await;
     api(&baton, "POST", &format!("{case}/link"), json!({"channel": "email", "identity": "not an address"})).await;
     api(&baton, "GET", case, Value::Null).await;
+    let erased = api(&baton, "DELETE", "/customers/email:lea.kunde%40example.ch", Value::Null).await;
+    assert_eq!(body_json(&erased)["erased"], true, "{}", erased.body());
     personal.extend(["customer lives in Bern".into(), "lea.kunde@example.ch".into()]);
     // A sweep a week later, with alerts for every case.
     let event = serde_json::from_value(fixture("eventbridge-scheduled.json")).unwrap();
@@ -520,7 +542,7 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     handler::sweep::handle(&baton, &event, later, std::time::Duration::from_secs(60)).await.unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for expected in ["mail handled", "delivery handled", "request rejected", "sweep done"] {
+    for expected in ["mail handled", "delivery handled", "request rejected", "customer erased", "sweep done"] {
         assert!(log.contains(expected), "the run logs `{expected}`:\n{log}");
     }
     personal.sort();

@@ -33,7 +33,7 @@ fn mail(n: usize, when: Timestamp) -> Inbound {
     let identity = Identity::Email(format!("customer-{n}@example.ch"));
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
     Inbound {
-        signal: Signal { at: when, source: format!("ses:mail-{n}"), kind },
+        signal: Signal::new(when, format!("ses:mail-{n}"), kind),
         route: Route {
             customer: Some(identity),
             own: vec![MessageRef::email(&format!("<mail-{n}@example.ch>"))],

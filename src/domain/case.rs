@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::clock::{AlertKind, Clock, Snooze, Step};
-use super::ids::{CaseId, Channel, ChannelClass, Identity, Priority, TeamId};
+use super::ids::{CaseId, Channel, ChannelClass, Identity, MessageRef, Priority, TeamId};
 use super::policy::{ClockKind, Policy};
 use super::signal::SignalKind;
 
@@ -113,6 +113,12 @@ pub struct Event {
     pub owner: TeamId,
     #[serde(default, skip_serializing_if = "Marks::is_empty")]
     pub marks: Marks,
+    /// The start of the message's text, as long as the policy's `data.excerpt_chars` allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The references of the message this event stands for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<MessageRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +169,14 @@ pub struct Case {
     /// event, merging) need the whole timeline: load it first.
     #[serde(skip)]
     pub omitted: u64,
+    /// The version whose write replaced the whole stored timeline (an erasure), if any: the store
+    /// ignores timeline items written before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeline_from: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl EventKind {
@@ -223,6 +237,7 @@ impl Case {
             next_due: None,
             timeline: Vec::new(),
             omitted: 0,
+            timeline_from: 0,
         }
     }
 
@@ -293,6 +308,7 @@ impl Case {
             next_due,
             timeline: _,
             omitted: _,
+            timeline_from,
         } = self;
         Case {
             id: id.clone(),
@@ -321,7 +337,39 @@ impl Case {
             next_due: *next_due,
             timeline,
             omitted,
+            timeline_from: *timeline_from,
         }
+    }
+
+    /// This case with nothing left that names the customer (`DELETE /customers/{identity}`): its
+    /// identities, excerpts, message references and the source ids of its signals (which are
+    /// platform message ids) go; owners, states, clocks and every instant stay, for the statistics.
+    pub fn anonymized(&self) -> Case {
+        let mut signals = 0;
+        let timeline = self
+            .timeline
+            .iter()
+            .map(|e| {
+                let mut e = Event { excerpt: None, refs: Vec::new(), ..e.clone() };
+                if let EventKind::Signal { signal } = &mut e.kind {
+                    e.source = format!("erased:{signals:06}");
+                    signals += 1;
+                    match signal {
+                        SignalKind::CustomerMessage { identity, .. } | SignalKind::Link { identity } => {
+                            *identity = Identity::Erased;
+                        }
+                        _ => {}
+                    }
+                }
+                e
+            })
+            .collect();
+        Case { identities: BTreeSet::new(), ..self.with_timeline(timeline, self.omitted) }
+    }
+
+    /// Every message reference the loaded timeline holds.
+    pub fn refs(&self) -> BTreeSet<MessageRef> {
+        self.timeline.iter().flat_map(|e| e.refs.iter().cloned()).collect()
     }
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
@@ -363,7 +411,9 @@ impl Case {
         match signal {
             SignalKind::CustomerMessage { channel, public, identity } => {
                 self.on_customer_message(*channel, *public, at, marks, policy);
-                self.identities.insert(identity.clone());
+                if *identity != Identity::Erased {
+                    self.identities.insert(identity.clone());
+                }
             }
             SignalKind::AgentReply { channel, team, awaiting_customer } => {
                 self.channels.insert(*channel);
@@ -394,7 +444,9 @@ impl Case {
                 self.respond_within(ChannelClass::of(channel, false), at, policy);
             }
             SignalKind::Link { identity } => {
-                self.identities.insert(identity.clone());
+                if *identity != Identity::Erased {
+                    self.identities.insert(identity.clone());
+                }
             }
             SignalKind::Acknowledge { clock, level, snooze, .. } => {
                 if let Some(c) = self.clocks.get_mut(clock) {

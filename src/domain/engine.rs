@@ -55,7 +55,7 @@ pub fn open(id: CaseId, owner: TeamId, signal: Signal, policy: &Policy) -> Resul
         return Err(Rejection::UnknownTeam(owner));
     }
     let mut case = Case::new(id, owner, policy.default_priority, signal.at);
-    case.record(event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner), policy);
+    case.record(signal_event(&case, signal), policy);
     Ok(case)
 }
 
@@ -68,7 +68,10 @@ pub fn apply(case: &mut Case, signal: Signal, policy: &Policy) -> Result<(), Rej
 }
 
 fn signal_event(case: &Case, signal: Signal) -> Event {
-    event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner)
+    let mut event = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
+    event.excerpt = signal.excerpt;
+    event.refs = signal.refs;
+    event
 }
 
 /// Whether [`apply`]ing this signal needs the case's whole timeline (see [`needs_history`]).
@@ -225,7 +228,8 @@ pub fn next_due(case: &Case) -> Option<Timestamp> {
 
 pub(crate) fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
     if case.is_closed() {
-        return None;
+        // Closing moved `owner_since` to the closing: the case is deleted once its retention is over.
+        return policy.data.retention.map(|r| case.owner_since.checked_add(r).unwrap_or(Timestamp::MAX));
     }
     let ladder = case.clocks.values().filter_map(|c| match c.kind {
         ClockKind::ResolutionConfirm => Some(c.due_at),
@@ -273,7 +277,7 @@ fn step_name(step: super::clock::Step) -> String {
 }
 
 fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
-    Event { at, source, kind, owner: owner.clone(), marks: Marks::default() }
+    Event { at, source, kind, owner: owner.clone(), marks: Marks::default(), excerpt: None, refs: Vec::new() }
 }
 
 /// The alert kind of an event, if it is one that is published.

@@ -202,6 +202,8 @@ pub enum Identity {
     Meta(String),
     /// A helpdesk's or other platform's own customer id (generic webhooks).
     Other(String),
+    /// What is left of an identity after `DELETE /customers/{identity}`: nothing.
+    Erased,
 }
 
 impl Identity {
@@ -224,6 +226,9 @@ impl Identity {
 impl FromStr for Identity {
     type Err = IdError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "erased" {
+            return Ok(Self::Erased);
+        }
         let (kind, value) = text.split_once(':').ok_or_else(|| IdError::Identity(text.to_string()))?;
         Self::for_channel(kind, value)
     }
@@ -249,6 +254,7 @@ impl fmt::Display for Identity {
             Self::X(v) => write!(f, "x:{v}"),
             Self::Meta(v) => write!(f, "meta:{v}"),
             Self::Other(v) => write!(f, "other:{v}"),
+            Self::Erased => f.write_str("erased"),
         }
     }
 }

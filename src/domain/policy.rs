@@ -102,6 +102,17 @@ struct RawPolicy {
     teams: BTreeMap<String, RawTeam>,
     targets: RawTargets,
     ladder: RawLadder,
+    #[serde(default)]
+    data: RawData,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    #[serde(default)]
+    excerpt_chars: Option<usize>,
+    #[serde(default)]
+    retention: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +260,57 @@ pub struct Policy {
     pub teams: BTreeMap<TeamId, Team>,
     targets: BTreeMap<(Option<Priority>, ClockKind), ClassTargets>,
     pub ladder: Ladder,
+    pub data: DataRules,
+}
+
+/// What Baton keeps of a customer's messages, and for how long (`[data]` in the policy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRules {
+    /// How many characters of a message's text (an email's subject) the timeline keeps; 0 keeps none.
+    /// The body itself is never stored.
+    pub excerpt_chars: usize,
+    /// How long a closed case is kept before the sweep deletes it (calendar time); `None`: forever.
+    pub retention: Option<jiff::SignedDuration>,
+}
+
+impl Default for DataRules {
+    fn default() -> Self {
+        Self { excerpt_chars: DEFAULT_EXCERPT_CHARS, retention: Some(DEFAULT_RETENTION) }
+    }
+}
+
+/// The defaults of `[data]`: a short excerpt, and closed cases kept for 90 days.
+pub const DEFAULT_EXCERPT_CHARS: usize = 80;
+pub const DEFAULT_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
+
+impl DataRules {
+    /// The excerpt kept of `text`: its first `excerpt_chars` characters, whitespace folded, with an
+    /// ellipsis when cut; `None` when excerpts are off or the text is blank.
+    pub fn excerpt(&self, text: &str) -> Option<String> {
+        if self.excerpt_chars == 0 {
+            return None;
+        }
+        let mut words = text.split_whitespace().peekable();
+        words.peek()?;
+        let mut out = String::new();
+        let mut count = 0;
+        for word in words {
+            if !out.is_empty() {
+                out.push(' ');
+                count += 1;
+            }
+            for c in word.chars() {
+                if count == self.excerpt_chars {
+                    out.pop();
+                    out.push('…');
+                    return Some(out);
+                }
+                out.push(c);
+                count += 1;
+            }
+        }
+        Some(out)
+    }
 }
 
 impl Policy {
@@ -465,6 +527,27 @@ impl Policy {
             });
         }
 
+        let retention = match raw.data.retention.as_deref().map(str::trim) {
+            None => Some(Some(DEFAULT_RETENTION)),
+            Some("forever") => Some(None),
+            Some(text) => match text.parse::<PolicyDuration>() {
+                Ok(d) if d.is_calendar() || d.days == 0 => {
+                    Some(Some(jiff::SignedDuration::from_secs(d.days * 86_400 + d.seconds)))
+                }
+                Ok(_) => {
+                    errors.push(PolicyError {
+                        key: "data.retention".into(),
+                        message: format!("`{text}` counts business days: write calendar time, e.g. `90d calendar`"),
+                    });
+                    None
+                }
+                Err(e) => {
+                    errors.push(PolicyError { key: "data.retention".into(), message: format!("{e}, or `forever`") });
+                    None
+                }
+            },
+        };
+
         if !errors.is_empty() {
             return Err(PolicyErrors(errors));
         }
@@ -481,6 +564,10 @@ impl Policy {
                 level_3_after: level_3_after.expect("checked above"),
                 repeat_every,
                 closure_lookahead: closure_lookahead.expect("checked above"),
+            },
+            data: DataRules {
+                excerpt_chars: raw.data.excerpt_chars.unwrap_or(DEFAULT_EXCERPT_CHARS),
+                retention: retention.expect("checked above"),
             },
         })
     }
@@ -637,6 +724,7 @@ fn name_suffix(name: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::SignedDuration;
 
     #[test]
     fn the_shipped_policy_is_valid_and_holds_the_contracted_defaults() {
@@ -686,6 +774,41 @@ mod tests {
         let message = Policy::from_toml(&text, None).unwrap_err().to_string();
         assert!(message.contains("warning_at_percent"), "{message}");
         assert!(message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn data_rules_default_to_a_short_excerpt_and_90_days_and_can_be_changed() {
+        let shipped = Policy::from_toml(DEFAULT_POLICY, None).unwrap();
+        assert_eq!(shipped.data, DataRules::default());
+        assert_eq!(shipped.data.retention, Some(SignedDuration::from_hours(90 * 24)));
+        let without: String = DEFAULT_POLICY.split("[data]").next().unwrap().to_string();
+        assert_eq!(Policy::from_toml(&without, None).unwrap().data, DataRules::default());
+
+        let custom = DEFAULT_POLICY
+            .replace("excerpt_chars = 80", "excerpt_chars = 0")
+            .replace("\"90d calendar\"", "\"forever\"");
+        let custom = Policy::from_toml(&custom, None).unwrap();
+        assert_eq!(custom.data, DataRules { excerpt_chars: 0, retention: None });
+        assert_eq!(custom.data.excerpt("Mein Paket ist nicht angekommen"), None);
+
+        let hours = DEFAULT_POLICY.replace("\"90d calendar\"", "\"36h\"");
+        assert_eq!(Policy::from_toml(&hours, None).unwrap().data.retention, Some(SignedDuration::from_hours(36)));
+        let business = DEFAULT_POLICY.replace("\"90d calendar\"", "\"30d\"");
+        let error = Policy::from_toml(&business, None).unwrap_err().to_string();
+        assert!(error.starts_with("data.retention: `30d` counts business days"), "{error}");
+        let bad = DEFAULT_POLICY.replace("\"90d calendar\"", "\"a while\"");
+        assert!(Policy::from_toml(&bad, None).unwrap_err().to_string().starts_with("data.retention: "));
+    }
+
+    #[test]
+    fn an_excerpt_is_the_start_of_the_text_whitespace_folded_and_cut_with_an_ellipsis() {
+        let rules = DataRules { excerpt_chars: 12, retention: None };
+        assert_eq!(rules.excerpt("  Where is\n\n my   parcel?  ").as_deref(), Some("Where is my…"));
+        assert_eq!(rules.excerpt("Short one").as_deref(), Some("Short one"));
+        assert_eq!(rules.excerpt("Exactly 12 c").as_deref(), Some("Exactly 12 c"));
+        assert_eq!(rules.excerpt("Grüße aus Zürich, bitte").as_deref(), Some("Grüße aus Z…"));
+        assert_eq!(rules.excerpt(" \t\n"), None);
+        assert_eq!(rules.excerpt("x".repeat(100).as_str()).map(|e| e.chars().count()), Some(12));
     }
 
     #[test]

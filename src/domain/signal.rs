@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::duration::PolicyDuration;
-use super::ids::{Channel, Identity, TeamId};
+use super::ids::{Channel, Identity, MessageRef, TeamId};
 use super::policy::ClockKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,7 +15,29 @@ pub struct Signal {
     pub at: Timestamp,
     pub source: String,
     pub kind: SignalKind,
+    /// The start of the message's text (an email's subject), as the source gave it. The service cuts
+    /// it to the policy's `data.excerpt_chars` before anything is stored; the body is never kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The references of the message itself (`email:<Message-ID>`, `x:<id>`, ...), which point at
+    /// its case: kept on the timeline so that erasing or deleting a case finds them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<MessageRef>,
 }
+
+impl Signal {
+    pub fn new(at: Timestamp, source: impl Into<String>, kind: SignalKind) -> Self {
+        Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new() }
+    }
+
+    pub fn with_excerpt(mut self, text: Option<&str>) -> Self {
+        self.excerpt = text.filter(|t| !t.trim().is_empty()).map(|t| t.chars().take(MAX_EXCERPT_CHARS).collect());
+        self
+    }
+}
+
+/// The most a parser takes of a message's text, whatever the policy: the policy's excerpt is cut from it.
+pub const MAX_EXCERPT_CHARS: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

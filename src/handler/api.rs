@@ -48,6 +48,16 @@ pub async fn handle<S: Store, N: Notifier>(
             Ok(None) => error(StatusCode::NOT_FOUND, "no such case"),
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         },
+        ApiRequest::Erase(identity) => match baton.erase_customer(&identity).await {
+            Ok(erasure) => {
+                tracing::info!(cases = erasure.cases.len(), identities = erasure.identities.len(), "customer erased");
+                json_response(
+                    StatusCode::OK,
+                    &json!({ "erased": true, "identities": erasure.identities.len(), "cases": erasure.cases }),
+                )
+            }
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        },
         ApiRequest::Signal(inbound) => match baton.ingest(&inbound).await {
             Ok(Outcome::Applied { case, .. }) => {
                 json_response(StatusCode::OK, &json!({ "case": case, "applied": true }))

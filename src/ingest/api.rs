@@ -1,5 +1,6 @@
 //! The case API as signals: `POST /cases/{case}/<action>` with a small JSON body, and
-//! `GET /cases/{case}`. `{case}` is a case id or any message reference the case holds.
+//! `GET /cases/{case}`. `{case}` is a case id or any message reference the case holds. Beside it,
+//! `DELETE /customers/{identity}` erases a customer.
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -14,9 +15,11 @@ use crate::domain::signal::{Signal, SignalKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// A `POST` that becomes a signal on the case.
-    Signal(Inbound),
+    Signal(Box<Inbound>),
     /// `GET /cases/{case}`.
     Get(CaseRef),
+    /// `DELETE /customers/{identity}`: erase the customer.
+    Erase(Identity),
 }
 
 /// What is wrong with a request; the function maps each to a status.
@@ -127,6 +130,20 @@ pub fn parse(
     policy: &Policy,
 ) -> Result<Request, ApiError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let ["customers", identity] = segments.as_slice() {
+        let method = method.to_ascii_uppercase();
+        if method != "DELETE" {
+            return Err(ApiError::Method(method));
+        }
+        let identity = percent_decode(identity);
+        return match identity.parse::<Identity>() {
+            Ok(Identity::Erased) | Err(_) => Err(ApiError::BadBody(
+                "the identity is `<channel>:<id>`: `email:<address>`, `x:<user id>`, `meta:<id>` or `other:<id>`"
+                    .into(),
+            )),
+            Ok(identity) => Ok(Request::Erase(identity)),
+        };
+    }
     let (case, action) = match segments.as_slice() {
         ["cases", case] => (*case, None),
         ["cases", case, action] => (*case, Some(*action)),
@@ -190,7 +207,7 @@ pub fn parse(
         other => return Err(ApiError::NoRoute(format!("/cases/{{case}}/{other}"))),
     };
     let route = Route { case: Some(case), ..Route::default() };
-    Ok(Request::Signal(Inbound { signal: Signal { at, source, kind }, route }))
+    Ok(Request::Signal(Box::new(Inbound { signal: Signal::new(at, source, kind), route })))
 }
 
 /// Decodes `%XX` escapes in a path segment (message ids hold `<`, `>` and `@`).

@@ -100,11 +100,14 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
         if !customers.is_empty() {
             let kind = SignalKind::AgentReply { channel: Channel::Email, team: team.clone(), awaiting_customer: false };
             let source = format!("{source}:reply");
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route: route.clone() });
+            parsed.inbound.push(Inbound {
+                signal: Signal::new(at, source, kind).with_excerpt(Some(&decode(&subject))),
+                route: route.clone(),
+            });
         }
         if let Some(to) = handoff_to {
             let source = format!("{source}:handoff");
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind: SignalKind::Handoff { to } }, route });
+            parsed.inbound.push(Inbound { signal: Signal::new(at, source, SignalKind::Handoff { to }), route });
         }
         return Ok(());
     }
@@ -114,7 +117,7 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
         recipients.iter().chain(&mail.destination).find_map(|r| policy.team_for_mailbox(r)).map(|t| t.id.clone());
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
     parsed.inbound.push(Inbound {
-        signal: Signal { at, source, kind },
+        signal: Signal::new(at, source, kind).with_excerpt(Some(&decode(&subject))),
         route: Route { customer: Some(identity), team, ..route },
     });
     Ok(())

@@ -48,6 +48,8 @@ struct Message {
     is_echo: bool,
     #[serde(default)]
     reply_to: Option<ReplyTo>,
+    #[serde(default)]
+    text: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +79,11 @@ struct Comment {
     from: Party,
     #[serde(default)]
     created_time: Option<i64>,
+    /// The comment's text: `message` on a Page feed, `text` on Instagram.
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
 }
 
 /// Parses a Meta webhook POST body.
@@ -107,12 +114,18 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
                 let kind = SignalKind::AgentReply { channel, team: team.clone(), awaiting_customer: false };
                 let route =
                     Route { own, thread, customer: Some(Identity::Meta(m.recipient.id.clone())), ..Route::default() };
-                parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+                parsed.inbound.push(Inbound {
+                    signal: Signal::new(at, source, kind).with_excerpt(message.text.as_deref()),
+                    route,
+                });
             } else {
                 let identity = Identity::Meta(m.sender.id.clone());
                 let kind = SignalKind::CustomerMessage { channel, public: false, identity: identity.clone() };
                 let route = Route { own, thread, customer: Some(identity), team: team.clone(), ..Route::default() };
-                parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+                parsed.inbound.push(Inbound {
+                    signal: Signal::new(at, source, kind).with_excerpt(message.text.as_deref()),
+                    route,
+                });
             }
         }
         for change in &entry.changes {
@@ -151,14 +164,19 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
             if comment.from.id == page {
                 let kind = SignalKind::AgentReply { channel, team: team.clone(), awaiting_customer: false };
                 parsed.inbound.push(Inbound {
-                    signal: Signal { at, source, kind },
+                    signal: Signal::new(at, source, kind)
+                        .with_excerpt(comment.message.as_deref().or(comment.text.as_deref())),
                     route: Route { own, thread, ..Route::default() },
                 });
             } else {
                 let identity = Identity::Meta(comment.from.id.clone());
                 let kind = SignalKind::CustomerMessage { channel, public: true, identity: identity.clone() };
                 let route = Route { own, thread, customer: Some(identity), team: team.clone(), ..Route::default() };
-                parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+                parsed.inbound.push(Inbound {
+                    signal: Signal::new(at, source, kind)
+                        .with_excerpt(comment.message.as_deref().or(comment.text.as_deref())),
+                    route,
+                });
             }
         }
     }

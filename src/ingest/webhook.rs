@@ -44,6 +44,9 @@ struct Body {
     team: Option<TeamId>,
     #[serde(default)]
     awaiting_customer: bool,
+    /// The message's text: only a short excerpt of it is kept (the policy's `data.excerpt_chars`).
+    #[serde(default)]
+    text: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,7 +97,7 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     };
     let new_case_team = matches!(kind, SignalKind::CustomerMessage { .. }).then(|| body.team.clone()).flatten();
     let route = Route { case, thread, customer, own, team: new_case_team };
-    let signal = Signal { at: body.at, source: format!("webhook:{}", body.id), kind };
+    let signal = Signal::new(body.at, format!("webhook:{}", body.id), kind).with_excerpt(body.text.as_deref());
     Ok(Parsed { inbound: vec![Inbound { signal, route }], skipped: Vec::new() })
 }
 

@@ -31,6 +31,22 @@ struct Tweet {
     user: User,
     #[serde(default)]
     retweeted_status: Option<serde_json::Value>,
+    #[serde(default)]
+    text: Option<String>,
+    /// A tweet over 140 characters carries its whole text here.
+    #[serde(default)]
+    extended_tweet: Option<ExtendedTweet>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExtendedTweet {
+    full_text: String,
+}
+
+impl Tweet {
+    fn text(&self) -> Option<&str> {
+        self.extended_tweet.as_ref().map(|e| e.full_text.as_str()).or(self.text.as_deref())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +68,14 @@ struct DirectMessage {
 struct MessageCreate {
     target: Target,
     sender_id: String,
+    #[serde(default)]
+    message_data: Option<MessageData>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageData {
+    #[serde(default)]
+    text: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,12 +105,12 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
             };
             let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
             let route = Route { thread, own, customer: Some(Identity::X(customer.clone())), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route });
         } else {
             let identity = Identity::X(tweet.user.id_str.clone());
             let kind = SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: identity.clone() };
             let route = Route { thread, own, customer: Some(identity), team: team.clone(), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route });
         }
     }
     for dm in &body.direct_message_events {
@@ -100,17 +124,18 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
         let at = Timestamp::from_millisecond(millis)
             .map_err(|e| IngestError::Invalid(format!("DM created_timestamp: {e}")))?;
         let source = format!("x:dm:{}", dm.id);
+        let text = create.message_data.as_ref().and_then(|d| d.text.as_deref());
         let own = vec![MessageRef::x(&dm.id)];
         if create.sender_id == brand {
             let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
             let route =
                 Route { own, customer: Some(Identity::X(create.target.recipient_id.clone())), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route });
         } else {
             let identity = Identity::X(create.sender_id.clone());
             let kind = SignalKind::CustomerMessage { channel: Channel::X, public: false, identity: identity.clone() };
             let route = Route { own, customer: Some(identity), team: team.clone(), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal { at, source, kind }, route });
+            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route });
         }
     }
     for key in body.other.keys().filter(|k| k.ends_with("_events")) {

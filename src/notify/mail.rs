@@ -158,11 +158,11 @@ mod tests {
             _ => Identity::X("42".into()),
         };
         Inbound {
-            signal: Signal {
-                at: "2026-04-13T06:00:00Z".parse().unwrap(),
-                source: "ses:1".into(),
-                kind: SignalKind::CustomerMessage { channel, public: false, identity },
-            },
+            signal: Signal::new(
+                "2026-04-13T06:00:00Z".parse().unwrap(),
+                "ses:1",
+                SignalKind::CustomerMessage { channel, public: false, identity },
+            ),
             route: Route {
                 own: vec![MessageRef::email("<m1@example.ch>")],
                 team: Some(team.parse().unwrap()),

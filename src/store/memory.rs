@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::{Change, Key, SaveError, Store, StoreError, Write};
 use crate::domain::case::{Case, Event};
-use crate::domain::ids::CaseId;
+use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
 
 #[derive(Debug, Default)]
@@ -25,6 +25,8 @@ struct Inner {
     keys: HashMap<Key, CaseId>,
     seen: HashSet<String>,
     due: BTreeSet<(Timestamp, CaseId)>,
+    /// The cases each customer identity was held by.
+    customers: HashMap<Identity, BTreeSet<CaseId>>,
     /// The outbox by (alert instant, id), with each message's claim.
     outbox: BTreeMap<(Timestamp, String), (Outbound, Timestamp)>,
 }
@@ -36,6 +38,29 @@ impl MemoryStore {
 
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
         f(&mut self.inner.lock().expect("store lock"))
+    }
+}
+
+impl Inner {
+    fn check(&self, id: &CaseId, expected: u64) -> Result<(), SaveError> {
+        let current = self.cases.get(id).map_or(0, |c| c.version);
+        if current == expected { Ok(()) } else { Err(SaveError::Conflict) }
+    }
+
+    /// Removes a case and its entry in the due index; returns it.
+    fn take(&mut self, id: &CaseId) -> Option<Case> {
+        let old = self.cases.remove(id);
+        if let Some(due) = old.as_ref().and_then(|c| c.next_due) {
+            self.due.remove(&(due, id.clone()));
+        }
+        old
+    }
+
+    fn put(&mut self, case: Case) {
+        if let Some(due) = case.next_due {
+            self.due.insert((due, case.id.clone()));
+        }
+        self.cases.insert(case.id.clone(), case);
     }
 }
 
@@ -58,21 +83,14 @@ impl Store for MemoryStore {
                 return Err(SaveError::AlreadySeen);
             }
             for change in &write.cases {
-                let current = inner.cases.get(&change.case.id).map_or(0, |c| c.version);
-                if current != change.expected {
-                    return Err(SaveError::Conflict);
-                }
+                inner.check(&change.case.id, change.expected)?;
             }
             for change in write.cases {
-                let old = inner.cases.remove(&change.case.id);
-                if let Some(due) = old.as_ref().and_then(|c| c.next_due) {
-                    inner.due.remove(&(due, change.case.id.clone()));
+                for identity in &change.new_identities {
+                    inner.customers.entry((*identity).clone()).or_default().insert(change.case.id.clone());
                 }
-                let stored = stored(old, &change);
-                if let Some(due) = stored.next_due {
-                    inner.due.insert((due, stored.id.clone()));
-                }
-                inner.cases.insert(stored.id.clone(), stored);
+                let old = inner.take(&change.case.id);
+                inner.put(stored(old, &change));
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
@@ -110,6 +128,60 @@ impl Store for MemoryStore {
     async fn sent(&self, message: &Outbound) -> Result<(), StoreError> {
         self.with(|inner| inner.outbox.remove(&(message.alert.at, message.id.clone())));
         Ok(())
+    }
+
+    async fn cases_of(&self, identity: &Identity) -> Result<Vec<CaseId>, StoreError> {
+        Ok(self.with(|inner| inner.customers.get(identity).map(|c| c.iter().cloned().collect()).unwrap_or_default()))
+    }
+
+    async fn forget(&self, keys: &[Key], only_to: Option<&CaseId>) -> Result<(), StoreError> {
+        self.with(|inner| {
+            for key in keys {
+                if only_to.is_none_or(|id| inner.keys.get(key) == Some(id)) {
+                    inner.keys.remove(key);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn unsee(&self, sources: &[String]) -> Result<(), StoreError> {
+        self.with(|inner| {
+            for source in sources {
+                inner.seen.remove(source);
+            }
+        });
+        Ok(())
+    }
+
+    async fn unindex(&self, identity: &Identity, cases: &[CaseId]) -> Result<(), StoreError> {
+        self.with(|inner| {
+            if let Some(held) = inner.customers.get_mut(identity) {
+                held.retain(|id| !cases.contains(id));
+                if held.is_empty() {
+                    inner.customers.remove(identity);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn replace(&self, change: Change<'_>) -> Result<(), SaveError> {
+        self.with(|inner| {
+            inner.check(&change.case.id, change.expected)?;
+            inner.take(&change.case.id);
+            let timeline = change.events.iter().map(|e| (*e).clone()).collect();
+            inner.put(Case { version: change.expected + 1, ..change.case.with_timeline(timeline, 0) });
+            Ok(())
+        })
+    }
+
+    async fn purge(&self, case: &Case) -> Result<(), SaveError> {
+        self.with(|inner| {
+            inner.check(&case.id, case.version)?;
+            inner.take(&case.id);
+            Ok(())
+        })
     }
 
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {

@@ -52,6 +52,9 @@ pub struct Change<'a> {
     pub case: &'a Case,
     pub expected: u64,
     pub events: Vec<&'a Event>,
+    /// Customer identities the case holds now and did not before: the store indexes them, so that
+    /// [`Store::cases_of`] finds every case a customer had.
+    pub new_identities: Vec<&'a Identity>,
 }
 
 impl<'a> Change<'a> {
@@ -60,7 +63,20 @@ impl<'a> Change<'a> {
         let known: HashMap<_, &Event> =
             before.map(|b| b.timeline.iter().map(|e| (e.order(), e)).collect()).unwrap_or_default();
         let events = after.timeline.iter().filter(|e| known.get(&e.order()) != Some(e)).collect();
-        Self { case: after, expected: before.map_or(0, |b| b.version), events }
+        let new_identities =
+            after.identities.iter().filter(|i| before.is_none_or(|b| !b.identities.contains(*i))).collect();
+        Self { case: after, expected: before.map_or(0, |b| b.version), events, new_identities }
+    }
+
+    /// The change that replaces the whole stored timeline of `before` (loaded whole) by `after`'s.
+    pub fn replacing(before: &Case, after: &'a Case) -> Self {
+        assert!(before.is_whole() && after.is_whole(), "case {}: a replacement needs the whole timeline", before.id);
+        Self {
+            case: after,
+            expected: before.version,
+            events: after.timeline.iter().collect(),
+            new_identities: Vec::new(),
+        }
     }
 }
 
@@ -119,4 +135,27 @@ pub trait Store: Send + Sync {
         message: &Outbound,
         claimed_until: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every case that ever held this customer identity: open, closed or merged.
+    fn cases_of(&self, identity: &Identity) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
+    /// Deletes keys: all of them, or (`only_to`) those that point at that case.
+    fn forget(&self, keys: &[Key], only_to: Option<&CaseId>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets that these source ids were applied (their dedupe entries name platform messages).
+    fn unsee(&self, sources: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes cases from the customer index of `identity`.
+    fn unindex(&self, identity: &Identity, cases: &[CaseId]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces a case and its whole timeline by `change` (made with [`Change::replacing`]), on the
+    /// version it was read at. Nothing of the old timeline is left stored once it returns.
+    fn replace(&self, change: Change<'_>) -> impl Future<Output = Result<(), SaveError>> + Send;
+    /// Deletes a case, read at its version, with its whole timeline (not the keys pointing at it).
+    fn purge(&self, case: &Case) -> impl Future<Output = Result<(), SaveError>> + Send;
+}
+
+/// The keys that point at a case and name its customer: its message references and identities.
+/// `identities` adds those the case held before (an erasure has already removed them from it).
+pub fn keys_of<'a>(case: &'a Case, identities: impl IntoIterator<Item = &'a Identity>) -> Vec<Key> {
+    let mut keys: Vec<Key> = case.refs().into_iter().map(Key::Message).collect();
+    keys.extend(case.identities.iter().chain(identities).cloned().map(Key::Customer));
+    keys.sort();
+    keys.dedup();
+    keys
 }

@@ -6,6 +6,7 @@
 //! | event     | `CASE#<id>`             | `EV#<instant>#<source id>#<kind>`    | one timeline event, `v`       |
 //! | segment   | `CASE#<id>`             | `SEG#<version>#<n>`                  | `events`: many, `v`           |
 //! | reference | `REF#message#<ref>`, `REF#customer#<identity>` | `REF`         | `case`                        |
+//! | customer index | `REF#customer#<identity>` | `CASE#<id>`                      | `case`: every case the identity was held by |
 //! | dedupe    | `SEEN#<source id>`      | `SEEN`                               | `expires_at` (TTL)            |
 //! | outbox    | `OUTBOX`                | `<alert instant>#<alert id>`         | `message`, `claimed_until`    |
 //!
@@ -15,6 +16,11 @@
 //! packed into segment items of the same transaction, so the write stays atomic. `v` is the case
 //! version that wrote an event; reading the timeline keeps, per event, the copy with the highest `v`
 //! not above the case's version, which also hides a write that lands while the pages are read.
+//!
+//! An erasure replaces a case's whole timeline: the new events are written at the next version, and
+//! the case item's `timeline_from` makes reads ignore every older timeline item, which are then
+//! deleted. A closed case past its retention is deleted item by item (the case item first, on its
+//! version).
 //!
 //! Loading a case is one consistent `GetItem`: the case item carries the recent events the rules
 //! need. The whole timeline is one paginated `Query` of the case's partition.
@@ -29,8 +35,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use jiff::Timestamp;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value, to_item};
@@ -39,7 +45,7 @@ use sha2::{Digest, Sha256};
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use super::{Change, Key, SaveError, Store, StoreError, Write};
 use crate::domain::case::{Case, Event};
-use crate::domain::ids::CaseId;
+use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
 
 type Item = HashMap<String, AttributeValue>;
@@ -247,6 +253,119 @@ impl DynamoStore {
         }
     }
 
+    /// Sends one transaction, counting what it used; `Conflict` when a condition failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), SaveError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count(false, out.consumed_capacity().iter());
+                Ok(())
+            }
+            Err(error) => {
+                self.count(false, []);
+                let error = error.into_service_error();
+                if let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error
+                    && cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
+                {
+                    return Err(SaveError::Conflict);
+                }
+                Err(backend("TransactWriteItems", error).into())
+            }
+        }
+    }
+
+    /// Deletes items by key, 25 to a `BatchWriteItem`, asking again for those DynamoDB leaves.
+    async fn delete_all(&self, keys: Vec<(String, String)>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    let key = HashMap::from([
+                        (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                        (SORT_KEY.to_string(), AttributeValue::S(sk.clone())),
+                    ]);
+                    let delete = DeleteRequest::builder().set_key(Some(key)).build();
+                    delete.map(|d| WriteRequest::builder().delete_request(d).build())
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            for attempt in 0u32..10 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchWriteItem", e))?;
+                self.count(false, out.consumed_capacity());
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Backend("BatchWriteItem: items still unprocessed after 10 attempts".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the keys that still point at case `id`.
+    async fn forget_pointing(&self, id: &CaseId, keys: &[Key]) -> Result<(), StoreError> {
+        for key in keys {
+            let deleted = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(ref_pk(key)))
+                .key(SORT_KEY, AttributeValue::S("REF".into()))
+                .condition_expression("#case = :case")
+                .expression_attribute_names("#case", "case")
+                .expression_attribute_values(":case", AttributeValue::S(id.to_string()))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            match deleted {
+                Ok(out) => self.count(false, out.consumed_capacity()),
+                Err(e) => {
+                    self.count(false, []);
+                    let e = e.into_service_error();
+                    // The key points at another case now (or is gone): leave it.
+                    if !e.is_conditional_check_failed_exception() {
+                        return Err(backend("DeleteItem", e));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The keys of a case's timeline items (events and segments) written before version `before`.
+    async fn timeline_items(&self, id: &CaseId, before: u64) -> Result<Vec<(String, String)>, StoreError> {
+        let pk = case_pk(id);
+        let mut keys = Vec::new();
+        for item in self.partition(&pk).await? {
+            let sk = string(&item, SORT_KEY)?;
+            if (sk.starts_with("EV#") || sk.starts_with("SEG#")) && number(&item, "v")? < before {
+                keys.push((pk.clone(), sk));
+            }
+        }
+        Ok(keys)
+    }
+
     /// Reads a case item into a case without its history.
     fn case_of(item: Item) -> Result<Case, StoreError> {
         let key = string(&item, PARTITION_KEY)?;
@@ -291,7 +410,8 @@ impl Store for DynamoStore {
                 }
             }
             let Some((count, mut case)) = case else { return Ok(None) };
-            for (v, event) in pending.into_iter().filter(|(v, _)| *v <= case.version) {
+            let (from, to) = (case.timeline_from, case.version);
+            for (v, event) in pending.into_iter().filter(|(v, _)| (from..=to).contains(v)) {
                 keep(v, event);
             }
             if events.len() as u64 == count {
@@ -355,7 +475,7 @@ impl Store for DynamoStore {
         if let Some(source) = &write.seen {
             let expires = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + SEEN_TTL;
             let item = HashMap::from([
-                (PARTITION_KEY.to_string(), AttributeValue::S(bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY))),
+                (PARTITION_KEY.to_string(), AttributeValue::S(seen_pk(source))),
                 (SORT_KEY.to_string(), AttributeValue::S("SEEN".into())),
                 (TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires.as_secs().to_string())),
             ]);
@@ -371,6 +491,11 @@ impl Store for DynamoStore {
                 ("case".to_string(), AttributeValue::S(id.to_string())),
             ]);
             items.push(put(table, item, None, None)?);
+        }
+        for change in &write.cases {
+            for identity in &change.new_identities {
+                items.push(put(table, customer_index(identity, &change.case.id), None, None)?);
+            }
         }
         for entry in &write.outbox {
             let mut item: Item = HashMap::from([
@@ -416,7 +541,7 @@ impl Store for DynamoStore {
     }
 
     async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
-        Ok(self.get(bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY), "SEEN").await?.is_some())
+        Ok(self.get(seen_pk(source), "SEEN").await?.is_some())
     }
 
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
@@ -459,6 +584,72 @@ impl Store for DynamoStore {
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
         // If another sweep took it over meanwhile, there is nothing to give up.
         self.swap_claim(outbox_sk(message), instant(claimed_until), Timestamp::UNIX_EPOCH).await.map(drop)
+    }
+
+    async fn cases_of(&self, identity: &Identity) -> Result<Vec<CaseId>, StoreError> {
+        let mut cases = Vec::new();
+        for item in self.partition(&ref_pk(&Key::Customer(identity.clone()))).await? {
+            cases.push(case_id(&format!("CASE#{}", string(&item, "case")?))?);
+        }
+        cases.sort();
+        cases.dedup();
+        Ok(cases)
+    }
+
+    async fn forget(&self, keys: &[Key], only_to: Option<&CaseId>) -> Result<(), StoreError> {
+        match only_to {
+            Some(id) => self.forget_pointing(id, keys).await,
+            None => self.delete_all(keys.iter().map(|k| (ref_pk(k), "REF".to_string())).collect()).await,
+        }
+    }
+
+    async fn unsee(&self, sources: &[String]) -> Result<(), StoreError> {
+        self.delete_all(sources.iter().map(|s| (seen_pk(s), "SEEN".to_string())).collect()).await
+    }
+
+    async fn unindex(&self, identity: &Identity, cases: &[CaseId]) -> Result<(), StoreError> {
+        let pk = ref_pk(&Key::Customer(identity.clone()));
+        self.delete_all(cases.iter().map(|id| (pk.clone(), index_sk(id))).collect()).await
+    }
+
+    async fn replace(&self, change: Change<'_>) -> Result<(), SaveError> {
+        // The new timeline is written at the next version and the case item says so
+        // (`timeline_from`): from that write on, reads ignore the older timeline items, which are
+        // deleted after it.
+        let from = change.expected + 1;
+        let case = Case { timeline_from: from, ..change.case.clone() };
+        let change = Change { case: &case, ..change };
+        let mut items = vec![case_put(&self.table, &change)?];
+        items.extend(timeline_puts(&self.table, std::slice::from_ref(&change), items.len())?);
+        self.transact(items).await?;
+        Ok(self.delete_all(self.timeline_items(&case.id, from).await?).await?)
+    }
+
+    async fn purge(&self, case: &Case) -> Result<(), SaveError> {
+        // The case item on its version (a signal that lands meanwhile wins), with as many of its
+        // timeline items as fit in the transaction, then the rest.
+        let mut rest = self.timeline_items(&case.id, u64::MAX).await?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(case_pk(&case.id)))
+            .key(SORT_KEY, AttributeValue::S("CASE".into()))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(case.version.to_string()))
+            .build()
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        let later = rest.split_off(rest.len().min(MAX_TRANSACTION_ITEMS - 1));
+        for (pk, sk) in rest {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(pk))
+                .key(SORT_KEY, AttributeValue::S(sk))
+                .build()
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        self.transact(items).await?;
+        Ok(self.delete_all(later).await?)
     }
 
     async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
@@ -583,7 +774,24 @@ fn outbox_sk(message: &Outbound) -> String {
     bounded(format!("{}#{}", instant(message.alert.at), message.id), MAX_SORT_KEY)
 }
 
+fn seen_pk(source: &str) -> String {
+    bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY)
+}
+
 fn case_pk(id: &CaseId) -> String {
+    format!("CASE#{id}")
+}
+
+/// The customer index: one item per case an identity was held by, in the identity's key partition.
+fn customer_index(identity: &Identity, id: &CaseId) -> Item {
+    HashMap::from([
+        (PARTITION_KEY.to_string(), AttributeValue::S(ref_pk(&Key::Customer(identity.clone())))),
+        (SORT_KEY.to_string(), AttributeValue::S(index_sk(id))),
+        ("case".to_string(), AttributeValue::S(id.to_string())),
+    ])
+}
+
+fn index_sk(id: &CaseId) -> String {
     format!("CASE#{id}")
 }
 
