@@ -23,6 +23,19 @@ fn install_dir() -> PathBuf {
 }
 
 fn launch() -> Running {
+    start("DynamoDB Local", &command("-inMemory"))
+}
+
+/// A DynamoDB Local of its own on `port`, keeping its tables in files under `data` rather than in
+/// memory: stopped (see [`super::service::stop`]) and started again there, it still holds them.
+pub fn start_on_disk(data: &std::path::Path, port: u16) -> Running {
+    std::fs::create_dir_all(data).expect("the data directory");
+    let data = data.to_str().expect("a UTF-8 path").replace('\'', "'\\''");
+    super::service::start_on("DynamoDB Local (on disk)", &command(&format!("-dbPath '{data}'")), port)
+}
+
+/// The command line that runs DynamoDB Local with `storage` (`-inMemory` or `-dbPath DIR`).
+fn command(storage: &str) -> String {
     let dir = install_dir();
     let jar = dir.join("DynamoDBLocal.jar");
     assert!(
@@ -37,11 +50,8 @@ fn launch() -> Running {
         "DynamoDB Local needs Java 17 or newer, and `java` could not be run: install a JRE (Debian: openjdk-17-jre-headless)"
     );
     let dir = dir.to_str().expect("a UTF-8 path").replace('\'', "'\\''");
-    start(
-        "DynamoDB Local",
-        &format!(
-            "java -Djava.library.path='{dir}/DynamoDBLocal_lib' -jar '{dir}/DynamoDBLocal.jar' -inMemory -port \"$PORT\""
-        ),
+    format!(
+        "java -Djava.library.path='{dir}/DynamoDBLocal_lib' -jar '{dir}/DynamoDBLocal.jar' {storage} -port \"$PORT\""
     )
 }
 

@@ -14,9 +14,31 @@ pub struct Running {
     _shell: Child,
 }
 
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
 /// Runs `command` (a shell command line that reads `$PORT`) and waits until it listens.
 pub fn start(name: &str, command: &str) -> Running {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    start_on(name, command, free_port())
+}
+
+/// Stops a service and waits until its port refuses connections.
+pub fn stop(running: Running) {
+    let port: u16 = running.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
+    let Running { _lifeline: lifeline, _shell: mut shell, .. } = running;
+    drop(lifeline);
+    let _ = shell.wait();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the service on port {port} did not stop within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// [`start`] on a given port (to start a service again where its clients expect it).
+pub fn start_on(name: &str, command: &str, port: u16) -> Running {
     let script = format!("{command} >&2 &\npid=$!\nread -r _ || true\nkill \"$pid\" 2>/dev/null");
     let mut child = Command::new("sh")
         .args(["-c", &script])
