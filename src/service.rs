@@ -125,25 +125,36 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             if !erasure.identities.insert(identity.clone()) {
                 continue;
             }
-            for id in self.store.cases_of(&identity).await? {
-                for found in self.erase_case(&id, &identity).await? {
-                    if !erasure.identities.contains(&found) {
-                        pending.push(found);
-                    }
+            // Each erased case leaves the identity's index; a message that lands meanwhile may open
+            // a new case, so look again until the index is empty.
+            let mut rounds = 0;
+            loop {
+                let cases = self.store.cases_of(&identity).await?;
+                if cases.is_empty() {
+                    break;
                 }
-                erasure.cases.insert(id);
+                rounds += 1;
+                if rounds > 3 {
+                    return Err(ServiceError::Contended(format!("erasure: new cases keep opening ({})", cases.len())));
+                }
+                for id in cases {
+                    let Some(held) = self.erase_case(&id, &identity).await? else { continue };
+                    pending.extend(held.into_iter().filter(|i| !erasure.identities.contains(i)));
+                    erasure.cases.insert(id);
+                }
             }
         }
         Ok(erasure)
     }
 
-    /// Anonymises one case; returns the identities it held (the same customer's).
-    async fn erase_case(&self, id: &CaseId, identity: &Identity) -> Result<BTreeSet<Identity>, ServiceError> {
+    /// Anonymises one case; returns the identities it held (the same customer's), or `None` when the
+    /// index named a case that is gone (its entry is removed).
+    async fn erase_case(&self, id: &CaseId, identity: &Identity) -> Result<Option<BTreeSet<Identity>>, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             backoff(attempt).await;
             let Some(before) = self.store.load_whole(id).await? else {
                 self.store.unindex(identity, std::slice::from_ref(id)).await?;
-                return Ok(BTreeSet::new());
+                return Ok(None);
             };
             // The keys first, then the case, then the index that found it: an erasure that fails
             // half-way still finds what is left when it runs again.
@@ -158,7 +169,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             for held in before.identities.iter().chain([identity]) {
                 self.store.unindex(held, std::slice::from_ref(id)).await?;
             }
-            return Ok(before.identities);
+            return Ok(Some(before.identities));
         }
         Err(ServiceError::Contended(format!("erasure of case {id}")))
     }
