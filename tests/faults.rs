@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use baton::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
-use baton::handler::{self, webhook::Secrets};
+use baton::handler;
 use baton::ingest::{Inbound, Route, signature};
 use baton::notify::Collect;
 use baton::notify::mail::CollectMail;
@@ -20,28 +20,12 @@ use baton::notify::sns::{SnsNotifier, local_client as sns_client};
 use baton::service::Baton;
 use baton::store::dynamo::{DynamoStore, local_client, table};
 use baton::store::{Key, Store};
-use common::{dynamodb, moto, service};
+use common::{WEBHOOK_SECRET, dynamodb, fixture, moto, secrets, service};
 use futures::StreamExt;
 use http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use lambda_http::aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::{Value, json};
-
-const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn secrets() -> Secrets {
-    Secrets {
-        meta_app_secret: "meta-app-secret".into(),
-        meta_verify_token: "verify-me".into(),
-        x_consumer_secret: "x-consumer-secret".into(),
-        webhook_secret: WEBHOOK_SECRET.into(),
-    }
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
 
 fn policy() -> Arc<Policy> {
     Arc::new(Policy::default_policy())

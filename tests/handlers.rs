@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use baton::domain::ids::{Identity, MessageRef};
 use baton::domain::policy::Policy;
-use baton::handler::{self, webhook::Secrets};
+use baton::handler;
 use baton::ingest::signature;
 use baton::notify::Collect;
 use baton::notify::mail::CollectMail;
@@ -17,28 +17,13 @@ use baton::service::Baton;
 use baton::store::memory::MemoryStore;
 use baton::store::{Key, Store};
 use common::dynamodb;
+use common::{WEBHOOK_SECRET, fixture, secrets};
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{RequestExt, request::RequestContext};
 use serde_json::{Value, json};
-
-const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn secrets() -> Secrets {
-    Secrets {
-        meta_app_secret: "meta-app-secret".into(),
-        meta_verify_token: "verify-me".into(),
-        x_consumer_secret: "x-consumer-secret".into(),
-        webhook_secret: WEBHOOK_SECRET.into(),
-    }
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
 
 fn memory() -> Baton<MemoryStore, Collect> {
     Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()))

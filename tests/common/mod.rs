@@ -4,3 +4,25 @@
 pub mod dynamodb;
 pub mod moto;
 pub mod service;
+
+use baton::handler::webhook::Secrets;
+use serde_json::Value;
+
+/// The generic webhooks' Standard Webhooks secret in the tests.
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// The webhook function's secrets in the tests.
+pub fn secrets() -> Secrets {
+    Secrets {
+        meta_app_secret: "meta-app-secret".into(),
+        meta_verify_token: "verify-me".into(),
+        x_consumer_secret: "x-consumer-secret".into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
+    }
+}
+
+/// A payload from `tests/fixtures/`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}

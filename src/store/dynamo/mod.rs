@@ -253,8 +253,10 @@ impl DynamoStore {
         }
     }
 
-    /// Sends one transaction, counting what it used; `Conflict` when a condition failed.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), SaveError> {
+    /// Sends one transaction, counting what it used. A failed condition is `AlreadySeen` when it is
+    /// the dedupe item's (the item at `seen_at`), else `Conflict`, as is a conflict with another
+    /// transaction.
+    async fn transact(&self, items: Vec<TransactWriteItem>, seen_at: Option<usize>) -> Result<(), SaveError> {
         let result = self
             .client
             .transact_write_items()
@@ -270,12 +272,15 @@ impl DynamoStore {
             Err(error) => {
                 self.count(false, []);
                 let error = error.into_service_error();
-                if let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error
-                    && cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
-                {
+                let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error else {
+                    return Err(backend("TransactWriteItems", error).into());
+                };
+                let codes: Vec<&str> =
+                    cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("")).collect();
+                if seen_at.is_some_and(|i| codes.get(i) == Some(&"ConditionalCheckFailed")) {
+                    return Err(SaveError::AlreadySeen);
+                }
+                if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
                     return Err(SaveError::Conflict);
                 }
                 Err(backend("TransactWriteItems", error).into())
@@ -508,36 +513,7 @@ impl Store for DynamoStore {
             items.push(put(table, item, None, None)?);
         }
         items.extend(timeline_puts(table, &write.cases, items.len())?);
-
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count(false, out.consumed_capacity().iter());
-                Ok(())
-            }
-            Err(error) => {
-                self.count(false, []);
-                let error = error.into_service_error();
-                let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error else {
-                    return Err(backend("TransactWriteItems", error).into());
-                };
-                let codes: Vec<&str> =
-                    cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("")).collect();
-                if seen_at.is_some_and(|i| codes.get(i) == Some(&"ConditionalCheckFailed")) {
-                    return Err(SaveError::AlreadySeen);
-                }
-                if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
-                    return Err(SaveError::Conflict);
-                }
-                Err(backend("TransactWriteItems", error).into())
-            }
-        }
+        self.transact(items, seen_at).await
     }
 
     async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
@@ -621,7 +597,7 @@ impl Store for DynamoStore {
         let change = Change { case: &case, ..change };
         let mut items = vec![case_put(&self.table, &change)?];
         items.extend(timeline_puts(&self.table, std::slice::from_ref(&change), items.len())?);
-        self.transact(items).await?;
+        self.transact(items, None).await?;
         Ok(self.delete_all(self.timeline_items(&case.id, from).await?).await?)
     }
 
@@ -648,7 +624,7 @@ impl Store for DynamoStore {
                 .map_err(|e| StoreError::Backend(Box::new(e)))?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
-        self.transact(items).await?;
+        self.transact(items, None).await?;
         Ok(self.delete_all(later).await?)
     }
 
