@@ -94,7 +94,9 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         let inbound = &self.kept(inbound);
         for attempt in 0..MAX_ATTEMPTS {
             backoff(attempt).await;
-            match self.try_ingest(inbound, attempt).await {
+            // Boxed: the nested futures of an ingest (down to the SDK's requests) are otherwise deep
+            // enough that a fresh build of the functions' crates hits rustc's query depth limit.
+            match Box::pin(self.try_ingest(inbound, attempt)).await {
                 Err(SaveError::Conflict) => continue,
                 Err(SaveError::AlreadySeen) => return Ok(Outcome::Duplicate),
                 Err(SaveError::Store(e)) => return Err(e.into()),
