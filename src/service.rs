@@ -479,7 +479,11 @@ impl<S: Store, N: Notifier> Baton<S, N> {
 /// The source ids of a case's signals: platform message ids, in the dedupe entries.
 fn signal_sources(case: &Case) -> Vec<String> {
     let signals = case.timeline.iter().filter(|e| matches!(e.kind, crate::domain::case::EventKind::Signal { .. }));
-    signals.map(|e| e.source.clone()).filter(|s| !s.starts_with("erased:")).collect()
+    let mut sources: Vec<String> = signals.map(|e| e.source.clone()).filter(|s| !s.starts_with("erased:")).collect();
+    // One batch may not name a key twice.
+    sources.sort();
+    sources.dedup();
+    sources
 }
 
 /// How long a sweep holds the alerts it wrote or took from the outbox before another sweep may
