@@ -9,6 +9,25 @@ pub enum ConfigError {
     Missing { name: &'static str, what: &'static str },
     #[error("the policy in BATON_POLICY is invalid:\n{0}")]
     Policy(String),
+    #[error("the environment variable {name} is not {what}")]
+    Invalid { name: &'static str, what: &'static str },
+}
+
+/// `WEBHOOK_SECRET`: the Standard Webhooks secret, checked at start so that one that cannot be
+/// decoded stops the function with the variable's name instead of refusing every delivery.
+pub fn webhook_secret() -> Result<String, ConfigError> {
+    const NAME: &str = "WEBHOOK_SECRET";
+    let secret = required(NAME, "the Standard Webhooks secret (base64, with or without whsec_)")?;
+    check_webhook_secret(NAME, secret)
+}
+
+fn check_webhook_secret(name: &'static str, secret: String) -> Result<String, ConfigError> {
+    match crate::ingest::signature::standard_key(&secret) {
+        Ok(_) => Ok(secret),
+        Err(_) => {
+            Err(ConfigError::Invalid { name, what: "a Standard Webhooks secret: base64, with or without whsec_" })
+        }
+    }
 }
 
 /// A required variable; `what` says what it is for, for the error.
@@ -73,5 +92,12 @@ mod tests {
         assert_eq!(error.to_string(), "the environment variable BATON_TABLE is not set: the DynamoDB table");
         assert!(lookup("BATON_TABLE", "t", |_| Some("  ".into())).is_err());
         assert_eq!(lookup("BATON_TABLE", "t", |_| Some("cases".into())).unwrap(), "cases");
+    }
+
+    #[test]
+    fn a_webhook_secret_that_cannot_be_decoded_is_named() {
+        let error = check_webhook_secret("WEBHOOK_SECRET", "whsec_not base64!".into()).unwrap_err();
+        assert!(error.to_string().starts_with("the environment variable WEBHOOK_SECRET is not"), "{error}");
+        assert!(check_webhook_secret("WEBHOOK_SECRET", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()).is_ok());
     }
 }

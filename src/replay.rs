@@ -60,6 +60,8 @@ pub enum Input {
     Signals {
         inbound: Vec<Inbound>,
         skipped: Vec<Skipped>,
+        /// Messages deleted at the source: their excerpts are erased.
+        deleted: Vec<crate::domain::ids::MessageRef>,
     },
     Get(CaseRef),
     /// `DELETE /customers/{identity}`.
@@ -104,7 +106,7 @@ pub fn read(reader: impl BufRead, policy: &Policy) -> Result<Vec<Line>, LineErro
 
 fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input, String> {
     let parsed = parsed.map_err(|e| e.to_string())?;
-    Ok(Input::Signals { inbound: parsed.inbound, skipped: parsed.skipped })
+    Ok(Input::Signals { inbound: parsed.inbound, skipped: parsed.skipped, deleted: parsed.deleted })
 }
 
 fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
@@ -118,7 +120,9 @@ fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &
     }
     let call: Call = serde_json::from_value(payload.clone()).map_err(|e| format!("api payload: {e}"))?;
     match api::parse(&call.method, &call.path, &call.body, format!("api:line{number}:{at}"), at, policy) {
-        Ok(Request::Signal(inbound)) => Ok(Input::Signals { inbound: vec![*inbound], skipped: Vec::new() }),
+        Ok(Request::Signal(inbound)) => {
+            Ok(Input::Signals { inbound: vec![*inbound], skipped: Vec::new(), deleted: Vec::new() })
+        }
         Ok(Request::Get(case)) => Ok(Input::Get(case)),
         Ok(Request::Erase(identity)) => Ok(Input::Erase(identity)),
         Err(e) => Err(e.to_string()),
@@ -179,7 +183,7 @@ pub async fn run(
 
 /// [`run`] on a given store (empty: the replay makes its own cases), such as DynamoDB Local, and
 /// notifier, such as SNS.
-pub async fn run_on<S: Store, N: Notifier>(
+pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
     baton: Baton<S, N>,
     lines: &[Line],
     options: &Options,
@@ -216,9 +220,19 @@ pub async fn run_on<S: Store, N: Notifier>(
                 );
                 printer.note(line.at, line.number, &text, out)?;
             }
-            Input::Signals { inbound, skipped } => {
+            Input::Signals { inbound, skipped, deleted } => {
                 for reason in skipped {
                     printer.note(line.at, line.number, &format!("skipped: {reason:?}"), out)?;
+                }
+                for reference in deleted {
+                    if let Some(case) = baton.forget_message(reference).await? {
+                        printer.note(
+                            line.at,
+                            line.number,
+                            &format!("deleted at the source: {case} keeps its timing, not the text"),
+                            out,
+                        )?;
+                    }
                 }
                 for inbound in inbound {
                     let outcome = baton.ingest(inbound).await?;
@@ -226,15 +240,18 @@ pub async fn run_on<S: Store, N: Notifier>(
                         opened.push(case.clone());
                     }
                     printer.outcome(&baton, line, inbound, &outcome, out).await?;
-                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack)
-                        && let Some(ack) = crate::notify::mail::acknowledgement(inbound, case, &policy)
-                    {
-                        printer.note(
-                            inbound.signal.at,
-                            line.number,
-                            &format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()),
-                            out,
-                        )?;
+                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack) {
+                        use crate::notify::mail::{AckDecision, decide};
+                        let text = match decide(&baton.store, inbound, case, &policy).await? {
+                            AckDecision::NotOwed => None,
+                            AckDecision::Send(ack) => {
+                                Some(format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()))
+                            }
+                            AckDecision::Withheld(reason) => Some(format!("auto-acknowledgement withheld: {reason:?}")),
+                        };
+                        if let Some(text) = text {
+                            printer.note(inbound.signal.at, line.number, &text, out)?;
+                        }
                     }
                 }
             }

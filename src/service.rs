@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event};
 use crate::domain::engine::{self, Rejection};
-use crate::domain::ids::{CaseId, Identity, TeamId};
+use crate::domain::ids::{CaseId, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::{CaseRef, Inbound, Route};
@@ -55,6 +55,9 @@ pub struct Erasure {
     pub identities: BTreeSet<Identity>,
     pub cases: BTreeSet<CaseId>,
 }
+
+/// The message references a case has recorded already, and which case holds each.
+type Recorded = std::collections::HashMap<MessageRef, CaseId>;
 
 /// What one sweep did.
 #[derive(Debug, Default)]
@@ -113,6 +116,24 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         kept.signal.excerpt = inbound.signal.excerpt.as_deref().and_then(|t| self.policy.data.excerpt(t));
         kept.signal.refs.clone_from(&inbound.route.own);
         kept
+    }
+
+    /// Erases the excerpt of a message its platform says was deleted (X's `tweet_delete_events`):
+    /// the case keeps the event and its timing. Returns the case changed, if any held the message.
+    pub async fn forget_message(&self, reference: &MessageRef) -> Result<Option<CaseId>, ServiceError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            backoff(attempt).await;
+            let Some(id) = self.store.lookup(&Key::Message(reference.clone())).await? else { return Ok(None) };
+            let Some(before) = self.store.load_whole(&id).await? else { return Ok(None) };
+            let Some(after) = before.without_excerpt_of(reference) else { return Ok(None) };
+            let write = Write { cases: vec![Change::new(Some(&before), &after)], ..Write::default() };
+            match self.store.save(write).await {
+                Err(SaveError::Conflict) => continue,
+                Err(SaveError::Store(e)) => return Err(e.into()),
+                Err(SaveError::AlreadySeen) | Ok(()) => return Ok(Some(id)),
+            }
+        }
+        Err(ServiceError::Contended(format!("deletion of message {reference}")))
     }
 
     /// Erases a customer (`DELETE /customers/{identity}`): every case that held this identity, or
@@ -181,11 +202,12 @@ impl<S: Store, N: Notifier> Baton<S, N> {
     async fn try_ingest(&self, inbound: &Inbound, attempt: u32) -> Result<Outcome, SaveError> {
         let policy = &self.policy;
         let signal = &inbound.signal;
-        let Some(mut before) = self.resolve(&inbound.route).await? else {
+        let (found, recorded) = self.resolve(&inbound.route).await?;
+        let Some(mut before) = found else {
             if inbound.route.case.is_some() {
                 return Ok(Outcome::UnknownCase);
             }
-            return self.open(inbound, attempt).await;
+            return self.open(inbound, attempt, &recorded).await;
         };
         // A merge, or a signal that belongs before the last event, rebuilds the case from its past.
         let other = match &signal.kind {
@@ -208,7 +230,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             }
             return Ok(Outcome::Rejected(rejection));
         }
-        let mut keys = self.keys_for(&inbound.route, &case.id);
+        let mut keys = self.keys_for(&inbound.route, &case.id, &recorded);
         if let SignalKind::Link { identity } = &signal.kind {
             keys.push((Key::Customer(identity.clone()), case.id.clone()));
         }
@@ -227,7 +249,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         Ok(Outcome::Applied { case: case.id.clone(), opened: false })
     }
 
-    async fn open(&self, inbound: &Inbound, attempt: u32) -> Result<Outcome, SaveError> {
+    async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {
         let signal = &inbound.signal;
         if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
             return Ok(Outcome::Unrouted("no case to put it on, and only a customer's message opens one"));
@@ -238,7 +260,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             Ok(case) => case,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
-        let keys = self.keys_for(&inbound.route, &case.id);
+        let keys = self.keys_for(&inbound.route, &case.id, recorded);
         self.store
             .save(Write {
                 cases: vec![Change::new(None, &case)],
@@ -261,26 +283,67 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             .expect("a policy has teams")
     }
 
-    fn keys_for(&self, route: &Route, id: &CaseId) -> Vec<(Key, CaseId)> {
-        let mut keys: Vec<(Key, CaseId)> = route.own.iter().map(|r| (Key::Message(r.clone()), id.clone())).collect();
+    /// The keys a signal's write points at case `id`: its own message references (but those another
+    /// case recorded first, which stay with it) and its customer.
+    fn keys_for(&self, route: &Route, id: &CaseId, recorded: &Recorded) -> Vec<(Key, CaseId)> {
+        let mut keys: Vec<(Key, CaseId)> = route
+            .own
+            .iter()
+            .filter(|r| recorded.get(*r).is_none_or(|held| held == id))
+            .map(|r| (Key::Message(r.clone()), id.clone()))
+            .collect();
+        for taken in route.own.iter().filter(|r| recorded.get(*r).is_some_and(|held| held != id)) {
+            tracing::warn!(case = %id, held_by = %recorded[taken], "a message reference another case recorded first is left with it");
+        }
         if let Some(customer) = &route.customer {
             keys.push((Key::Customer(customer.clone()), id.clone()));
         }
         keys
     }
 
-    /// Finds the case a route points at: the case named, else a thread, else the customer's open case.
-    async fn resolve(&self, route: &Route) -> Result<Option<Case>, StoreError> {
+    /// Finds the case a route points at: the case named, else the case its tag names (when the
+    /// sender may follow it), else a thread, else the customer's open case. Also says which of the
+    /// message's own references a case has recorded already (in the same read).
+    async fn resolve(&self, route: &Route) -> Result<(Option<Case>, Recorded), StoreError> {
+        let own: Vec<Key> = route.own.iter().cloned().map(Key::Message).collect();
         if let Some(named) = &route.case {
-            return self.find(named).await;
+            let recorded =
+                if own.is_empty() { Recorded::new() } else { self.recorded(&own, self.store.lookup_many(&own).await?) };
+            return Ok((self.find(named).await?, recorded));
         }
         // Every reference in one read; the first that leads to a case wins.
         let mut keys: Vec<Key> = route.thread.iter().cloned().map(Key::Message).collect();
         keys.extend(route.customer.iter().cloned().map(Key::Customer));
-        if keys.is_empty() {
-            return Ok(None);
+        let routing = keys.len();
+        keys.extend(own);
+        let mut found = if keys.is_empty() { Vec::new() } else { self.store.lookup_many(&keys).await? };
+        let recorded = self.recorded(&keys[routing..], found.split_off(routing.min(found.len())));
+        if let Some(tag) = &route.tag {
+            match self.follow(tag.clone()).await? {
+                Some(case) if route.sender.may_follow_tag(&case, route.customer.as_ref()) => {
+                    return Ok((Some(case), recorded));
+                }
+                Some(case) => {
+                    tracing::warn!(case = %case.id, "an unauthenticated mail's tag names a case it may not join: routed without it")
+                }
+                None => tracing::info!("a mail's tag names no case: routed without it"),
+            }
         }
-        let found = self.store.lookup_many(&keys).await?;
+        Ok((self.first_case(&keys[..routing], found).await?, recorded))
+    }
+
+    fn recorded(&self, own: &[Key], found: Vec<Option<CaseId>>) -> Recorded {
+        own.iter()
+            .zip(found)
+            .filter_map(|(key, id)| match (key, id) {
+                (Key::Message(r), Some(id)) => Some((r.clone(), id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first of `keys` (looked up as `found`) that leads to a case it may lead to.
+    async fn first_case(&self, keys: &[Key], found: Vec<Option<CaseId>>) -> Result<Option<Case>, StoreError> {
         for (key, id) in keys.iter().zip(found) {
             let Some(case) = (match id {
                 Some(id) => self.follow(id).await?,

@@ -367,6 +367,21 @@ impl Case {
         Case { identities: BTreeSet::new(), ..self.with_timeline(timeline, self.omitted) }
     }
 
+    /// The case without the excerpt of the message `reference` (a deleted tweet), or `None` when no
+    /// event of the loaded timeline holds one. Everything else, the timing above all, stays.
+    pub fn without_excerpt_of(&self, reference: &MessageRef) -> Option<Case> {
+        let holds = |e: &Event| e.excerpt.is_some() && e.refs.contains(reference);
+        if !self.timeline.iter().any(holds) {
+            return None;
+        }
+        let timeline = self
+            .timeline
+            .iter()
+            .map(|e| if holds(e) { Event { excerpt: None, ..e.clone() } } else { e.clone() })
+            .collect();
+        Some(self.with_timeline(timeline, self.omitted))
+    }
+
     /// Every message reference the loaded timeline holds.
     pub fn refs(&self) -> BTreeSet<MessageRef> {
         self.timeline.iter().flat_map(|e| e.refs.iter().cloned()).collect()

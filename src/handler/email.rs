@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::Tally;
 use crate::ingest;
 use crate::notify::Notifier;
-use crate::notify::mail::{Mailer, acknowledgement};
+use crate::notify::mail::{AckDecision, Mailer, decide};
 use crate::service::{Baton, Outcome, ServiceError};
-use crate::store::Store;
+use crate::store::{Limiter, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailError {
@@ -21,7 +21,7 @@ pub enum EmailError {
     Service(#[from] ServiceError),
 }
 
-pub async fn handle<S: Store, N: Notifier, M: Mailer>(
+pub async fn handle<S: Store + Limiter, N: Notifier, M: Mailer>(
     baton: &Baton<S, N>,
     mailer: &M,
     event: &Value,
@@ -32,15 +32,22 @@ pub async fn handle<S: Store, N: Notifier, M: Mailer>(
     for inbound in &parsed.inbound {
         let outcome = baton.ingest(inbound).await?;
         tally.outcome(&outcome);
-        if let Outcome::Applied { case, opened: true } = &outcome
-            && let Some(ack) = acknowledgement(inbound, case, &baton.policy)
-        {
+        let Outcome::Applied { case, opened: true } = &outcome else { continue };
+        match decide(&baton.store, inbound, case, &baton.policy).await.map_err(ServiceError::from)? {
+            AckDecision::NotOwed => {}
+            AckDecision::Withheld(reason) => {
+                tracing::info!(case = %case, ?reason, "acknowledgement withheld");
+                tally.acks_withheld += 1;
+            }
             // The case is recorded either way; a failed acknowledgement is logged, not retried
             // (a retried delivery is a duplicate and would not send it either).
-            match mailer.send(&ack).await {
-                Ok(()) => tracing::info!(case = %case, "acknowledgement sent"),
+            AckDecision::Send(ack) => match mailer.send(&ack).await {
+                Ok(()) => {
+                    tracing::info!(case = %case, "acknowledgement sent");
+                    tally.acks_sent += 1;
+                }
                 Err(e) => tracing::error!(case = %case, error = %e, "acknowledgement not sent"),
-            }
+            },
         }
     }
     tracing::info!(?tally, "mail handled");

@@ -47,12 +47,29 @@ pub struct Tally {
     pub duplicates: usize,
     /// Entries that became no signal, or signals with no case to go to, or refused by the rules.
     pub ignored: usize,
+    /// Entries of a delivery that could not be read (also in `ignored`): the rest was applied.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable: usize,
+    /// Deleted messages whose excerpts were erased.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub erased: usize,
+    /// Automatic acknowledgements sent, and withheld (spoofable, spam, bulk, list, bounce, or past
+    /// the limits).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub acks_sent: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub acks_withheld: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Tally {
     pub fn skipped(&mut self, skipped: &[Skipped]) {
         for s in skipped {
             tracing::info!(reason = ?s, "entry skipped");
+            self.unreadable += usize::from(matches!(s, Skipped::Unreadable(_)));
         }
         self.ignored += skipped.len();
     }

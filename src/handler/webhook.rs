@@ -4,6 +4,9 @@
 //! source id, so a retried delivery has no second effect.
 
 use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use http::{Request, Response, StatusCode};
 use jiff::Timestamp;
@@ -39,26 +42,51 @@ enum Platform {
     Generic,
 }
 
+/// How long a delivery's entries are applied before the rest is left to the platform's retry: under
+/// the function's 15-second timeout, with room for the answer.
+pub const BUDGET: Duration = Duration::from_secs(10);
+
 pub async fn handle<S: Store, N: Notifier>(
     baton: &Baton<S, N>,
     secrets: &Secrets,
     request: &Request<Vec<u8>>,
     now: Timestamp,
 ) -> Response<String> {
+    handle_within(baton, secrets, request, now, BUDGET).await
+}
+
+/// [`handle`], applying a delivery's entries for at most `budget`. A delivery that takes longer (a
+/// backlog of thousands of entries) is answered 503 with what was done: the platform delivers it
+/// again, and what was applied already is deduplicated by its source ids, so nothing is applied
+/// twice and nothing is lost.
+pub async fn handle_within<S: Store, N: Notifier>(
+    baton: &Baton<S, N>,
+    secrets: &Secrets,
+    request: &Request<Vec<u8>>,
+    now: Timestamp,
+    budget: Duration,
+) -> Response<String> {
+    let deadline = Instant::now() + budget;
     let query: HashMap<String, String> =
         form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
     match (request.method().as_str(), request.uri().path()) {
         ("GET", "/webhooks/meta") => meta_verification(secrets, &query),
         ("GET", "/webhooks/x") => match query.get("crc_token") {
-            Some(token) => json_response(
-                StatusCode::OK,
-                &json!({ "response_token": signature::x_crc_response(&secrets.x_consumer_secret, token) }),
-            ),
+            Some(token) => match signature::x_crc_response(&secrets.x_consumer_secret, token) {
+                Some(answer) => json_response(StatusCode::OK, &json!({ "response_token": answer })),
+                None => error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the crc_token is not one X sends (at most {} characters of base64)",
+                        signature::MAX_CRC_TOKEN
+                    ),
+                ),
+            },
             None => error(StatusCode::BAD_REQUEST, "the crc_token parameter is missing"),
         },
-        ("POST", "/webhooks/meta") => delivery(baton, secrets, request, now, Platform::Meta).await,
-        ("POST", "/webhooks/x") => delivery(baton, secrets, request, now, Platform::X).await,
-        ("POST", "/webhooks/generic") => delivery(baton, secrets, request, now, Platform::Generic).await,
+        ("POST", "/webhooks/meta") => delivery(baton, secrets, request, now, deadline, Platform::Meta).await,
+        ("POST", "/webhooks/x") => delivery(baton, secrets, request, now, deadline, Platform::X).await,
+        ("POST", "/webhooks/generic") => delivery(baton, secrets, request, now, deadline, Platform::Generic).await,
         (method, "/webhooks/meta" | "/webhooks/x" | "/webhooks/generic") => {
             error(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed here"))
         }
@@ -88,6 +116,7 @@ async fn delivery<S: Store, N: Notifier>(
     secrets: &Secrets,
     request: &Request<Vec<u8>>,
     now: Timestamp,
+    deadline: Instant,
     platform: Platform,
 ) -> Response<String> {
     let body = request.body();
@@ -119,19 +148,44 @@ async fn delivery<S: Store, N: Notifier>(
         Platform::X => ingest::x::parse(&json, &baton.policy),
         Platform::Generic => ingest::webhook::parse(&json, &baton.policy),
     };
-    let Parsed { inbound, skipped } = match parsed {
+    // A body in the wrong shape is refused (the generic webhook's one event); the platforms' bodies
+    // are read entry by entry, and an entry that cannot be read is skipped and counted instead.
+    let Parsed { inbound, skipped, deleted } = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let mut tally = Tally::default();
     tally.skipped(&skipped);
     for entry in &inbound {
+        if Instant::now() >= deadline {
+            return unfinished(platform, &tally);
+        }
         match baton.ingest(entry).await {
             Ok(outcome) => tally.outcome(&outcome),
             // The platform retries the delivery; what was applied already is deduplicated.
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
         }
     }
+    for reference in &deleted {
+        if Instant::now() >= deadline {
+            return unfinished(platform, &tally);
+        }
+        match baton.forget_message(reference).await {
+            Ok(changed) => tally.erased += usize::from(changed.is_some()),
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        }
+    }
     tracing::info!(platform = ?platform, ?tally, "delivery handled");
     json_response(StatusCode::OK, &serde_json::to_value(&tally).expect("a tally serialises"))
+}
+
+/// A delivery left unfinished at the deadline: 503, so that the platform delivers it again.
+fn unfinished(platform: Platform, tally: &Tally) -> Response<String> {
+    tracing::warn!(platform = ?platform, ?tally, "delivery not finished within the budget: left for the platform's retry");
+    let mut response = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({ "error": "the delivery was not finished in time; deliver it again", "done": tally }),
+    );
+    response.headers_mut().insert("retry-after", http::HeaderValue::from_static("1"));
+    response
 }

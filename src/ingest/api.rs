@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{CaseRef, Inbound, Route};
+use super::{CaseRef, Inbound, Route, redact};
 use crate::domain::duration::PolicyDuration;
 use crate::domain::ids::{Channel, Identity, TeamId};
 use crate::domain::policy::{ClockKind, Policy};
@@ -102,11 +102,12 @@ struct Survey {
 }
 
 fn body<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T, ApiError> {
-    T::deserialize(value).map_err(|e| ApiError::BadBody(e.to_string()))
+    T::deserialize(value).map_err(|e| ApiError::BadBody(redact(&e.to_string())))
 }
 
 fn team(name: &str, policy: &Policy) -> Result<TeamId, ApiError> {
-    let id: TeamId = name.parse().map_err(|e: crate::domain::ids::IdError| ApiError::BadBody(e.to_string()))?;
+    let id: TeamId =
+        name.parse().map_err(|e: crate::domain::ids::IdError| ApiError::BadBody(redact(&e.to_string())))?;
     if policy.team(&id).is_none() {
         return Err(ApiError::BadBody(format!("no team named `{id}` in the policy")));
     }
@@ -114,7 +115,7 @@ fn team(name: &str, policy: &Policy) -> Result<TeamId, ApiError> {
 }
 
 fn channel(name: &str) -> Result<Channel, ApiError> {
-    name.parse().map_err(|e: crate::domain::ids::IdError| ApiError::BadBody(e.to_string()))
+    name.parse().map_err(|e: crate::domain::ids::IdError| ApiError::BadBody(redact(&e.to_string())))
 }
 
 /// The longest snooze an acknowledgement may ask for.
@@ -150,7 +151,8 @@ pub fn parse(
         _ => return Err(ApiError::NoRoute(path.to_string())),
     };
     let case = percent_decode(case);
-    let case: CaseRef = case.parse().map_err(|e: crate::domain::ids::IdError| ApiError::NoRoute(e.to_string()))?;
+    let case: CaseRef =
+        case.parse().map_err(|e: crate::domain::ids::IdError| ApiError::NoRoute(redact(&e.to_string())))?;
     let method = method.to_ascii_uppercase();
     let Some(action) = action else {
         return if method == "GET" { Ok(Request::Get(case)) } else { Err(ApiError::Method(method)) };
@@ -179,13 +181,13 @@ pub fn parse(
         }
         "link" => {
             let l: Link = body(payload)?;
-            let identity =
-                Identity::for_channel(&l.channel, &l.identity).map_err(|e| ApiError::BadBody(e.to_string()))?;
+            let identity = Identity::for_channel(&l.channel, &l.identity)
+                .map_err(|e| ApiError::BadBody(redact(&e.to_string())))?;
             SignalKind::Link { identity }
         }
         "ack" => {
             let a: Ack = body(payload)?;
-            let clock: ClockKind = a.clock.parse().map_err(ApiError::BadBody)?;
+            let clock: ClockKind = a.clock.parse().map_err(|e: String| ApiError::BadBody(redact(&e)))?;
             if a.level > 3 {
                 return Err(ApiError::BadBody(format!("level {} does not exist: 0 (warning) to 3", a.level)));
             }

@@ -1,14 +1,27 @@
 //! Email from an SES receipt rule (Lambda action, headers only).
 //!
 //! Who wrote to whom is read from the `From`, `To` and `Cc` headers, not from SES's recipients (which
-//! name the capture address). A sender in the organisation's domains is an agent only when SES's
-//! DMARC verdict passes, or SPF and DKIM both do; otherwise the mail is a customer message and the
-//! spoof is logged. An agent's mail to a team mailbox is a handoff to that team; to a customer, a reply.
+//! name the capture address), by an RFC 5322 parser (`mailparse`): display names, quoted strings,
+//! comments and groups. A mail with no usable From, or with more than one From address, is skipped
+//! and counted.
+//!
+//! A sender in the organisation's domains is an agent only when SES's DMARC verdict is PASS: DMARC
+//! checks that SPF or DKIM is aligned with the From domain, while SPF and DKIM passing for some other
+//! domain prove nothing about the From address. Otherwise the mail is a customer message and the
+//! spoof is logged. An agent's mail to a team mailbox is a handoff to that team; to a customer, a
+//! reply.
+//!
+//! A customer's mail is *authenticated* when its From address is vouched for by its own domain
+//! (DMARC PASS; where that domain publishes no DMARC policy, SPF PASS with the envelope sender in the
+//! From domain). Only an authenticated mail may follow a case tag to a case that does not already
+//! hold its sender, or reopen a closed one (see [`Route::sender`]), and only an authenticated,
+//! non-spam, personal mail is acknowledged.
 
 use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailMessage, SimpleEmailRecord, SimpleEmailVerdict};
 use jiff::Timestamp;
+use mailparse::{MailAddr, addrparse};
 
-use super::{CaseRef, Inbound, IngestError, Parsed, Route, Skipped};
+use super::{Inbound, IngestError, NoAck, Parsed, Route, Sender, Skipped};
 use crate::domain::ids::{CaseId, Channel, Identity, MessageRef};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
@@ -23,18 +36,55 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     Ok(parsed)
 }
 
-fn passed(verdict: &SimpleEmailVerdict) -> bool {
-    verdict.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("PASS"))
+fn status_is(verdict: &SimpleEmailVerdict, status: &str) -> bool {
+    verdict.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(status))
 }
 
-fn failed(verdict: &SimpleEmailVerdict) -> bool {
-    verdict.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("FAIL"))
+/// What SES's verdicts say of the From address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Verdicts {
+    /// DMARC PASS: SPF or DKIM aligned with the From domain.
+    dmarc: bool,
+    /// The From address is vouched for by its own domain: DMARC PASS, or, where the domain publishes
+    /// no DMARC policy (SES says GRAY), SPF PASS for an envelope sender in the From domain.
+    authenticated: bool,
+    spam_pass: bool,
+}
+
+impl Verdicts {
+    fn of(mail: &SimpleEmailMessage, receipt: &aws_lambda_events::event::ses::SimpleEmailReceipt, from: &str) -> Self {
+        let dmarc = status_is(&receipt.dmarc_verdict, "PASS");
+        let no_dmarc_policy = status_is(&receipt.dmarc_verdict, "GRAY");
+        let aligned_spf = status_is(&receipt.spf_verdict, "PASS")
+            && envelope_sender(mail).is_some_and(|envelope| same_domain(&envelope, from));
+        Self {
+            dmarc,
+            authenticated: dmarc || (no_dmarc_policy && aligned_spf),
+            spam_pass: status_is(&receipt.spam_verdict, "PASS"),
+        }
+    }
+}
+
+/// The envelope sender (SMTP `MAIL FROM`, SES's `source`), or `None` for the null sender of a bounce.
+fn envelope_sender(mail: &SimpleEmailMessage) -> Option<String> {
+    let source = mail.source.as_deref()?.trim().trim_start_matches('<').trim_end_matches('>');
+    (!source.is_empty()).then(|| source.to_ascii_lowercase())
+}
+
+/// Whether two addresses are in the same domain (or the envelope's is a subdomain of the From's).
+fn same_domain(envelope: &str, from: &str) -> bool {
+    let domain = |a: &str| a.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+    match (domain(envelope), domain(from)) {
+        (Some(e), Some(f)) => e == f || e.ends_with(&format!(".{f}")),
+        _ => false,
+    }
 }
 
 fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed) -> Result<(), IngestError> {
     let (mail, receipt) = (&record.ses.mail, &record.ses.receipt);
-    if failed(&receipt.spam_verdict) || failed(&receipt.virus_verdict) {
-        tracing::info!(ses_message_id = mail.message_id.as_deref().unwrap_or(""), "spam or virus: dropped");
+    let ses_id = mail.message_id.clone().unwrap_or_default();
+    if status_is(&receipt.spam_verdict, "FAIL") || status_is(&receipt.virus_verdict, "FAIL") {
+        tracing::info!(ses_message_id = %ses_id, "spam or virus: dropped");
         parsed.skipped.push(Skipped::SpamOrVirus);
         return Ok(());
     }
@@ -44,27 +94,30 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
     }
     if mail.headers_truncated {
         // SES cut the header list: what is missing is taken from commonHeaders below.
-        tracing::info!(ses_message_id = mail.message_id.as_deref().unwrap_or(""), "headers truncated by SES");
+        tracing::info!(ses_message_id = %ses_id, "headers truncated by SES");
     }
     let at = Timestamp::from_millisecond(mail.timestamp.timestamp_millis())
         .map_err(|e| IngestError::Invalid(format!("SES mail timestamp out of range: {e}")))?;
-    let ses_id = mail.message_id.clone().unwrap_or_default();
-    let from = header_addresses(mail, "From")
-        .into_iter()
-        .next()
-        .or_else(|| mail.common_headers.from.first().and_then(|f| parse_addresses(f).into_iter().next()));
-    let Some(from) = from else {
-        return Err(IngestError::Invalid("mail without a From address".into()));
+    let from = match sender(mail) {
+        Ok(from) => from,
+        Err(why) => {
+            tracing::info!(ses_message_id = %ses_id, reason = why, "mail skipped: no single usable From address");
+            parsed.skipped.push(Skipped::Unusable(why));
+            return Ok(());
+        }
     };
     let mut recipients = header_addresses(mail, "To");
     if recipients.is_empty() {
-        recipients = mail.common_headers.to.iter().flat_map(|t| parse_addresses(t)).collect();
+        recipients = mail.common_headers.to.iter().flat_map(|t| addresses(t).unwrap_or_default()).collect();
     }
     recipients.extend(header_addresses(mail, "Cc"));
 
-    let message_id = header(mail, "Message-ID").or(mail.common_headers.message_id.clone());
-    // A mail without a Message-ID still gets a reference, from SES's id, so replies to it thread.
-    let own = vec![MessageRef::email(message_id.as_deref().unwrap_or(&format!("{ses_id}@ses")))];
+    let own_id = header(mail, "Message-ID")
+        .or(mail.common_headers.message_id.clone())
+        .and_then(|value| message_ids(&value).into_iter().next())
+        // A mail without a Message-ID still gets a reference, from SES's id, so replies to it thread.
+        .unwrap_or_else(|| format!("{ses_id}@ses"));
+    let own = vec![MessageRef::email(&own_id)];
     let mut thread = Vec::new();
     for name in ["In-Reply-To", "References"] {
         if let Some(value) = header(mail, name) {
@@ -72,18 +125,17 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
         }
     }
     thread.reverse(); // the nearest ancestor first
-    let subject = header(mail, "Subject").or(mail.common_headers.subject.clone()).unwrap_or_default();
-    let tag = subject_tag(&decode(&subject), &policy.case_prefix).map(CaseRef::Id);
+    let subject = decode(&header(mail, "Subject").or(mail.common_headers.subject.clone()).unwrap_or_default());
+    let tag = subject_tag(&subject, &policy.case_prefix);
     let source = format!("ses:{ses_id}");
-    let route = Route { case: tag, thread, own, ..Route::default() };
+    let verdicts = Verdicts::of(mail, receipt, &from);
+    let route = Route { tag, thread, own, ..Route::default() };
 
     let org_sender = policy.is_org_address(&from);
-    let authenticated =
-        passed(&receipt.dmarc_verdict) || (passed(&receipt.spf_verdict) && passed(&receipt.dkim_verdict));
-    if org_sender && !authenticated {
-        tracing::warn!(ses_message_id = %ses_id, "mail claims an organisation sender but fails DMARC/SPF+DKIM: treated as a customer message");
+    if org_sender && !verdicts.dmarc {
+        tracing::warn!(ses_message_id = %ses_id, "mail claims an organisation sender but DMARC did not pass: treated as a customer message");
     }
-    if org_sender && authenticated {
+    if org_sender && verdicts.dmarc {
         let team = policy.team_for_mailbox(&from).map(|t| t.id.clone());
         let customers: Vec<&String> = recipients.iter().filter(|r| !policy.is_org_address(r)).collect();
         let handoff_to = recipients
@@ -95,13 +147,14 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
             parsed.skipped.push(Skipped::Internal);
             return Ok(());
         }
-        let customer = customers.first().map(|c| Identity::Email((*c).to_ascii_lowercase()));
-        let route = Route { customer, ..route };
+        let customer = customers.first().map(|c| Identity::Email((*c).clone()));
+        let sender = Sender::Mail { authenticated: true, no_ack: Some(NoAck::Agent) };
+        let route = Route { customer, sender, ..route };
         if !customers.is_empty() {
             let kind = SignalKind::AgentReply { channel: Channel::Email, team: team.clone(), awaiting_customer: false };
             let source = format!("{source}:reply");
             parsed.inbound.push(Inbound {
-                signal: Signal::new(at, source, kind).with_excerpt(Some(&decode(&subject))),
+                signal: Signal::new(at, source, kind).with_excerpt(Some(&subject)),
                 route: route.clone(),
             });
         }
@@ -112,76 +165,159 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
         return Ok(());
     }
 
-    let identity = Identity::Email(from.to_ascii_lowercase());
+    let identity = Identity::Email(from.clone());
     let team =
         recipients.iter().chain(&mail.destination).find_map(|r| policy.team_for_mailbox(r)).map(|t| t.id.clone());
+    let sender = Sender::Mail { authenticated: verdicts.authenticated, no_ack: no_ack(mail, verdicts) };
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
     parsed.inbound.push(Inbound {
-        signal: Signal::new(at, source, kind).with_excerpt(Some(&decode(&subject))),
-        route: Route { customer: Some(identity), team, ..route },
+        signal: Signal::new(at, source, kind).with_excerpt(Some(&subject)),
+        route: Route { customer: Some(identity), team, sender, ..route },
     });
     Ok(())
 }
 
-/// The first header of that name (case-insensitive), unfolded.
-fn header(mail: &SimpleEmailMessage, name: &str) -> Option<String> {
-    mail.headers
-        .iter()
-        .find(|h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        .and_then(|h| h.value.as_deref())
-        .map(|v| v.replace("\r\n", "").replace('\n', ""))
+/// Why a customer's mail gets no acknowledgement, if it gets none: an acknowledgement goes from the
+/// brand's domain to the From address, so it must go only to a person who wrote, from their own
+/// address, and not to a spoofed, bulk, list or bounce sender.
+fn no_ack(mail: &SimpleEmailMessage, verdicts: Verdicts) -> Option<NoAck> {
+    let precedence = header(mail, "Precedence").map(|p| p.trim().to_ascii_lowercase());
+    if envelope_sender(mail).is_none() {
+        Some(NoAck::Bounce)
+    } else if !verdicts.spam_pass {
+        Some(NoAck::NotSpamChecked)
+    } else if !verdicts.authenticated {
+        Some(NoAck::Unauthenticated)
+    } else if header(mail, "List-Id").is_some() || matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")) {
+        Some(NoAck::Bulk)
+    } else {
+        None
+    }
 }
 
-fn header_addresses(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
+/// The one address of the `From` header (or SES's common header when the list lacks it).
+fn sender(mail: &SimpleEmailMessage) -> Result<String, &'static str> {
+    let values: Vec<String> = match all_headers(mail, "From") {
+        values if values.is_empty() => mail.common_headers.from.clone(),
+        values => values,
+    };
+    let mut found = Vec::new();
+    for value in &values {
+        found.extend(addresses(value).map_err(|_| "the From header is unreadable")?);
+    }
+    found.dedup();
+    match found.as_slice() {
+        [] => Err("no From address"),
+        [one] => Ok(one.clone()),
+        _ => Err("more than one From address"),
+    }
+}
+
+/// Every value of a header (case-insensitive name), unfolded.
+fn all_headers(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
     mail.headers
         .iter()
         .filter(|h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
         .filter_map(|h| h.value.as_deref())
-        .flat_map(parse_addresses)
+        .map(|v| v.replace("\r\n", "").replace(['\r', '\n'], ""))
         .collect()
 }
 
-/// Addresses in an address-list header: `"Muster, Max" <max@example.ch>, other@example.com`.
-pub fn parse_addresses(value: &str) -> Vec<String> {
+/// The first header of that name (case-insensitive), unfolded.
+fn header(mail: &SimpleEmailMessage, name: &str) -> Option<String> {
+    all_headers(mail, name).into_iter().next()
+}
+
+/// The addresses of every header of that name; an unreadable header adds none.
+fn header_addresses(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
+    all_headers(mail, name).iter().flat_map(|v| addresses(v).unwrap_or_default()).collect()
+}
+
+/// The addresses of an address-list header, as RFC 5322 reads it (display names, quoted strings,
+/// comments, groups), lowercased; an address without a local part or a domain is left out.
+pub fn addresses(value: &str) -> Result<Vec<String>, mailparse::MailParseError> {
     let mut out = Vec::new();
-    let (mut quoted, mut angle, mut part) = (false, false, String::new());
-    let mut push = |part: &str| {
-        let part = part.trim();
-        let address = match (part.rfind('<'), part.rfind('>')) {
-            (Some(a), Some(b)) if a < b => &part[a + 1..b],
-            _ => part,
-        };
-        let address = address.trim().trim_matches('"');
-        if address.contains('@') && !address.contains(char::is_whitespace) {
-            out.push(address.to_ascii_lowercase());
+    let mut push = |addr: &str| {
+        if let Some((local, domain)) = addr.rsplit_once('@')
+            && !local.is_empty()
+            && !domain.is_empty()
+            && !addr.contains(char::is_whitespace)
+        {
+            out.push(addr.to_ascii_lowercase());
         }
     };
-    for c in value.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' if !quoted && !angle => {
-                push(&part);
-                part.clear();
-                continue;
-            }
-            _ => {}
+    for entry in addrparse(value)?.iter() {
+        match entry {
+            MailAddr::Single(single) => push(&single.addr),
+            MailAddr::Group(group) => group.addrs.iter().for_each(|single| push(&single.addr)),
         }
-        part.push(c);
     }
-    push(&part);
-    out
+    Ok(out)
 }
 
-/// The `<...>` ids in an In-Reply-To or References header.
-fn message_ids(value: &str) -> Vec<String> {
-    value
+/// The addresses of an address-list header; an unreadable header has none (see [`addresses`]).
+pub fn parse_addresses(value: &str) -> Vec<String> {
+    addresses(value).unwrap_or_default()
+}
+
+/// The message ids of a `Message-ID`, `In-Reply-To` or `References` header, read the same way for a
+/// mail's own id and for the ids it refers to, so that a reply finds its thread: the `<…>` ids, with
+/// comments (`<id> (added by postmaster@…)`) and folding removed; for a legacy id written without
+/// brackets, the words that hold `@`. No whitespace or control character (CR, LF) survives, so an id
+/// echoed into a header cannot add one.
+pub fn message_ids(value: &str) -> Vec<String> {
+    let text = without_comments(value);
+    let clean = |id: &str| id.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>();
+    let bracketed: Vec<String> = text
         .split('<')
         .skip(1)
-        .filter_map(|part| part.split_once('>').map(|(id, _)| id.trim().to_string()))
+        .filter_map(|part| part.split_once('>').map(|(id, _)| clean(id)))
         .filter(|id| !id.is_empty())
-        .collect()
+        .collect();
+    if !bracketed.is_empty() {
+        return bracketed;
+    }
+    text.split_whitespace().filter(|w| w.contains('@')).map(clean).collect()
+}
+
+/// The text without its RFC 5322 comments (parenthesised, nested, with `\` escapes), except inside
+/// `<…>` and quoted strings.
+fn without_comments(value: &str) -> String {
+    let (mut out, mut depth, mut quoted, mut angle, mut escaped) = (String::new(), 0usize, false, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '(' if !quoted && !angle => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '<' if !quoted => {
+                angle = true;
+                out.push(c);
+            }
+            '>' if !quoted => {
+                angle = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Decodes RFC 2047 encoded words (`=?UTF-8?B?...?=`); undecodable text is kept as it is.
@@ -219,6 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn comments_and_groups_are_read_as_rfc_5322_says() {
+        assert_eq!(parse_addresses("max@example.ch (Max Muster)"), vec!["max@example.ch"]);
+        // A comment that holds an address is a comment, not the address.
+        assert_eq!(parse_addresses("attacker@evil.example (<agent@brand.example>)"), vec!["attacker@evil.example"]);
+        // RFC 5322, appendix A.1.3.
+        assert_eq!(
+            parse_addresses("A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;"),
+            vec!["c@a.test", "joe@where.test", "jdoe@one.test"]
+        );
+        assert!(parse_addresses("Undisclosed recipients:;").is_empty());
+        assert_eq!(parse_addresses("=?UTF-8?Q?M=C3=BCller?= <mueller@example.de>"), vec!["mueller@example.de"]);
+        assert!(parse_addresses("<>").is_empty());
+    }
+
+    #[test]
     fn subject_tags_are_found_even_when_encoded() {
         let subject = decode("=?UTF-8?Q?Re:_Anzug_[BTN-7K3QF9]_kaputt?=");
         assert_eq!(subject_tag(&subject, "BTN"), Some("BTN-7K3QF9".parse().unwrap()));
@@ -229,5 +380,16 @@ mod tests {
     #[test]
     fn reference_headers_list_their_ids() {
         assert_eq!(message_ids("<a@x> <b@y>\r\n <c@z>"), vec!["a@x", "b@y", "c@z"]);
+    }
+
+    #[test]
+    fn a_mails_own_id_and_a_replys_reference_read_the_same() {
+        let own = message_ids("<4E1D.2@lists.example> (added by postmaster@lists.example)");
+        let reply = message_ids("<4E1D.2@lists.example>");
+        assert_eq!(own, reply);
+        assert_eq!(message_ids("(comment) <a@x>"), vec!["a@x"]);
+        assert_eq!(message_ids("legacy-id@host.example"), vec!["legacy-id@host.example"]);
+        assert_eq!(message_ids("<a\r\nb@x>"), vec!["ab@x"]);
+        assert!(message_ids("(only a comment)").is_empty());
     }
 }

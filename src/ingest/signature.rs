@@ -4,11 +4,13 @@
 //! - X: `x-twitter-webhooks-signature: sha256=<base64>`, keyed with the consumer secret; the CRC
 //!   answer is the same HMAC over the `crc_token`.
 //! - Standard Webhooks: `webhook-signature: v1,<base64> [v1,<base64> ...]` over
-//!   `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the secret's base64 after `whsec_`, and a
+//!   `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the secret's base64 (after `whsec_`, which
+//!   providers include or leave out, padded or not, as the official libraries accept), and a
 //!   timestamp within five minutes of now.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
 use sha2::Sha256;
@@ -28,8 +30,26 @@ pub enum SignatureError {
     Mismatch,
     #[error("the webhook timestamp is {0} s away from now (at most {TOLERANCE_SECONDS} s allowed)")]
     Stale(i64),
-    #[error("the webhook secret is not `whsec_` followed by base64")]
+    #[error("the webhook secret is not base64 (with or without `whsec_` before it)")]
     BadSecret,
+}
+
+/// Base64 that takes a secret padded or not, as providers hand them out.
+const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The HMAC key of a Standard Webhooks secret: its base64, after `whsec_` when that is there. The
+/// functions call this at start, so that a secret that cannot be decoded stops them with the
+/// variable's name instead of refusing every delivery.
+pub fn standard_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
+    let encoded = secret.trim();
+    let encoded = encoded.strip_prefix("whsec_").unwrap_or(encoded);
+    match SECRET_BASE64.decode(encoded) {
+        Ok(key) if !key.is_empty() => Ok(key),
+        _ => Err(SignatureError::BadSecret),
+    }
 }
 
 fn mac(key: &[u8]) -> HmacSha256 {
@@ -58,11 +78,26 @@ pub fn verify_x(consumer_secret: &str, header: Option<&str>, body: &[u8]) -> Res
     mac.verify_slice(&expected).map_err(|_| SignatureError::Mismatch)
 }
 
-/// X's CRC answer: `sha256=` and the base64 HMAC of the token.
-pub fn x_crc_response(consumer_secret: &str, crc_token: &str) -> String {
+/// The longest `crc_token` answered. X's tokens are short base64 strings; see [`x_crc_response`].
+pub const MAX_CRC_TOKEN: usize = 128;
+
+/// X's CRC answer: `sha256=` and the base64 HMAC of the token, or `None` for a token that does not
+/// look like X's.
+///
+/// The answer is the same HMAC, under the same key, that signs a delivery's body. Answering any token
+/// would let anyone have Baton sign a JSON body of their choosing and then post it as a delivery, as
+/// the brand or as any customer. X's tokens are base64 (letters, digits, `+`, `/`, `=`; `-` and `_`
+/// in the URL-safe variant) and short, so a token holding anything else (`{`, `"`, `:`, a space)
+/// or longer than [`MAX_CRC_TOKEN`] is refused: no JSON object, and so no delivery body, can pass.
+pub fn x_crc_response(consumer_secret: &str, crc_token: &str) -> Option<String> {
+    let looks_like_x = (1..=MAX_CRC_TOKEN).contains(&crc_token.len())
+        && crc_token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'));
+    if !looks_like_x {
+        return None;
+    }
     let mut mac = mac(consumer_secret.as_bytes());
     mac.update(crc_token.as_bytes());
-    format!("sha256={}", STANDARD.encode(mac.finalize().into_bytes()))
+    Some(format!("sha256={}", STANDARD.encode(mac.finalize().into_bytes())))
 }
 
 /// The Standard Webhooks headers of a request.
@@ -83,12 +118,12 @@ pub fn verify_standard<'a>(
     let id = headers.id.ok_or(SignatureError::Missing("webhook-id"))?;
     let timestamp = headers.timestamp.ok_or(SignatureError::Missing("webhook-timestamp"))?;
     let signatures = headers.signature.ok_or(SignatureError::Missing("webhook-signature"))?;
-    let key = secret.strip_prefix("whsec_").ok_or(SignatureError::BadSecret)?;
-    let key = STANDARD.decode(key).map_err(|_| SignatureError::BadSecret)?;
+    let key = standard_key(secret)?;
     let seconds: i64 = timestamp.trim().parse().map_err(|_| SignatureError::Malformed("webhook-timestamp"))?;
-    let skew = now.as_second() - seconds;
-    if skew.abs() > TOLERANCE_SECONDS {
-        return Err(SignatureError::Stale(skew));
+    // i128: a timestamp near i64's ends must not overflow the difference.
+    let skew = i128::from(now.as_second()) - i128::from(seconds);
+    if skew.abs() > i128::from(TOLERANCE_SECONDS) {
+        return Err(SignatureError::Stale(i64::try_from(skew).unwrap_or(if skew < 0 { i64::MIN } else { i64::MAX })));
     }
     let mut signed = mac(&key);
     signed.update(id.as_bytes());
@@ -109,8 +144,7 @@ pub fn verify_standard<'a>(
 
 /// Signs like a Standard Webhooks sender (for tests and tools): the `webhook-signature` value.
 pub fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignatureError> {
-    let key = secret.strip_prefix("whsec_").ok_or(SignatureError::BadSecret)?;
-    let key = STANDARD.decode(key).map_err(|_| SignatureError::BadSecret)?;
+    let key = standard_key(secret)?;
     let mut mac = mac(&key);
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body);
@@ -183,12 +217,21 @@ mod tests {
     #[test]
     fn x_crc_matches_the_documented_example_shape_and_signatures_are_checked() {
         // The answer is `sha256=` and 44 characters of base64 (32 bytes).
-        let answer = x_crc_response("secret", "token");
+        let answer = x_crc_response("secret", "token").unwrap();
         assert!(answer.starts_with("sha256=") && answer.len() == 7 + 44, "{answer}");
         let good = sign_x("secret", BODY);
         assert_eq!(verify_x("secret", Some(&good), BODY), Ok(()));
         assert_eq!(verify_x("secret", Some(&good), b"[]"), Err(SignatureError::Mismatch));
         assert!(verify_x("secret", Some("sha256=!!!"), BODY).is_err());
+    }
+
+    #[test]
+    fn crc_tokens_that_could_be_a_body_are_not_signed() {
+        assert!(x_crc_response("secret", "NjQ4OGUwZjMtNzg5Yi00Mzc0LTkxYjctOGEzZjJhYzk5MjQ3").is_some());
+        assert!(x_crc_response("secret", "a-b_c+d/e=").is_some());
+        for token in [r#"{"for_user_id":"1"}"#, "", "a b", "[]", &"a".repeat(MAX_CRC_TOKEN + 1), "tok\u{e9}n"] {
+            assert_eq!(x_crc_response("secret", token), None, "{token:?}");
+        }
     }
 
     #[test]
@@ -215,6 +258,33 @@ mod tests {
         assert_eq!(verify_standard(secret, headers, b"{}", now), Err(SignatureError::Mismatch));
         let no_id = StandardHeaders { id: None, ..headers };
         assert_eq!(verify_standard(secret, no_id, body, now), Err(SignatureError::Missing("webhook-id")));
-        assert_eq!(verify_standard("plain", headers, body, now), Err(SignatureError::BadSecret));
+        assert_eq!(verify_standard("not base64!", headers, body, now), Err(SignatureError::BadSecret));
+        assert_eq!(verify_standard("whsec_", headers, body, now), Err(SignatureError::BadSecret));
+    }
+
+    #[test]
+    fn secrets_are_taken_with_or_without_their_prefix_and_padding() {
+        // The specification's secret is 32 characters of unpadded-length base64; providers also hand
+        // out padded secrets and secrets without `whsec_`.
+        let key = standard_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(standard_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap(), key);
+        let padded = STANDARD.encode([7u8; 31]);
+        assert!(padded.ends_with('='));
+        assert_eq!(standard_key(&format!("whsec_{padded}")).unwrap(), vec![7u8; 31]);
+        assert_eq!(standard_key(padded.trim_end_matches('=')).unwrap(), vec![7u8; 31]);
+    }
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_the_range_is_stale_not_an_overflow() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let now = Timestamp::from_second(1614265330).unwrap();
+        for timestamp in [i64::MIN.to_string(), i64::MAX.to_string()] {
+            let headers =
+                StandardHeaders { id: Some("msg_1"), timestamp: Some(&timestamp), signature: Some("v1,AAAA") };
+            assert!(
+                matches!(verify_standard(secret, headers, b"{}", now), Err(SignatureError::Stale(_))),
+                "{timestamp}"
+            );
+        }
     }
 }

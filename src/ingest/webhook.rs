@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{CaseRef, Inbound, IngestError, Parsed, Route, Skipped};
+use super::{CaseRef, Inbound, IngestError, Parsed, Route, Skipped, redact};
 use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
@@ -63,14 +63,15 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     if body.id.trim().is_empty() {
         return Err(IngestError::Invalid("webhook event without an id".into()));
     }
-    let reference = |text: &str| text.parse::<MessageRef>().map_err(|e| invalid(e.to_string()));
-    let case = body.case.as_deref().map(|c| c.parse::<CaseRef>().map_err(|e| invalid(e.to_string()))).transpose()?;
+    let reference = |text: &str| text.parse::<MessageRef>().map_err(|e| invalid(redact(&e.to_string())));
+    let case =
+        body.case.as_deref().map(|c| c.parse::<CaseRef>().map_err(|e| invalid(redact(&e.to_string())))).transpose()?;
     let own = body.message.as_deref().map(reference).transpose()?.into_iter().collect();
     let thread = body.in_reply_to.iter().map(|r| reference(r)).collect::<Result<Vec<_>, _>>()?;
     let customer = body
         .customer
         .as_ref()
-        .map(|c| Identity::for_channel(&c.channel, &c.id).map_err(|e| invalid(e.to_string())))
+        .map(|c| Identity::for_channel(&c.channel, &c.id).map_err(|e| invalid(redact(&e.to_string()))))
         .transpose()?;
     let team = |what: &str| body.team.clone().ok_or_else(|| invalid(format!("`{what}` needs `team`")));
     let channel = body.channel.unwrap_or(Channel::Web);
@@ -93,12 +94,12 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
         "resolution_proposed" => SignalKind::ResolutionProposed,
         "customer_confirmation" => SignalKind::CustomerConfirmation,
         "customer_rejection" => SignalKind::CustomerRejection,
-        other => return Ok(Parsed { inbound: Vec::new(), skipped: vec![Skipped::UnknownType(other.to_string())] }),
+        other => return Ok(Parsed { skipped: vec![Skipped::UnknownType(other.to_string())], ..Parsed::default() }),
     };
     let new_case_team = matches!(kind, SignalKind::CustomerMessage { .. }).then(|| body.team.clone()).flatten();
-    let route = Route { case, thread, customer, own, team: new_case_team };
+    let route = Route { case, thread, customer, own, team: new_case_team, ..Route::default() };
     let signal = Signal::new(body.at, format!("webhook:{}", body.id), kind).with_excerpt(body.text.as_deref());
-    Ok(Parsed { inbound: vec![Inbound { signal, route }], skipped: Vec::new() })
+    Ok(Parsed { inbound: vec![Inbound { signal, route }], ..Parsed::default() })
 }
 
 #[cfg(test)]

@@ -1,23 +1,39 @@
 //! X Account Activity webhook bodies: `tweet_create_events` (public) and `direct_message_events`
-//! (private). `for_user_id` is the brand's account; its own tweets and DMs are replies.
+//! (private), and `tweet_delete_events`. `for_user_id` is the brand's account; its own tweets and
+//! DMs are replies.
 
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{Inbound, IngestError, Parsed, Route, Skipped};
-use crate::domain::ids::{Channel, Identity, MessageRef};
+use super::{Inbound, IngestError, Parsed, Route, Skipped, unreadable};
+use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 
 #[derive(Debug, Deserialize)]
 struct Body {
-    for_user_id: String,
+    /// The brand's account. A `user_event` (an app's access revoked) carries none.
     #[serde(default)]
-    tweet_create_events: Vec<Tweet>,
+    for_user_id: Option<String>,
     #[serde(default)]
-    direct_message_events: Vec<DirectMessage>,
+    tweet_create_events: Vec<serde_json::Value>,
+    #[serde(default)]
+    direct_message_events: Vec<serde_json::Value>,
+    #[serde(default)]
+    tweet_delete_events: Vec<serde_json::Value>,
     #[serde(flatten)]
     other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A deleted tweet: `{"status": {"id", "user_id"}, "timestamp_ms"}`.
+#[derive(Debug, Deserialize)]
+struct Deletion {
+    status: DeletedStatus,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeletedStatus {
+    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,65 +99,98 @@ struct Target {
     recipient_id: String,
 }
 
-/// Parses an Account Activity POST body.
+/// Parses an Account Activity POST body. Every event is read on its own: one that cannot be read
+/// (or a body with no `for_user_id`, such as a `user_event`) is skipped and counted, and the rest is
+/// applied. `tweet_delete_events` name tweets whose excerpts are to be erased (X's developer terms
+/// require honouring deletions); the timing stays.
 pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
-    let body: Body = serde_json::from_value(body.clone()).map_err(IngestError::json("X Account Activity body"))?;
-    let brand = body.for_user_id.as_str();
-    let team = policy.team_for_x_account(brand).map(|t| t.id.clone());
     let mut parsed = Parsed::default();
-    for tweet in &body.tweet_create_events {
-        if tweet.retweeted_status.is_some() {
-            parsed.skipped.push(Skipped::NotAboutACase("retweet"));
-            continue;
+    let body: Body = match Body::deserialize(body) {
+        Ok(body) => body,
+        Err(why) => {
+            parsed.skipped.push(unreadable("X body", why));
+            return Ok(parsed);
         }
-        let at = tweet_time(&tweet.created_at)?;
-        let source = format!("x:{}", tweet.id_str);
-        let own = vec![MessageRef::x(&tweet.id_str)];
-        let thread: Vec<MessageRef> = tweet.in_reply_to_status_id_str.iter().map(|id| MessageRef::x(id)).collect();
-        if tweet.user.id_str == brand {
-            let Some(customer) = tweet.in_reply_to_user_id_str.as_ref().filter(|u| *u != brand) else {
-                parsed.skipped.push(Skipped::NotAboutACase("the brand's own post"));
-                continue;
-            };
-            let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
-            let route = Route { thread, own, customer: Some(Identity::X(customer.clone())), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route });
-        } else {
-            let identity = Identity::X(tweet.user.id_str.clone());
-            let kind = SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: identity.clone() };
-            let route = Route { thread, own, customer: Some(identity), team: team.clone(), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route });
+    };
+    for deletion in &body.tweet_delete_events {
+        match Deletion::deserialize(deletion) {
+            Ok(d) => parsed.deleted.push(MessageRef::x(&d.status.id)),
+            Err(why) => parsed.skipped.push(unreadable("tweet_delete_events", why)),
         }
     }
-    for dm in &body.direct_message_events {
-        let Some(create) = dm.message_create.as_ref().filter(|_| dm.kind == "message_create") else {
-            parsed.skipped.push(Skipped::UnknownType(format!("direct_message_events.{}", dm.kind)));
-            continue;
-        };
-        let millis: i64 = dm.created_timestamp.parse().map_err(|_| {
-            IngestError::Invalid(format!("DM created_timestamp `{}` is not milliseconds", dm.created_timestamp))
-        })?;
-        let at = Timestamp::from_millisecond(millis)
-            .map_err(|e| IngestError::Invalid(format!("DM created_timestamp: {e}")))?;
-        let source = format!("x:dm:{}", dm.id);
-        let text = create.message_data.as_ref().and_then(|d| d.text.as_deref());
-        let own = vec![MessageRef::x(&dm.id)];
-        if create.sender_id == brand {
-            let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
-            let route =
-                Route { own, customer: Some(Identity::X(create.target.recipient_id.clone())), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route });
-        } else {
-            let identity = Identity::X(create.sender_id.clone());
-            let kind = SignalKind::CustomerMessage { channel: Channel::X, public: false, identity: identity.clone() };
-            let route = Route { own, customer: Some(identity), team: team.clone(), ..Route::default() };
-            parsed.inbound.push(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route });
+    let Some(brand) = body.for_user_id.as_deref() else {
+        for key in body.other.keys() {
+            parsed.skipped.push(Skipped::UnknownType(key.clone()));
+        }
+        if !body.tweet_create_events.is_empty() || !body.direct_message_events.is_empty() {
+            parsed.skipped.push(Skipped::Unreadable("X body: events without `for_user_id`".into()));
+        }
+        return Ok(parsed);
+    };
+    let team = policy.team_for_x_account(brand).map(|t| t.id.clone());
+    for (i, tweet) in body.tweet_create_events.iter().enumerate() {
+        match Tweet::deserialize(tweet).map_err(|e| e.to_string()).and_then(|t| tweet_signal(&t, brand, &team)) {
+            Ok(Ok(inbound)) => parsed.inbound.push(inbound),
+            Ok(Err(skipped)) => parsed.skipped.push(skipped),
+            Err(why) => parsed.skipped.push(unreadable(&format!("tweet_create_events {i}"), why)),
         }
     }
-    for key in body.other.keys().filter(|k| k.ends_with("_events")) {
+    for (i, dm) in body.direct_message_events.iter().enumerate() {
+        match DirectMessage::deserialize(dm).map_err(|e| e.to_string()).and_then(|d| dm_signal(&d, brand, &team)) {
+            Ok(Ok(inbound)) => parsed.inbound.push(inbound),
+            Ok(Err(skipped)) => parsed.skipped.push(skipped),
+            Err(why) => parsed.skipped.push(unreadable(&format!("direct_message_events {i}"), why)),
+        }
+    }
+    for key in body.other.keys().filter(|k| k.ends_with("_events") || k.ends_with("_event")) {
         parsed.skipped.push(Skipped::UnknownType(key.clone()));
     }
     Ok(parsed)
+}
+
+fn tweet_signal(tweet: &Tweet, brand: &str, team: &Option<TeamId>) -> Result<Result<Inbound, Skipped>, String> {
+    if tweet.retweeted_status.is_some() {
+        return Ok(Err(Skipped::NotAboutACase("retweet")));
+    }
+    let at = tweet_time(&tweet.created_at).map_err(|_| "`created_at` is not X's date format".to_string())?;
+    let source = format!("x:{}", tweet.id_str);
+    let own = vec![MessageRef::x(&tweet.id_str)];
+    let thread: Vec<MessageRef> = tweet.in_reply_to_status_id_str.iter().map(|id| MessageRef::x(id)).collect();
+    if tweet.user.id_str == brand {
+        let Some(customer) = tweet.in_reply_to_user_id_str.as_ref().filter(|u| *u != brand) else {
+            return Ok(Err(Skipped::NotAboutACase("the brand's own post")));
+        };
+        let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
+        let route = Route { thread, own, customer: Some(Identity::X(customer.clone())), ..Route::default() };
+        Ok(Ok(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route }))
+    } else {
+        let identity = Identity::X(tweet.user.id_str.clone());
+        let kind = SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: identity.clone() };
+        let route = Route { thread, own, customer: Some(identity), team: team.clone(), ..Route::default() };
+        Ok(Ok(Inbound { signal: Signal::new(at, source, kind).with_excerpt(tweet.text()), route }))
+    }
+}
+
+fn dm_signal(dm: &DirectMessage, brand: &str, team: &Option<TeamId>) -> Result<Result<Inbound, Skipped>, String> {
+    let Some(create) = dm.message_create.as_ref().filter(|_| dm.kind == "message_create") else {
+        return Ok(Err(Skipped::UnknownType(format!("direct_message_events.{}", dm.kind))));
+    };
+    let millis: i64 =
+        dm.created_timestamp.parse().map_err(|_| "`created_timestamp` is not milliseconds".to_string())?;
+    let at = Timestamp::from_millisecond(millis).map_err(|_| "`created_timestamp` is out of range".to_string())?;
+    let source = format!("x:dm:{}", dm.id);
+    let text = create.message_data.as_ref().and_then(|d| d.text.as_deref());
+    let own = vec![MessageRef::x(&dm.id)];
+    if create.sender_id == brand {
+        let kind = SignalKind::AgentReply { channel: Channel::X, team: team.clone(), awaiting_customer: false };
+        let route = Route { own, customer: Some(Identity::X(create.target.recipient_id.clone())), ..Route::default() };
+        Ok(Ok(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route }))
+    } else {
+        let identity = Identity::X(create.sender_id.clone());
+        let kind = SignalKind::CustomerMessage { channel: Channel::X, public: false, identity: identity.clone() };
+        let route = Route { own, customer: Some(identity), team: team.clone(), ..Route::default() };
+        Ok(Ok(Inbound { signal: Signal::new(at, source, kind).with_excerpt(text), route }))
+    }
 }
 
 /// X's `created_at`: `Tue Apr 21 07:15:00 +0000 2026`.

@@ -125,7 +125,9 @@ impl Mailer for CollectMail {
 }
 
 /// The acknowledgement a newly opened case owes its customer: for a customer's email to a team that
-/// asks for it (`auto_acknowledge`), from that team's mailbox. Social channels get none.
+/// asks for it (`auto_acknowledge`), from that team's mailbox. Social channels get none, and neither
+/// does a mail the email parser marked (`Sender::Mail { no_ack: Some(..) }`: spoofable, spam, bulk,
+/// list or bounce); the per-address and per-domain limits are the email function's.
 pub fn acknowledgement(
     inbound: &crate::ingest::Inbound,
     case: &CaseId,
@@ -140,8 +142,52 @@ pub fn acknowledgement(
     };
     let team = policy.team(inbound.route.team.as_ref()?)?;
     let from = team.mailboxes.first().filter(|_| team.auto_acknowledge)?;
+    // The message reference went through the one Message-ID normalisation (no CR or LF survives it),
+    // so it cannot add a header of its own.
     let in_reply_to = inbound.route.own.iter().find_map(|r| r.as_str().strip_prefix("email:").map(str::to_string));
     Some(Acknowledgement { case: case.clone(), to: to.clone(), from: from.clone(), in_reply_to })
+}
+
+/// At most this many acknowledgements go to one address a day, and to one domain an hour: a flood
+/// of mails, even authenticated ones, does not turn the brand's domain into a mail cannon.
+pub const ACKS_PER_ADDRESS_PER_DAY: u32 = 3;
+pub const ACKS_PER_DOMAIN_PER_HOUR: u32 = 20;
+
+/// What becomes of a newly opened case's acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckDecision {
+    /// None is owed (not an email, or the team does not ask for one).
+    NotOwed,
+    /// Send it.
+    Send(Acknowledgement),
+    /// Owed, but not sent: the reason is counted.
+    Withheld(crate::ingest::NoAck),
+}
+
+/// Decides the acknowledgement of a case `inbound` opened: owed ([`acknowledgement`]), then the
+/// sender's verdict from the parser, then the limits, each use counted in `limiter` at the mail's
+/// own instant (SES's timestamp, which the sender does not set).
+pub async fn decide<L: crate::store::Limiter>(
+    limiter: &L,
+    inbound: &crate::ingest::Inbound,
+    case: &CaseId,
+    policy: &crate::domain::policy::Policy,
+) -> Result<AckDecision, crate::store::StoreError> {
+    use crate::ingest::{NoAck, Sender};
+    let Some(ack) = acknowledgement(inbound, case, policy) else { return Ok(AckDecision::NotOwed) };
+    if let Sender::Mail { no_ack: Some(reason), .. } = &inbound.route.sender {
+        return Ok(AckDecision::Withheld(*reason));
+    }
+    let at = inbound.signal.at;
+    let domain = ack.to.rsplit_once('@').map_or("", |(_, d)| d);
+    let day = std::time::Duration::from_secs(86_400);
+    let hour = std::time::Duration::from_secs(3_600);
+    if !limiter.take(&format!("ack-address:{}", ack.to), ACKS_PER_ADDRESS_PER_DAY, day, at).await?
+        || !limiter.take(&format!("ack-domain:{domain}"), ACKS_PER_DOMAIN_PER_HOUR, hour, at).await?
+    {
+        return Ok(AckDecision::Withheld(NoAck::RateLimited));
+    }
+    Ok(AckDecision::Send(ack))
 }
 
 #[cfg(test)]

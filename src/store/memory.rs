@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{Change, Key, SaveError, Store, StoreError, Write};
+use super::{Change, Key, Limiter, SaveError, Store, StoreError, Write, limit_window};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
@@ -29,6 +29,8 @@ struct Inner {
     customers: HashMap<Identity, BTreeSet<CaseId>>,
     /// The outbox by (alert instant, id), with each message's claim.
     outbox: BTreeMap<(Timestamp, String), (Outbound, Timestamp)>,
+    /// Limit counters by (key, window length in seconds, window index).
+    limits: HashMap<(String, u64, i64), u32>,
 }
 
 impl MemoryStore {
@@ -84,6 +86,12 @@ impl Store for MemoryStore {
             }
             for change in &write.cases {
                 inner.check(&change.case.id, change.expected)?;
+            }
+            // A message reference belongs to the case that recorded it first (as in DynamoDB).
+            for (key, id) in &write.keys {
+                if matches!(key, Key::Message(_)) && inner.keys.get(key).is_some_and(|held| held != id) {
+                    return Err(SaveError::Conflict);
+                }
             }
             for change in write.cases {
                 for identity in &change.new_identities {
@@ -216,4 +224,24 @@ fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
         change.case.id
     );
     Case { version: change.expected + 1, ..change.case.with_timeline(timeline, 0) }
+}
+
+impl Limiter for MemoryStore {
+    async fn take(
+        &self,
+        key: &str,
+        limit: u32,
+        window: std::time::Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (index, _) = limit_window(window, now);
+        Ok(self.with(|inner| {
+            let used = inner.limits.entry((key.to_string(), window.as_secs(), index)).or_insert(0);
+            let within = *used < limit;
+            if within {
+                *used += 1;
+            }
+            within
+        }))
+    }
 }

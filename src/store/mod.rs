@@ -150,6 +150,27 @@ pub trait Store: Send + Sync {
     fn purge(&self, case: &Case) -> impl Future<Output = Result<(), SaveError>> + Send;
 }
 
+/// Counters over fixed windows of time, for limits such as acknowledgements per address per day.
+pub trait Limiter: Send + Sync {
+    /// Counts one use of `key` in the window of `window` that holds `now`, and says whether it was
+    /// within `limit`: `false`, and nothing counted, when `limit` uses were counted there already.
+    /// Two callers at once never both take the last use.
+    fn take(
+        &self,
+        key: &str,
+        limit: u32,
+        window: std::time::Duration,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The window of `window` that holds `now`: its index since the epoch and when it ends.
+pub fn limit_window(window: std::time::Duration, now: Timestamp) -> (i64, i64) {
+    let length = i64::try_from(window.as_secs()).unwrap_or(i64::MAX).max(1);
+    let index = now.as_second().div_euclid(length);
+    (index, index.saturating_add(1).saturating_mul(length))
+}
+
 /// The keys that point at a case and name its customer: its message references and identities.
 /// `identities` adds those the case held before (an erasure has already removed them from it).
 pub fn keys_of<'a>(case: &'a Case, identities: impl IntoIterator<Item = &'a Identity>) -> Vec<Key> {

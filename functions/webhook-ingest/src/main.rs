@@ -38,7 +38,7 @@ fn read_config() -> Result<(String, Secrets, baton::domain::policy::Policy), con
         meta_app_secret: required("META_APP_SECRET", "the Meta app secret that signs webhook deliveries")?,
         meta_verify_token: required("META_VERIFY_TOKEN", "the token Meta's subscription check must present")?,
         x_consumer_secret: required("X_CONSUMER_SECRET", "the X app's consumer secret (signatures and CRC)")?,
-        webhook_secret: required("WEBHOOK_SECRET", "the Standard Webhooks secret, whsec_ and base64")?,
+        webhook_secret: config::webhook_secret()?,
     };
     Ok((config::table()?, secrets, config::policy()?))
 }

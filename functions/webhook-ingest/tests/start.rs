@@ -15,6 +15,19 @@ fn each_missing_secret_is_named() {
     let mut env = vec![];
     for name in ["META_APP_SECRET", "META_VERIFY_TOKEN", "X_CONSUMER_SECRET", "WEBHOOK_SECRET", "BATON_TABLE"] {
         assert!(stderr(&env).contains(name), "{name}");
-        env.push((name, "set"));
+        env.push((name, if name == "WEBHOOK_SECRET" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { "set" }));
     }
+}
+
+#[test]
+fn a_webhook_secret_that_cannot_be_decoded_stops_the_start_with_its_name() {
+    let env = [
+        ("META_APP_SECRET", "set"),
+        ("META_VERIFY_TOKEN", "set"),
+        ("X_CONSUMER_SECRET", "set"),
+        ("WEBHOOK_SECRET", "whsec_not base64!"),
+        ("BATON_TABLE", "cases"),
+    ];
+    let stderr = stderr(&env);
+    assert!(stderr.contains("WEBHOOK_SECRET is not a Standard Webhooks secret"), "{stderr}");
 }

@@ -43,7 +43,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attri
 use sha2::{Digest, Sha256};
 
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
-use super::{Change, Key, SaveError, Store, StoreError, Write};
+use super::{Change, Key, Limiter, SaveError, Store, StoreError, Write, limit_window};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
@@ -381,6 +381,45 @@ impl DynamoStore {
     }
 }
 
+/// One conditional update per use: `ADD` one to the window's counter unless it reached the limit.
+/// The item expires (TTL) a day after its window ends.
+impl Limiter for DynamoStore {
+    async fn take(&self, key: &str, limit: u32, window: Duration, now: Timestamp) -> Result<bool, StoreError> {
+        let (index, ends) = limit_window(window, now);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(limit_pk(key, window, index)))
+            .key(SORT_KEY, AttributeValue::S("LIMIT".into()))
+            .update_expression("ADD #used :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#used) OR #used < :limit")
+            .expression_attribute_names("#used", "used")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N(ends.saturating_add(86_400).to_string()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count(false, out.consumed_capacity());
+                Ok(true)
+            }
+            Err(error) => {
+                self.count(false, []);
+                match error.into_service_error() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_) => {
+                        Ok(false)
+                    }
+                    other => Err(backend("UpdateItem", other)),
+                }
+            }
+        }
+    }
+}
+
 impl Store for DynamoStore {
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         self.get(case_pk(id), "CASE").await?.map(Self::case_of).transpose()
@@ -488,14 +527,21 @@ impl Store for DynamoStore {
             items.push(put(table, item, Some("attribute_not_exists(#pk)"), None)?);
         }
         // One operation per item in a transaction: a key named twice keeps its last target.
-        let keys: BTreeMap<String, &CaseId> = write.keys.iter().map(|(key, id)| (ref_pk(key), id)).collect();
-        for (pk, id) in keys {
+        let keys: BTreeMap<String, (&Key, &CaseId)> =
+            write.keys.iter().map(|(key, id)| (ref_pk(key), (key, id))).collect();
+        for (pk, (key, id)) in keys {
             let item = HashMap::from([
                 (PARTITION_KEY.to_string(), AttributeValue::S(pk)),
                 (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
                 ("case".to_string(), AttributeValue::S(id.to_string())),
             ]);
-            items.push(put(table, item, None, None)?);
+            // A message reference belongs to the case that recorded it first: a sender who reuses a
+            // known Message-ID cannot steer later replies to their own case. (A customer's key points
+            // at their latest case, and moves.)
+            let first_writer = matches!(key, Key::Message(_))
+                .then_some(("attribute_not_exists(#pk) OR #case = :expected", AttributeValue::S(id.to_string())));
+            let (condition, expected) = first_writer.unzip();
+            items.push(put(table, item, condition, expected)?);
         }
         for change in &write.cases {
             for identity in &change.new_identities {
@@ -730,6 +776,9 @@ fn put(
         if condition.contains("#pk") {
             put = put.expression_attribute_names("#pk", PARTITION_KEY);
         }
+        if condition.contains("#case") {
+            put = put.expression_attribute_names("#case", "case");
+        }
     }
     if let Some(expected) = expected {
         put = put.expression_attribute_values(":expected", expected);
@@ -748,6 +797,12 @@ const OUTBOX: &str = "OUTBOX";
 
 fn outbox_sk(message: &Outbound) -> String {
     bounded(format!("{}#{}", instant(message.alert.at), message.id), MAX_SORT_KEY)
+}
+
+/// A limit counter's key: the digest of what it counts (an address, a domain), never the text.
+fn limit_pk(key: &str, window: Duration, index: i64) -> String {
+    let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("LIMIT#{digest}#{}#{index}", window.as_secs())
 }
 
 fn seen_pk(source: &str) -> String {
