@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod dynamodb;
+pub mod http;
+pub mod mail;
 pub mod moto;
 pub mod service;
 
