@@ -120,7 +120,7 @@ fn parse_record(record: &SimpleEmailRecord, policy: &Policy, parsed: &mut Parsed
     let own = vec![MessageRef::email(&own_id)];
     let mut thread = Vec::new();
     for name in ["In-Reply-To", "References"] {
-        if let Some(value) = header(mail, name) {
+        for value in all_headers(mail, name) {
             thread.extend(message_ids(&value).into_iter().map(|id| MessageRef::email(&id)));
         }
     }
@@ -238,10 +238,14 @@ fn header_addresses(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
 pub fn addresses(value: &str) -> Result<Vec<String>, mailparse::MailParseError> {
     let mut out = Vec::new();
     let mut push = |addr: &str| {
+        // The obsolete syntax allows comments and white space around the dots and the `@` of an
+        // address (`<pete(his account)@silly.test(his host)>`, RFC 5322 appendix A.6.3), which the
+        // parser leaves in the address: take them out.
+        let Some(addr) = obsolete_spaces_out(&without_comments(addr)) else { return };
         if let Some((local, domain)) = addr.rsplit_once('@')
             && !local.is_empty()
             && !domain.is_empty()
-            && !addr.contains(char::is_whitespace)
+            && (addr.matches('@').count() == 1 || local.starts_with('"'))
         {
             out.push(addr.to_ascii_lowercase());
         }
@@ -253,6 +257,21 @@ pub fn addresses(value: &str) -> Result<Vec<String>, mailparse::MailParseError> 
         }
     }
     Ok(out)
+}
+
+/// An address without the white space the obsolete syntax allows around its dots and `@`
+/// (`jdoe@machine.  example`), or `None` when white space stands anywhere else
+/// (`tim@a.example concierge@a.example` is two addresses, not one).
+fn obsolete_spaces_out(addr: &str) -> Option<String> {
+    let mut out = String::new();
+    for word in addr.split_whitespace() {
+        let joins = out.is_empty() || out.ends_with(['.', '@']) || word.starts_with(['.', '@']);
+        if !joins {
+            return None;
+        }
+        out.push_str(word);
+    }
+    Some(out)
 }
 
 /// The addresses of an address-list header; an unreadable header has none (see [`addresses`]).
@@ -281,9 +300,10 @@ pub fn message_ids(value: &str) -> Vec<String> {
 }
 
 /// The text without its RFC 5322 comments (parenthesised, nested, with `\` escapes), except inside
-/// `<…>` and quoted strings.
+/// quoted strings. Comments inside `<…>` go too: the obsolete syntax allows them there
+/// (`<1234 @ local(blah) .machine .example>`, RFC 5322 appendix A.6.3).
 fn without_comments(value: &str) -> String {
-    let (mut out, mut depth, mut quoted, mut angle, mut escaped) = (String::new(), 0usize, false, false, false);
+    let (mut out, mut depth, mut quoted, mut escaped) = (String::new(), 0usize, false, false);
     for c in value.chars() {
         if escaped {
             escaped = false;
@@ -299,19 +319,11 @@ fn without_comments(value: &str) -> String {
                     out.push(c);
                 }
             }
-            '(' if !quoted && !angle => depth += 1,
+            '(' if !quoted => depth += 1,
             ')' if depth > 0 => depth -= 1,
             _ if depth > 0 => {}
             '"' => {
                 quoted = !quoted;
-                out.push(c);
-            }
-            '<' if !quoted => {
-                angle = true;
-                out.push(c);
-            }
-            '>' if !quoted => {
-                angle = false;
                 out.push(c);
             }
             _ => out.push(c),
@@ -367,6 +379,12 @@ mod tests {
         assert!(parse_addresses("Undisclosed recipients:;").is_empty());
         assert_eq!(parse_addresses("=?UTF-8?Q?M=C3=BCller?= <mueller@example.de>"), vec!["mueller@example.de"]);
         assert!(parse_addresses("<>").is_empty());
+        // RFC 5322, appendix A.6.3: the obsolete syntax's comments inside an address.
+        assert_eq!(
+            parse_addresses("Pete(A wonderful \\) chap) <pete(his account)@silly.test(his host)>"),
+            vec!["pete@silly.test"]
+        );
+        assert_eq!(parse_addresses("John Doe <jdoe@machine(comment).  example>"), vec!["jdoe@machine.example"]);
     }
 
     #[test]
@@ -391,5 +409,6 @@ mod tests {
         assert_eq!(message_ids("legacy-id@host.example"), vec!["legacy-id@host.example"]);
         assert_eq!(message_ids("<a\r\nb@x>"), vec!["ab@x"]);
         assert!(message_ids("(only a comment)").is_empty());
+        assert_eq!(message_ids("<1234   @   local(blah)  .machine .example>"), vec!["1234@local.machine.example"]);
     }
 }

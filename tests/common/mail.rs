@@ -89,3 +89,56 @@ impl Mail {
         event
     }
 }
+
+/// The SES Lambda event of a raw mail (RFC 5322 text) as SES would hand it over: its headers in
+/// order, raw (encoded words as they are, folding kept), with AWS's example around them and passing
+/// verdicts. `envelope` is the SMTP `MAIL FROM` (`""` for a bounce).
+pub fn raw_event(raw: &[u8], envelope: &str) -> Value {
+    let headers = raw_headers(raw);
+    let mail = Mail { envelope: envelope.into(), ..Mail::default() };
+    let mut event = mail.event();
+    let list: Vec<Value> = headers.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+    let first = |wanted: &str| {
+        headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, value)| value.clone())
+    };
+    let mail = &mut event["Records"][0]["ses"]["mail"];
+    mail["headers"] = Value::Array(list);
+    mail["commonHeaders"] = json!({
+        "returnPath": envelope,
+        "from": first("From").into_iter().collect::<Vec<_>>(),
+        "to": first("To").into_iter().collect::<Vec<_>>(),
+        "messageId": first("Message-ID"),
+        "subject": first("Subject"),
+    });
+    event
+}
+
+/// The header section as (name, value) pairs, the way a mail server splits it: a line that starts
+/// with white space continues the header before it (the obsolete syntax even allows lines of
+/// white space alone); the name is what stands before the first `:`, trimmed (`From  :`). An mbox
+/// `From ` envelope line, which SES never sees, is left out.
+fn raw_headers(raw: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(raw);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        // `From  : …` (obsolete spacing) is a header; `From joe@… Fri Feb 19 08:41:30 2010` is not.
+        let mbox = line.split_once(':').is_none_or(|(name, _)| name.trim().contains(char::is_whitespace));
+        if n == 0 && line.starts_with("From ") && mbox {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) || !line.contains(':') {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push_str("\r\n");
+                value.push_str(line);
+            }
+            continue;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        headers.push((name.trim().to_string(), value.trim_start().to_string()));
+    }
+    headers
+}
