@@ -344,3 +344,59 @@ fn the_standard_webhooks_test_vectors_verify_as_the_official_libraries_say() {
     }
     assert!(checked >= 4, "only {checked} vectors checked");
 }
+
+/// The official Standard Webhooks library (PyPI `standardwebhooks`, installed beside moto by
+/// `scripts/install-moto`) signs deliveries with secrets in the forms providers hand out; the
+/// webhook function takes each, and the library takes Baton's own signature.
+#[tokio::test]
+async fn the_official_standard_webhooks_library_and_baton_agree() {
+    let python = std::env::var("BATON_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.tools/moto/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let now = Timestamp::now().as_second();
+    let body = r#"{"id": "evt_sw_1", "type": "customer_message", "at": "2026-04-13T08:00:00Z", "customer": {"channel": "chat", "id": "visitor-7"}}"#;
+    let script = r#"
+import base64, datetime, json, sys
+from standardwebhooks.webhooks import Webhook
+now, body = int(sys.argv[1]), sys.argv[2]
+at = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
+for key in (bytes(range(24)), bytes(range(31))):
+    encoded = base64.b64encode(key).decode()
+    for secret in ("whsec_" + encoded, encoded):
+        print(json.dumps({"secret": secret, "signature": Webhook(secret).sign("msg_sw_1", at, body)}))
+"#;
+    let out =
+        std::process::Command::new(&python).args(["-c", script, &now.to_string(), body]).output().unwrap_or_else(|e| {
+            panic!("{python} (the official Standard Webhooks library) cannot run: {e}; run bash scripts/install-moto")
+        });
+    assert!(out.status.success(), "standardwebhooks failed: {}", String::from_utf8_lossy(&out.stderr));
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let mut checked = 0;
+    for line in lines.lines() {
+        let signed: Value = serde_json::from_str(line).unwrap();
+        let secret = signed["secret"].as_str().unwrap();
+        let mut secrets = common::secrets();
+        secrets.webhook_secret = secret.to_string();
+        let stamp = now.to_string();
+        let headers = [
+            ("webhook-id", "msg_sw_1"),
+            ("webhook-timestamp", stamp.as_str()),
+            ("webhook-signature", signed["signature"].as_str().unwrap()),
+        ];
+        let (request, _) = common::http::apigw("POST", "/webhooks/generic", &headers, body.as_bytes());
+        let response = handler::webhook::handle(&memory(), &secrets, &request, Timestamp::now()).await;
+        assert_eq!(response.status(), StatusCode::OK, "secret form {secret:.12}…: {}", response.body());
+        // And the other way: the library verifies what Baton signs.
+        let ours = signature::sign_standard(secret, "msg_sw_1", now, body.as_bytes()).unwrap();
+        let verify = r#"
+import sys
+from standardwebhooks.webhooks import Webhook
+secret, stamp, signature, body = sys.argv[1:]
+Webhook(secret).verify(body, {"webhook-id": "msg_sw_1", "webhook-timestamp": stamp, "webhook-signature": signature})
+"#;
+        let status =
+            std::process::Command::new(&python).args(["-c", verify, secret, &stamp, &ours, body]).status().unwrap();
+        assert!(status.success(), "the library refused Baton's signature for secret form {secret:.12}…");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}
