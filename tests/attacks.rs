@@ -277,3 +277,53 @@ async fn a_reused_message_id_cannot_steer_replies_on_dynamodb() {
     let store = dynamodb::store("hijack").await;
     message_id_hijack(Baton::new(store, NoAlerts, Arc::new(Policy::default_policy()))).await;
 }
+
+#[tokio::test]
+async fn a_delivery_of_thousands_of_entries_left_unfinished_is_finished_by_the_retry_without_doubles() {
+    let baton = memory();
+    let mut body = common::fixture("field/meta/messenger-message.json");
+    let template = body["entry"][0].clone();
+    let entries: Vec<serde_json::Value> = (0..2_000)
+        .map(|n| {
+            let mut entry = template.clone();
+            entry["messaging"][0]["sender"]["id"] = json!(format!("{}", 9_000_000 + n));
+            entry["messaging"][0]["message"]["mid"] = json!(format!("m_{n}"));
+            entry
+        })
+        .collect();
+    body["entry"] = serde_json::Value::Array(entries);
+    let raw = body.to_string();
+    let signature = baton::ingest::signature::sign_meta("meta-app-secret", raw.as_bytes());
+    let (request, _) = apigw("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &signature)], raw.as_bytes());
+    // A budget that runs out part of the way: the platform is told to deliver it again.
+    let budget = std::time::Duration::from_millis(50);
+    let first = handler::webhook::handle_within(&baton, &secrets(), &request, Timestamp::now(), budget).await;
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", first.body());
+    let done = body_json(&first)["done"]["applied"].as_u64().unwrap();
+    assert!(done < 2_000, "the budget did not cut the delivery");
+    // Meta delivers it again, whole: what was applied is a duplicate, the rest is applied once.
+    let second = handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await;
+    assert_eq!(second.status(), StatusCode::OK, "{}", second.body());
+    let second = body_json(&second);
+    assert_eq!(second["duplicates"].as_u64().unwrap(), done);
+    assert_eq!(second["applied"].as_u64().unwrap() + done, 2_000);
+}
+
+#[tokio::test]
+async fn a_rejected_case_api_body_is_not_repeated_to_the_caller_or_the_log() {
+    let baton = memory();
+    let customer = Mail::default();
+    deliver(&baton, &customer, &CollectMail::default()).await;
+    let case = case_of(&baton, "lea.kunde@example.ch").await.unwrap();
+    for body in [
+        json!({"channel": "email", "identity": "max muster@example.ch"}),
+        json!({"channel": "email", "identity": ["max.muster@example.ch"]}),
+        json!({"channel": "max.muster@example.ch", "identity": "x"}),
+    ] {
+        let raw = body.to_string();
+        let (request, id) = apigw("POST", &format!("/cases/{}/link", case.id), &[], raw.as_bytes());
+        let response = handler::api::handle(&baton, &request, &id, Timestamp::now()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", response.body());
+        assert!(!response.body().contains("muster"), "the rejection repeats the input: {}", response.body());
+    }
+}

@@ -214,7 +214,13 @@ impl Identity {
             return Err(IdError::Identity(format!("{channel}:")));
         }
         Ok(match channel.to_ascii_lowercase().as_str() {
-            "email" if value.contains('@') => Self::Email(value.to_ascii_lowercase()),
+            // One address: an `@`, nothing before or after it missing, no white space.
+            "email"
+                if value.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+                    && !value.contains(char::is_whitespace) =>
+            {
+                Self::Email(value.to_ascii_lowercase())
+            }
             "x" | "twitter" => Self::X(value.to_string()),
             "meta" | "facebook" | "instagram" => Self::Meta(value.to_string()),
             "other" | "web" | "chat" | "phone" => Self::Other(value.to_string()),

@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use crate::ingest::Skipped;
 use crate::service::Outcome;
 
-/// The largest body accepted (a platform's delivery is far smaller; API Gateway allows 10 MB).
-pub const MAX_BODY: usize = 256 * 1024;
+/// The largest body accepted: Meta batches up to 1,000 events in a delivery, which can pass 256 KB;
+/// API Gateway allows 10 MB and Lambda 6 MB.
+pub const MAX_BODY: usize = 1024 * 1024;
 
 pub fn json_response(status: StatusCode, body: &Value) -> Response<String> {
     Response::builder()
