@@ -1,7 +1,7 @@
 //! The automatic acknowledgement (the sports retailer of STORIES.md): a customer's first email to a
 //! team that asks for it is answered at once with the case number in the subject, so every later mail
 //! threads to the case. It is marked `Auto-Submitted: auto-replied` (RFC 3834): when the organisation's
-//! journaling copies it back to Baton, ingest skips it, so it never counts as a reply.
+//! capture copy (a BCC or transport rule) brings it back to Baton, ingest skips it, so it never counts as a reply.
 
 use std::future::Future;
 use std::sync::Mutex;
