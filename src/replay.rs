@@ -560,6 +560,8 @@ fn describe(event: &Event) -> String {
         EventKind::ConfirmationExpired => "confirmation window ran out: closed as unconfirmed".into(),
         EventKind::Absorbed { case } => format!("absorbed {case}"),
         EventKind::MergedInto { case } => format!("merged into {case}"),
+        EventKind::ContinuedIn { case } => format!("full: goes on in {case}"),
+        EventKind::Continues { case, .. } => format!("continues {case}, which is full"),
         EventKind::Alerted { alert, clock, .. } => format!("{} {clock}", alert.as_str()),
         EventKind::ClosureRisk { .. } => "closure risk".into(),
     }

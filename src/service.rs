@@ -8,7 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::domain::alert::Alert;
-use crate::domain::case::{Case, Event};
+use crate::domain::case::{Case, Event, MAX_EVENTS, MAX_IDENTITIES};
 use crate::domain::engine::{self, Rejection};
 use crate::domain::ids::{CaseId, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
@@ -209,6 +209,15 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             }
             return self.open(inbound, attempt, &recorded).await;
         };
+        // A message from one identity more than the case may hold opens a case of its own.
+        if let SignalKind::CustomerMessage { identity, .. } = &signal.kind
+            && !engine::takes_identity(&before, identity)
+        {
+            return self.open(inbound, attempt, &recorded).await;
+        }
+        if engine::is_full(&before) {
+            return self.continue_full(before, inbound, attempt, &recorded).await;
+        }
         // A merge, or a signal that belongs before the last event, rebuilds the case from its past.
         let other = match &signal.kind {
             SignalKind::Link { identity } => self.store.lookup(&Key::Customer(identity.clone())).await?,
@@ -235,6 +244,15 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             keys.push((Key::Customer(identity.clone()), case.id.clone()));
         }
         let mut absorbed = None;
+        if let Some(other_before) = &other {
+            let identities = case.identities.union(&other_before.identities).count();
+            if identities > MAX_IDENTITIES {
+                return Ok(Outcome::Rejected(Rejection::TooManyIdentities(case.id.clone())));
+            }
+            if case.event_count() + other_before.event_count() > MAX_EVENTS {
+                return Ok(Outcome::Rejected(Rejection::TooLargeToMerge(case.id.clone())));
+            }
+        }
         if let Some(other_before) = other {
             let mut other = other_before.clone();
             engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
@@ -247,6 +265,37 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         }
         self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: false })
+    }
+
+    /// A signal for a full case (see [`MAX_EVENTS`]): the case is closed as continued, and the
+    /// signal applied to its continuation, which holds its state, in one write.
+    async fn continue_full(
+        &self,
+        full: Case,
+        inbound: &Inbound,
+        attempt: u32,
+        recorded: &Recorded,
+    ) -> Result<Outcome, SaveError> {
+        let policy = &self.policy;
+        let signal = &inbound.signal;
+        let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id), attempt);
+        let (closing, mut next) = engine::continuation(&full, id, signal.at, policy);
+        if let Err(rejection) = engine::apply(&mut next, signal.clone(), policy) {
+            return Ok(Outcome::Rejected(rejection));
+        }
+        let mut closed = full.clone();
+        engine::commit(&mut closed, vec![closing], policy);
+        tracing::info!(case = %full.id, continuation = %next.id, "a full case goes on in its continuation");
+        let keys = self.keys_for(&inbound.route, &next.id, recorded);
+        self.store
+            .save(Write {
+                cases: vec![Change::new(Some(&full), &closed), Change::new(None, &next)],
+                keys,
+                seen: Some(signal.source.clone()),
+                ..Write::default()
+            })
+            .await?;
+        Ok(Outcome::Applied { case: next.id.clone(), opened: false })
     }
 
     async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {
@@ -380,10 +429,11 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         self.follow(id).await
     }
 
+    /// The case `id` names, or the case it was merged into or continued in.
     async fn follow(&self, mut id: CaseId) -> Result<Option<Case>, StoreError> {
-        for _ in 0..8 {
+        for _ in 0..64 {
             match self.store.load(&id).await? {
-                Some(case) => match &case.merged_into {
+                Some(case) => match case.merged_into.as_ref().or(case.continued_in.as_ref()) {
                     Some(into) => id = into.clone(),
                     None => return Ok(Some(case)),
                 },

@@ -307,10 +307,8 @@ async fn raw_mails_with_comments_groups_encoded_words_and_odd_ids_are_read_as_rf
                         problems.push(format!("{name}: the reference <{parent}> was not read ({read:?})"));
                     }
                 }
-                if envelope.is_empty() || name.starts_with("list-id") {
-                    if !acks.drain().is_empty() {
-                        problems.push(format!("{name}: a bounce or list mail was acknowledged"));
-                    }
+                if (envelope.is_empty() || name.starts_with("list-id")) && !acks.drain().is_empty() {
+                    problems.push(format!("{name}: a bounce or list mail was acknowledged"));
                 }
             }
         }

@@ -212,7 +212,7 @@ async fn bad_signatures_stale_timestamps_bad_json_and_big_bodies_are_refused_and
         ),
         (
             "too large",
-            apigw("POST", "/webhooks/meta", &[], &vec![b' '; 300_000]).0,
+            apigw("POST", "/webhooks/meta", &[], &vec![b' '; handler::MAX_BODY + 1]).0,
             StatusCode::PAYLOAD_TOO_LARGE,
             "at most",
         ),
@@ -328,7 +328,7 @@ async fn case_api_statuses() {
     let (request, request_id) = apigw("POST", &format!("/cases/{id}/accept"), &[], b"{\"team\":");
     let bad = handler::api::handle(&baton, &request, &request_id, Timestamp::now()).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    let (request, request_id) = apigw("POST", &format!("/cases/{id}/accept"), &[], &vec![b' '; 300_000]);
+    let (request, request_id) = apigw("POST", &format!("/cases/{id}/accept"), &[], &vec![b' '; handler::MAX_BODY + 1]);
     assert_eq!(
         handler::api::handle(&baton, &request, &request_id, Timestamp::now()).await.status(),
         StatusCode::PAYLOAD_TOO_LARGE

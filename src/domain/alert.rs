@@ -153,6 +153,8 @@ impl TimelineLine {
             EventKind::ConfirmationExpired => "confirmation_expired".to_string(),
             EventKind::Absorbed { case } => format!("absorbed:{case}"),
             EventKind::MergedInto { case } => format!("merged_into:{case}"),
+            EventKind::ContinuedIn { case } => format!("continued_in:{case}"),
+            EventKind::Continues { case, .. } => format!("continues:{case}"),
         };
         let by = match &event.kind {
             EventKind::Signal { signal: SignalKind::AgentReply { team, .. } } => team.clone(),

@@ -55,6 +55,8 @@ pub enum CloseReason {
     Unconfirmed,
     /// Merged into another case of the same customer.
     Merged,
+    /// Full (see [`MAX_EVENTS`]): the case goes on in its continuation.
+    Continued,
 }
 
 /// What the engine noticed about an event; shown on the timeline and in alerts.
@@ -96,10 +98,24 @@ pub enum EventKind {
     Absorbed { case: CaseId },
     /// This case was merged into another.
     MergedInto { case: CaseId },
+    /// This case is full ([`MAX_EVENTS`]) and goes on in `case`, which holds its state from here.
+    ContinuedIn { case: CaseId },
+    /// This case continues `case`: its state at that moment (without its timeline), from which this
+    /// case's own events go on. Always the first event of a continuation.
+    Continues { case: CaseId, state: Box<Case> },
 }
 
 /// How many recent events a case keeps at hand when it is loaded without its history.
 pub const RECENT: usize = 8;
+
+/// The most events a case's timeline takes from signals: with them, its whole timeline still fits in
+/// one DynamoDB transaction when it is rebuilt or erased. A signal past it goes to a continuation of
+/// the case, which carries its state on (the alerts' own events may add a few past the bound).
+pub const MAX_EVENTS: u64 = 2_000;
+
+/// The most customer identities a case holds (a customer's addresses, X and Meta ids). A message
+/// from one more opens a case of its own; linking one more is refused.
+pub const MAX_IDENTITIES: usize = 20;
 
 /// One line of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +175,12 @@ pub struct Case {
     pub closure_warnings: BTreeSet<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<CaseId>,
+    /// The case this one went on in when it was full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_in: Option<CaseId>,
+    /// The full case this one continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<CaseId>,
     /// When the engine next has something to do for this case (the due index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due: Option<Timestamp>,
@@ -189,6 +211,8 @@ impl EventKind {
             Self::ConfirmationExpired => "confirmation_expired",
             Self::Absorbed { .. } => "absorbed",
             Self::MergedInto { .. } => "merged_into",
+            Self::ContinuedIn { .. } => "continued_in",
+            Self::Continues { .. } => "continues",
         }
     }
 }
@@ -198,7 +222,9 @@ impl Event {
     /// store and every rebuild puts events of the same instant in the same order. No two events of
     /// one case share all three.
     pub fn order(&self) -> (Timestamp, &str, &'static str) {
-        (self.at, &self.source, self.kind.name())
+        // A continuation's state comes before everything it holds, a late signal included.
+        let at = if matches!(self.kind, EventKind::Continues { .. }) { Timestamp::MIN } else { self.at };
+        (at, &self.source, self.kind.name())
     }
 
     /// Whether alerts show this event in their timeline: signals and merges.
@@ -234,6 +260,8 @@ impl Case {
             public_posts: 0,
             closure_warnings: BTreeSet::new(),
             merged_into: None,
+            continued_in: None,
+            continues: None,
             next_due: None,
             timeline: Vec::new(),
             omitted: 0,
@@ -305,6 +333,8 @@ impl Case {
             public_posts,
             closure_warnings,
             merged_into,
+            continued_in,
+            continues,
             next_due,
             timeline: _,
             omitted: _,
@@ -334,6 +364,8 @@ impl Case {
             public_posts: *public_posts,
             closure_warnings: closure_warnings.clone(),
             merged_into: merged_into.clone(),
+            continued_in: continued_in.clone(),
+            continues: continues.clone(),
             next_due: *next_due,
             timeline,
             omitted,
@@ -351,6 +383,9 @@ impl Case {
             .iter()
             .map(|e| {
                 let mut e = Event { excerpt: None, refs: Vec::new(), ..e.clone() };
+                if let EventKind::Continues { state, .. } = &mut e.kind {
+                    **state = state.anonymized();
+                }
                 if let EventKind::Signal { signal } = &mut e.kind {
                     e.source = format!("erased:{signals:06}");
                     signals += 1;
@@ -415,6 +450,25 @@ impl Case {
             EventKind::MergedInto { case } => {
                 self.merged_into = Some(case.clone());
                 self.close(at, CloseReason::Merged);
+            }
+            EventKind::ContinuedIn { case } => {
+                // The continuation carries the clocks on (closing clears them here): this case
+                // raises nothing more, and is deleted after the retention like any closed case.
+                self.continued_in = Some(case.clone());
+                self.close(at, CloseReason::Continued);
+            }
+            EventKind::Continues { case, state } => {
+                let timeline = std::mem::take(&mut self.timeline);
+                let restored = Case {
+                    id: self.id.clone(),
+                    version: self.version,
+                    timeline_from: self.timeline_from,
+                    continues: Some(case.clone()),
+                    continued_in: None,
+                    merged_into: None,
+                    ..state.with_timeline(timeline, self.omitted)
+                };
+                *self = restored;
             }
         }
         event.owner = self.owner.clone();

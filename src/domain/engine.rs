@@ -11,9 +11,9 @@
 
 use jiff::Timestamp;
 
-use super::case::{Case, CaseState, Event, EventKind, Marks};
+use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks};
 use super::clock::AlertKind;
-use super::ids::{CaseId, Channel, TeamId};
+use super::ids::{CaseId, Channel, Identity, TeamId};
 use super::policy::{ClockKind, Policy};
 use super::signal::{Signal, SignalKind};
 
@@ -44,6 +44,37 @@ pub enum Rejection {
     /// 400: only a customer's message can open a case.
     #[error("only a customer's message can open a case, not a {0}")]
     NotAnOpening(&'static str),
+    /// 409: merging would make a case of more than [`MAX_EVENTS`] events.
+    #[error("case {0} and the case it would absorb hold more than {MAX_EVENTS} events together")]
+    TooLargeToMerge(CaseId),
+    /// 409: the case holds [`MAX_IDENTITIES`] identities already.
+    #[error("case {0} holds {MAX_IDENTITIES} identities, the most a case may hold")]
+    TooManyIdentities(CaseId),
+}
+
+/// Whether a case takes one more customer identity (it holds it already, or fewer than
+/// [`MAX_IDENTITIES`]). A message from an identity it does not take opens a case of its own.
+pub fn takes_identity(case: &Case, identity: &Identity) -> bool {
+    case.identities.contains(identity) || case.identities.len() < MAX_IDENTITIES
+}
+
+/// Whether a case is full: a signal goes to its [`continuation`] instead.
+pub fn is_full(case: &Case) -> bool {
+    case.event_count() >= MAX_EVENTS
+}
+
+/// Continues a full case (see [`MAX_EVENTS`]) in a new case `id` at `at` (or at the full case's
+/// last event, if that is later): the event that closes `full` as continued, and the continuation,
+/// whose first event holds `full`'s state, so that it goes on (clocks, ladder steps, owner, time
+/// held) as if nothing happened, and a rebuild of it starts from there.
+pub fn continuation(full: &Case, id: CaseId, at: Timestamp, policy: &Policy) -> (Event, Case) {
+    let at = full.timeline.last().map_or(at, |last| last.at.max(at));
+    let source = derived(full, "continued", at);
+    let closing = event(at, source.clone(), EventKind::ContinuedIn { case: id.clone() }, &full.owner);
+    let state = Box::new(full.with_timeline(Vec::new(), 0));
+    let mut next = Case::new(id, full.first_owner.clone(), full.priority, full.opened_at);
+    next.record(event(at, source, EventKind::Continues { case: full.id.clone(), state }, &full.owner), policy);
+    (closing, next)
 }
 
 /// Opens a case with the customer's first message, owned by `owner`.
@@ -85,6 +116,9 @@ fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Reject
     }
     let closed = case.is_closed();
     match signal {
+        SignalKind::Link { identity } if !takes_identity(case, identity) => {
+            Err(Rejection::TooManyIdentities(case.id.clone()))
+        }
         SignalKind::CustomerMessage { .. }
         | SignalKind::CustomerRejection
         | SignalKind::Link { .. }

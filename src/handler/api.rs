@@ -79,7 +79,9 @@ fn status_of(rejection: &Rejection) -> StatusCode {
         | Rejection::AlreadyOwner(_)
         | Rejection::NotHandedTo(_)
         | Rejection::ClockNotRunning(_)
-        | Rejection::AlreadyProposed => StatusCode::CONFLICT,
+        | Rejection::AlreadyProposed
+        | Rejection::TooManyIdentities(_)
+        | Rejection::TooLargeToMerge(_) => StatusCode::CONFLICT,
     }
 }
 

@@ -174,7 +174,7 @@ pub fn redact(reason: &str) -> String {
         if field_name {
             out.push_str(&rest[start..start + end + 2]);
         } else {
-            out.push_str("…");
+            out.push('…');
         }
         rest = &after[end + 1..];
     }

@@ -35,8 +35,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
+    AttributeValue, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use jiff::Timestamp;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value, to_item};
@@ -288,21 +288,77 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes items by key, 25 to a `BatchWriteItem`, asking again for those DynamoDB leaves.
+    /// [`replace`](Store::replace) for a timeline too large for one transaction, in steps that can
+    /// fail and run again: the new timeline first, in segments at a version far past the case's, so
+    /// that no read sees them; then the case item, on its version, switching to that version and to
+    /// that timeline; the old items are deleted after. A run that fails before the switch leaves
+    /// segments nobody reads, which the next run's deletion takes away. Returns the new version.
+    async fn replace_in_steps(&self, change: &Change<'_>) -> Result<u64, SaveError> {
+        let from = change.expected + 1 + INVISIBLE_VERSIONS;
+        let case = Case { timeline_from: from, ..change.case.clone() };
+        let pk = case_pk(&case.id);
+        let mut segments = Vec::new();
+        let mut segment: Vec<&Event> = Vec::new();
+        let mut bytes = 0;
+        for event in &change.events {
+            let size = serde_json::to_vec(event).map_or(MAX_SEGMENT_BYTES, |j| j.len()) + 64;
+            if !segment.is_empty() && bytes + size > MAX_SEGMENT_BYTES {
+                segments.push(std::mem::take(&mut segment));
+                bytes = 0;
+            }
+            segment.push(event);
+            bytes += size;
+        }
+        segments.extend((!segment.is_empty()).then_some(segment));
+        let mut items = Vec::new();
+        for (n, segment) in segments.iter().enumerate() {
+            items.push(HashMap::from([
+                (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                (SORT_KEY.to_string(), AttributeValue::S(format!("SEG#{from:012}#{n:04}"))),
+                ("v".to_string(), AttributeValue::N(from.to_string())),
+                ("events".to_string(), to_attribute_value(segment).map_err(|e| corrupt(&pk, e))?),
+            ]));
+        }
+        self.put_all(items).await?;
+        let switch = Change { case: &case, expected: change.expected, events: Vec::new(), new_identities: Vec::new() };
+        self.transact(vec![case_put(&self.table, &switch, from)?], None).await?;
+        Ok(from)
+    }
+
+    /// Deletes items by key (see [`batch_write`](Self::batch_write)).
     async fn delete_all(&self, keys: Vec<(String, String)>) -> Result<(), StoreError> {
-        for chunk in keys.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|(pk, sk)| {
-                    let key = HashMap::from([
-                        (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
-                        (SORT_KEY.to_string(), AttributeValue::S(sk.clone())),
-                    ]);
-                    let delete = DeleteRequest::builder().set_key(Some(key)).build();
-                    delete.map(|d| WriteRequest::builder().delete_request(d).build())
-                })
-                .collect::<Result<_, _>>()
-                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let requests = keys
+            .into_iter()
+            .map(|(pk, sk)| {
+                let key = HashMap::from([
+                    (PARTITION_KEY.to_string(), AttributeValue::S(pk)),
+                    (SORT_KEY.to_string(), AttributeValue::S(sk)),
+                ]);
+                let delete = DeleteRequest::builder().set_key(Some(key)).build();
+                delete.map(|d| WriteRequest::builder().delete_request(d).build())
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        self.batch_write(requests).await
+    }
+
+    /// Puts items, unconditionally (see [`batch_write`](Self::batch_write)).
+    async fn put_all(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build();
+                put.map(|p| WriteRequest::builder().put_request(p).build())
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        self.batch_write(requests).await
+    }
+
+    /// Writes requests 25 to a `BatchWriteItem`, asking again for those DynamoDB leaves.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut requests = chunk.to_vec();
             for attempt in 0u32..10 {
                 if attempt > 0 {
                     tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
@@ -514,7 +570,7 @@ impl Store for DynamoStore {
         let mut items = Vec::new();
         let mut seen_at = None;
         for change in &write.cases {
-            items.push(case_put(table, change)?);
+            items.push(case_put(table, change, change.expected + 1)?);
         }
         if let Some(source) = &write.seen {
             let expires = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + SEEN_TTL;
@@ -640,10 +696,22 @@ impl Store for DynamoStore {
         // deleted after it.
         let from = change.expected + 1;
         let case = Case { timeline_from: from, ..change.case.clone() };
-        let change = Change { case: &case, ..change };
-        let mut items = vec![case_put(&self.table, &change)?];
-        items.extend(timeline_puts(&self.table, std::slice::from_ref(&change), items.len())?);
-        self.transact(items, None).await?;
+        let one = Change {
+            case: &case,
+            expected: change.expected,
+            events: change.events.clone(),
+            new_identities: change.new_identities.clone(),
+        };
+        let mut items = vec![case_put(&self.table, &one, from)?];
+        let from = match timeline_puts(&self.table, std::slice::from_ref(&one), items.len()) {
+            Ok(puts) => {
+                items.extend(puts);
+                self.transact(items, None).await?;
+                from
+            }
+            Err(StoreError::TooLarge { .. }) => self.replace_in_steps(&change).await?,
+            Err(e) => return Err(e.into()),
+        };
         Ok(self.delete_all(self.timeline_items(&case.id, from).await?).await?)
     }
 
@@ -682,15 +750,20 @@ impl Store for DynamoStore {
     }
 }
 
-/// The case item's put, on the condition that the case is still at the version it was read at.
-fn case_put(table: &str, change: &Change<'_>) -> Result<TransactWriteItem, StoreError> {
+/// How far past a case's version [`DynamoStore::replace_in_steps`] writes a new timeline, so that no
+/// read sees it before the switch: a case would need this many writes to reach it.
+const INVISIBLE_VERSIONS: u64 = 1 << 32;
+
+/// The case item's put at `version`, on the condition that the case is still at the version it was
+/// read at.
+fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result<TransactWriteItem, StoreError> {
     let case = change.case;
     let pk = case_pk(&case.id);
     let stored = case.with_timeline(case.recent(), 0);
     let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
     item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
     item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
-    item.insert("version".into(), AttributeValue::N((change.expected + 1).to_string()));
+    item.insert("version".into(), AttributeValue::N(version.to_string()));
     item.insert("events".into(), AttributeValue::N(case.event_count().to_string()));
     if let Some(due) = case.next_due {
         item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id.shard(DUE_SHARDS))));
