@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use baton::domain::case::{Case, CaseState, EventKind};
+use baton::domain::case::{Case, CaseState};
 use baton::domain::ids::{CaseId, Identity, MessageRef};
 use baton::domain::policy::{ClockKind, Policy};
 use baton::domain::signal::{Signal, SignalKind};
@@ -20,7 +20,7 @@ use baton::store::memory::MemoryStore;
 use baton::store::{Key, Limiter, Store};
 use common::http::{apigw, body_json};
 use common::mail::Mail;
-use common::{dynamodb, secrets};
+use common::{agent_replies, dynamodb, secrets};
 use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::json;
@@ -36,13 +36,6 @@ async fn deliver<S: Store + Limiter>(baton: &Baton<S, NoAlerts>, mail: &Mail, ac
 async fn case_of<S: Store>(baton: &Baton<S, NoAlerts>, who: &str) -> Option<Case> {
     let id = baton.store.lookup(&Key::Customer(Identity::Email(who.into()))).await.unwrap()?;
     baton.store.load_whole(&id).await.unwrap()
-}
-
-fn agent_replies(case: &Case) -> usize {
-    case.timeline
-        .iter()
-        .filter(|e| matches!(&e.kind, EventKind::Signal { signal: SignalKind::AgentReply { .. } }))
-        .count()
 }
 
 #[tokio::test]

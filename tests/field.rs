@@ -6,10 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use baton::domain::case::{Case, EventKind};
+use baton::domain::case::Case;
 use baton::domain::ids::{Identity, MessageRef};
 use baton::domain::policy::{ClockKind, Policy};
-use baton::domain::signal::SignalKind;
 use baton::handler::{self, Tally};
 use baton::ingest::signature::{self, StandardHeaders};
 use baton::notify::NoAlerts;
@@ -17,9 +16,9 @@ use baton::notify::mail::CollectMail;
 use baton::service::Baton;
 use baton::store::memory::MemoryStore;
 use baton::store::{Key, Store};
-use common::fixture;
 use common::http::{body_json, post_meta, post_x};
 use common::mail::raw_event;
+use common::{agent_replies, fixture};
 use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -53,13 +52,6 @@ async fn case_by_ref<S: Store>(baton: &Baton<S, NoAlerts>, reference: MessageRef
     baton.store.load_whole(&id).await.unwrap().unwrap()
 }
 
-fn replies(case: &Case) -> usize {
-    case.timeline
-        .iter()
-        .filter(|e| matches!(&e.kind, EventKind::Signal { signal: SignalKind::AgentReply { .. } }))
-        .count()
-}
-
 #[tokio::test]
 async fn an_instagram_comment_is_dated_by_its_seconds_not_in_1970() {
     let baton = memory();
@@ -78,7 +70,7 @@ async fn a_brand_reply_in_standby_stops_the_clock() {
     let t = tally(&post_meta(&baton, &field("meta/messenger-standby.json")).await);
     assert_eq!(t.applied, 1, "the standby echo was dropped: {t:?}");
     let case = case_by_ref(&baton, MessageRef::meta("mid.1457764197618:41d102a3e1ae206a38")).await;
-    assert_eq!(replies(&case), 1);
+    assert_eq!(agent_replies(&case), 1);
     assert!(!case.clocks.contains_key(&ClockKind::FirstResponse));
 }
 

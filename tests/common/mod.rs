@@ -28,3 +28,13 @@ pub fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
 }
+
+/// How many replies to the customer a case's loaded timeline holds.
+pub fn agent_replies(case: &baton::domain::case::Case) -> usize {
+    use baton::domain::case::EventKind;
+    use baton::domain::signal::SignalKind;
+    case.timeline
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Signal { signal: SignalKind::AgentReply { .. } }))
+        .count()
+}
