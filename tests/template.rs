@@ -192,3 +192,38 @@ fn the_keys_service_statements_carry_the_source_account_and_arn() {
         assert!(arn.contains(":${AWS::AccountId}:"), "{sid}: aws:SourceArn names this account's resources");
     }
 }
+
+/// The webhook secrets are read at start from one Secrets Manager secret, named by its ARN: no
+/// secret is resolved into an environment variable at deploy, and only webhook-ingest may read it,
+/// and nothing else of Secrets Manager.
+#[test]
+fn only_webhook_ingest_reads_the_one_secret_and_no_secret_is_in_the_environment() {
+    let template = template();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml")).unwrap();
+    assert!(!text.contains("{{resolve:"), "a dynamic reference puts a secret into the deployed configuration");
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let variables = resource["Properties"]["Environment"]["Variables"].as_object();
+        for variable in variables.into_iter().flat_map(|v| v.keys()) {
+            assert!(!variable.contains("SECRET") || variable == "BATON_SECRET_ARN", "{name}: {variable}");
+        }
+        let statements: Vec<&Value> = resource["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_array().into_iter().flatten())
+            .collect();
+        let secret_reads: Vec<&&Value> =
+            statements.iter().filter(|s| s["Action"].to_string().contains("secretsmanager")).collect();
+        if name == "WebhookIngestFunction" {
+            assert_eq!(variables.unwrap()["BATON_SECRET_ARN"]["!Ref"], "WebhookSecretArn");
+            assert_eq!(secret_reads.len(), 1, "{secret_reads:?}");
+            assert_eq!(secret_reads[0]["Action"], "secretsmanager:GetSecretValue");
+            assert_eq!(secret_reads[0]["Resource"]["!Ref"], "WebhookSecretArn");
+        } else {
+            assert!(secret_reads.is_empty(), "{name} reads secrets: {secret_reads:?}");
+        }
+    }
+}
