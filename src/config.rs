@@ -159,7 +159,8 @@ mod tests {
     fn a_secret_arn_takes_the_place_of_the_four_secret_variables() {
         let source = secret_source(|n| (n == "BATON_SECRET_ARN").then(|| "arn:aws:secretsmanager:x".into())).unwrap();
         assert!(matches!(source, SecretSource::Manager(arn) if arn == "arn:aws:secretsmanager:x"));
-        let error = secret_source(|n| (n != "X_CONSUMER_SECRET").then(|| "set".into())).unwrap_err();
+        let error = secret_source(|n| (!["X_CONSUMER_SECRET", "BATON_SECRET_ARN"].contains(&n)).then(|| "set".into()))
+            .unwrap_err();
         assert!(error.to_string().contains("X_CONSUMER_SECRET"), "{error}");
         assert!(matches!(secret_source(|_| Some("set".into())), Ok(SecretSource::Manager(_))));
         let only_variables = secret_source(|n| (n != "BATON_SECRET_ARN").then(|| "set".into())).unwrap();

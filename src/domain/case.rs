@@ -119,6 +119,12 @@ pub struct Event {
     /// The references of the message this event stands for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<MessageRef>,
+    /// Who made the case API call this event stands for: the caller's IAM ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The fingerprint of the case API call made with an `Idempotency-Key` (route and body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,7 +356,7 @@ impl Case {
             .timeline
             .iter()
             .map(|e| {
-                let mut e = Event { excerpt: None, refs: Vec::new(), ..e.clone() };
+                let mut e = Event { excerpt: None, refs: Vec::new(), request: None, ..e.clone() };
                 if let EventKind::Signal { signal } = &mut e.kind {
                     e.source = format!("erased:{signals:06}");
                     signals += 1;

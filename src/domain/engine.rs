@@ -71,6 +71,8 @@ fn signal_event(case: &Case, signal: Signal) -> Event {
     let mut event = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
     event.excerpt = signal.excerpt;
     event.refs = signal.refs;
+    event.by = signal.by;
+    event.request = signal.request;
     event
 }
 
@@ -277,7 +279,17 @@ fn step_name(step: super::clock::Step) -> String {
 }
 
 fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
-    Event { at, source, kind, owner: owner.clone(), marks: Marks::default(), excerpt: None, refs: Vec::new() }
+    Event {
+        at,
+        source,
+        kind,
+        owner: owner.clone(),
+        marks: Marks::default(),
+        excerpt: None,
+        refs: Vec::new(),
+        by: None,
+        request: None,
+    }
 }
 
 /// The alert kind of an event, if it is one that is published.

@@ -23,11 +23,19 @@ pub struct Signal {
     /// its case: kept on the timeline so that erasing or deleting a case finds them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<MessageRef>,
+    /// Who made the call, for a case API call: the caller's IAM ARN from API Gateway's request
+    /// context (never something the caller wrote in the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// For a case API call made with an `Idempotency-Key`: the fingerprint of its route and body, so
+    /// that the same key on another request is told from a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl Signal {
     pub fn new(at: Timestamp, source: impl Into<String>, kind: SignalKind) -> Self {
-        Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new() }
+        Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new(), by: None, request: None }
     }
 
     pub fn with_excerpt(mut self, text: Option<&str>) -> Self {

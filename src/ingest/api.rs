@@ -90,7 +90,10 @@ struct Link {
 struct Ack {
     clock: String,
     level: u8,
-    by: String,
+    /// A name, kept for callers without IAM (the replay, a local run); a signed call is recorded
+    /// under the caller's IAM ARN instead.
+    #[serde(default)]
+    by: Option<String>,
     #[serde(default)]
     snooze: Option<String>,
 }
@@ -189,9 +192,6 @@ pub fn parse(
             if a.level > 3 {
                 return Err(ApiError::BadBody(format!("level {} does not exist: 0 (warning) to 3", a.level)));
             }
-            if a.by.trim().is_empty() {
-                return Err(ApiError::BadBody("`by` names who acknowledges".into()));
-            }
             let snooze: PolicyDuration = match a.snooze.as_deref() {
                 Some(text) => text
                     .parse()
@@ -201,7 +201,7 @@ pub fn parse(
             if snooze.days * 86_400 + snooze.seconds > MAX_SNOOZE_DAYS * 86_400 {
                 return Err(ApiError::BadBody(format!("snooze: at most {MAX_SNOOZE_DAYS} days")));
             }
-            SignalKind::Acknowledge { clock, level: a.level, by: a.by, snooze }
+            SignalKind::Acknowledge { clock, level: a.level, by: a.by.unwrap_or_default(), snooze }
         }
         "survey" => SignalKind::SurveyRequested { channel: channel(&body::<Survey>(payload)?.channel)? },
         other => return Err(ApiError::NoRoute(format!("/cases/{{case}}/{other}"))),
