@@ -115,6 +115,30 @@ pub fn local_aws(endpoint: &str) -> aws_config::SdkConfig {
         .build()
 }
 
+/// The AWS configuration the `baton` command uses for a local endpoint (`create-table` and `replay`
+/// with `--dynamodb-endpoint`): the SDK's normal chain, as the functions load it (`AWS_REGION`, keys
+/// from the environment or a profile), pointed at `endpoint`. DynamoDB Local keeps one database per
+/// access key and region (unless started with `-sharedDb`), so a table made here must be made with
+/// the keys and region a function run in the same environment uses. Only what nothing configures
+/// falls back to [`local_aws`]'s: the region `us-east-1`, the dummy credentials.
+pub async fn local_aws_from_env(endpoint: &str) -> aws_config::SdkConfig {
+    use aws_credential_types::provider::ProvideCredentials;
+    let loaded = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    let fallback = local_aws(endpoint);
+    let mut config = loaded.to_builder();
+    if loaded.region().is_none() {
+        config.set_region(fallback.region().cloned());
+    }
+    let configured = match loaded.credentials_provider() {
+        Some(provider) => provider.provide_credentials().await.is_ok(),
+        None => false,
+    };
+    if !configured {
+        config.set_credentials_provider(fallback.credentials_provider());
+    }
+    config.build()
+}
+
 /// Stops a function that cannot start, with the reason (a missing variable, a bad policy).
 pub fn or_exit<T>(function: &str, config: Result<T, ConfigError>) -> T {
     config.unwrap_or_else(|e| {
