@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::duration::PolicyDuration;
-use super::ids::{Channel, Identity, MessageRef, TeamId};
+use super::ids::{Channel, Identity, MessageRef, Priority, TeamId};
 use super::policy::ClockKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +83,9 @@ pub enum SignalKind {
     Acknowledge { clock: ClockKind, level: u8, by: String, snooze: PolicyDuration },
     /// A satisfaction survey or rating request was sent.
     SurveyRequested { channel: Channel },
+    /// The case's priority changes: the running clocks take that priority's targets, keeping the
+    /// time they have used.
+    PriorityChange { priority: Priority },
 }
 
 impl SignalKind {
@@ -104,6 +107,7 @@ impl SignalKind {
             Self::Link { .. } => "link",
             Self::Acknowledge { .. } => "acknowledge",
             Self::SurveyRequested { .. } => "survey_requested",
+            Self::PriorityChange { .. } => "priority_change",
         }
     }
 }

@@ -151,7 +151,8 @@ fn status_of(rejection: &Rejection) -> StatusCode {
         | Rejection::AlreadyOwner(_)
         | Rejection::NotHandedTo(_)
         | Rejection::ClockNotRunning(_)
-        | Rejection::AlreadyProposed => StatusCode::CONFLICT,
+        | Rejection::AlreadyProposed
+        | Rejection::AlreadyPriority(_) => StatusCode::CONFLICT,
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{CaseRef, Inbound, Route};
 use crate::domain::duration::PolicyDuration;
-use crate::domain::ids::{Channel, Identity, TeamId};
+use crate::domain::ids::{Channel, Identity, Priority, TeamId};
 use crate::domain::policy::{ClockKind, Policy};
 use crate::domain::signal::{Signal, SignalKind};
 
@@ -102,6 +102,13 @@ struct Ack {
 #[serde(deny_unknown_fields)]
 struct Survey {
     channel: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPriority {
+    /// `low`, `normal`, `high` or `urgent`.
+    priority: Priority,
 }
 
 fn body<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T, ApiError> {
@@ -204,6 +211,7 @@ pub fn parse(
             SignalKind::Acknowledge { clock, level: a.level, by: a.by.unwrap_or_default(), snooze }
         }
         "survey" => SignalKind::SurveyRequested { channel: channel(&body::<Survey>(payload)?.channel)? },
+        "priority" => SignalKind::PriorityChange { priority: body::<SetPriority>(payload)?.priority },
         other => return Err(ApiError::NoRoute(format!("/cases/{{case}}/{other}"))),
     };
     let route = Route { case: Some(case), ..Route::default() };
