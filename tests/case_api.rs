@@ -208,3 +208,31 @@ async fn an_idempotency_key_is_bound_to_its_route_and_body() {
         event(Some(AGENT), "POST", &format!("/cases/{second}/handoff"), &[("Idempotency-Key", "key-8")], &handoff);
     assert_eq!(call(&baton, other).await.1["applied"], true);
 }
+
+#[tokio::test]
+async fn the_priority_route_retargets_the_running_clock_and_refuses_what_it_cannot_do() {
+    let baton = memory();
+    let id = email_case(&baton).await;
+    let case = format!("/cases/{id}");
+    let before = signed(&baton, AGENT, "GET", &case, Value::Null).await;
+    let due = |case: &Value| case["clocks"]["first_response"]["due_at"].as_str().unwrap().to_string();
+    signed(&baton, AGENT, "POST", &format!("{case}/priority"), json!({"priority": "urgent"})).await;
+    let after = signed(&baton, AGENT, "GET", &case, Value::Null).await;
+    assert_eq!(after["priority"], "urgent");
+    let change = after["timeline"].as_array().unwrap().iter().find(|e| e["signal"]["type"] == "priority_change");
+    let change = change.expect("the change on the timeline");
+    assert_eq!((&change["signal"]["priority"], &change["by"]), (&json!("urgent"), &json!(AGENT)));
+    // The mail is from April and the call from now: the urgent 2 hours were used up long ago, so the
+    // re-targeted clock is due at the change (it was due on the April afternoon before).
+    assert_eq!(due(&before), "2026-04-13T14:30:00Z");
+    assert_eq!(due(&after), change["at"].as_str().unwrap());
+
+    for (body, status) in [
+        (json!({"priority": "urgent"}), StatusCode::CONFLICT),
+        (json!({"priority": "soon"}), StatusCode::BAD_REQUEST),
+        (json!({}), StatusCode::BAD_REQUEST),
+    ] {
+        let (got, answer) = call(&baton, event(Some(AGENT), "POST", &format!("{case}/priority"), &[], &body)).await;
+        assert_eq!(got, status, "{body}: {answer}");
+    }
+}
