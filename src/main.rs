@@ -102,7 +102,7 @@ async fn replay_on_dynamodb(
     options: &replay::Options,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
-    let client = dynamo::local_client(endpoint);
+    let client = aws_sdk_dynamodb::Client::new(&baton::config::local_aws_from_env(endpoint).await);
     let stamp = Timestamp::now().as_millisecond();
     let table = format!("baton-replay-{stamp}-{}", std::process::id());
     dynamo::table::create(&client, &table).await.with_context(|| format!("DynamoDB at {endpoint}"))?;
@@ -162,7 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CreateTable { table, dynamodb_endpoint } => {
             runtime()?.block_on(async {
                 let client = match &dynamodb_endpoint {
-                    Some(endpoint) => dynamo::local_client(endpoint),
+                    Some(endpoint) => aws_sdk_dynamodb::Client::new(&baton::config::local_aws_from_env(endpoint).await),
                     None => aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await),
                 };
                 dynamo::table::create(&client, &table).await

@@ -82,6 +82,8 @@ mod tests {
             marks: Default::default(),
             excerpt: None,
             refs: Vec::new(),
+            by: None,
+            request: None,
         };
         (alert, event)
     }

@@ -552,10 +552,14 @@ fn describe(event: &Event) -> String {
             SignalKind::Link { identity } => {
                 format!("identity linked ({})", identity.to_string().split(':').next().unwrap_or("?"))
             }
+            SignalKind::Acknowledge { clock, level, by, snooze } if by.is_empty() => {
+                format!("{clock} level {level} acknowledged, snoozed {snooze}")
+            }
             SignalKind::Acknowledge { clock, level, by, snooze } => {
                 format!("{by} acknowledges {clock} level {level}, snoozed {snooze}")
             }
             SignalKind::SurveyRequested { channel } => format!("satisfaction survey sent ({channel})"),
+            SignalKind::PriorityChange { priority } => format!("priority changed to {}", priority.as_str()),
         },
         EventKind::ConfirmationExpired => "confirmation window ran out: closed as unconfirmed".into(),
         EventKind::Absorbed { case } => format!("absorbed {case}"),

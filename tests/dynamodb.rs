@@ -296,14 +296,20 @@ async fn a_case_with_5000_events_reads_back_whole() {
     assert_eq!(read.timeline, after.timeline);
     assert!(read.timeline[2..].iter().all(|e| e.owner == team("support-ch")));
 
-    // And the next ordinary signal appends one item on top of the segments.
+    // The next ordinary signal: the case is past the bound of 2,000 events (it was written before
+    // there was one), so the signal goes to a continuation, and the case gets one item on top of
+    // the segments, that it goes on there.
     let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
     let last = on_case(&after.id, "after-all", at("2026-04-20T08:00:00Z"), note());
-    assert!(matches!(baton.ingest(&last).await.unwrap(), Outcome::Applied { .. }));
+    let Outcome::Applied { case: next, .. } = baton.ingest(&last).await.unwrap() else { panic!("not applied") };
+    assert_ne!(next, after.id);
     let read = store.load_whole(&after.id).await.unwrap().unwrap();
     assert_eq!(read.timeline.len(), 5_002);
-    assert_eq!(read.timeline.last().unwrap().source, "after-all");
+    assert_eq!(read.timeline.last().unwrap().kind, EventKind::ContinuedIn { case: next.clone() });
     assert_eq!(store.load(&after.id).await.unwrap().unwrap().event_count(), 5_002);
+    let next = store.load_whole(&next).await.unwrap().unwrap();
+    assert_eq!(next.timeline.last().unwrap().source, "after-all");
+    assert_eq!(next.owner, team("support-ch"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use baton::domain::case::{Case, CaseState, CloseReason, EventKind};
 use baton::domain::engine::{self, Rejection};
-use baton::domain::ids::{CaseId, Channel, Identity, TeamId};
+use baton::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use baton::domain::policy::{ClockKind, Policy};
 use baton::domain::signal::{Signal, SignalKind};
 use jiff::civil::DateTime;
@@ -96,6 +96,11 @@ impl Scenario {
 
     fn handoff(mut self, to: &str, at: Timestamp) -> Self {
         self.signal(at, SignalKind::Handoff { to: team(to) }).unwrap();
+        self
+    }
+
+    fn priority(mut self, priority: Priority, at: Timestamp) -> Self {
+        self.signal(at, SignalKind::PriorityChange { priority }).unwrap();
         self
     }
 
@@ -487,4 +492,84 @@ fn only_a_customer_message_opens_a_case() {
         engine::open(CaseId::derive("BTN", "x", 0), team("central"), reply, &policy).unwrap_err(),
         Rejection::NotAnOpening("resolution_proposed")
     );
+}
+
+// --- Priority: a change re-targets the running clocks, keeping the time they used -----------------
+
+#[test]
+fn raising_the_priority_retargets_the_running_clock_and_keeps_the_time_used() {
+    // Given an email at 08:00 (8 business hours: due 16:00), when it becomes urgent at 09:00 (2h for
+    // email), then the hour used counts: one hour is left, the warning is at 75% of 2h.
+    let mut s =
+        given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T09:00"));
+    assert_eq!(s.then().priority, Priority::Urgent);
+    assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-13T10:00"));
+    assert_eq!(
+        alerts,
+        vec![alert("warning", 0, zurich("2026-04-13T09:30")), alert("breach", 1, zurich("2026-04-13T10:00"))]
+    );
+    // Calendar clocks the urgent targets do not name keep theirs.
+    assert_eq!(s.then().clock(ClockKind::CustomerSilence).unwrap().due_at, zurich("2026-04-18T08:00"));
+}
+
+#[test]
+fn lowering_the_priority_again_gives_back_the_general_target_with_the_time_used_in_between() {
+    let mut s = given()
+        .customer_email(zurich("2026-04-13T08:00"))
+        .priority(Priority::Urgent, zurich("2026-04-13T09:00"))
+        .priority(Priority::Normal, zurich("2026-04-13T09:15"));
+    assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T16:00"));
+    assert_eq!(s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-13T13:59")), vec![]);
+}
+
+#[test]
+fn a_priority_raised_after_its_shorter_target_was_used_up_is_in_breach_at_once() {
+    let mut s =
+        given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T12:00"));
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-13T12:00"));
+    assert_eq!(alerts, vec![alert("breach", 1, zurich("2026-04-13T12:00"))]);
+}
+
+#[test]
+fn a_priority_change_is_on_the_timeline_and_survives_a_rebuild() {
+    let mut s =
+        given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T09:00"));
+    let change = s.then().timeline.iter().find(|e| e.source == "test:2").expect("the change's event");
+    assert!(matches!(
+        change.kind,
+        EventKind::Signal { signal: SignalKind::PriorityChange { priority: Priority::Urgent } }
+    ));
+    // A late note, placed before the change, rebuilds the case from its opening priority.
+    s.signal(zurich("2026-04-13T08:30"), SignalKind::InternalNote { team: Some(team("central")) }).unwrap();
+    assert_eq!((s.then().priority, s.then().first_priority), (Priority::Urgent, Some(Priority::Normal)));
+    assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
+}
+
+#[test]
+fn the_same_priority_again_or_a_closed_case_refuses_the_change() {
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let same = s.signal(zurich("2026-04-13T09:00"), SignalKind::PriorityChange { priority: Priority::Normal });
+    assert_eq!(same, Err(Rejection::AlreadyPriority(Priority::Normal)));
+    s.signal(zurich("2026-04-13T10:00"), SignalKind::ResolutionProposed).unwrap();
+    s.signal(zurich("2026-04-13T11:00"), SignalKind::CustomerConfirmation).unwrap();
+    let closed = s.signal(zurich("2026-04-13T12:00"), SignalKind::PriorityChange { priority: Priority::High });
+    assert!(matches!(closed, Err(Rejection::Closed(_))), "{closed:?}");
+}
+
+#[test]
+fn a_customer_the_policy_lists_opens_the_case_at_their_priority() {
+    // The shipped policy lists the domain key-account.example as urgent.
+    let mut s = given();
+    let identity = Identity::Email("ceo@key-account.example".into());
+    s.signal(
+        zurich("2026-04-13T08:00"),
+        SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+    )
+    .unwrap();
+    assert_eq!(s.then().priority, Priority::Urgent);
+    assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
+    // Anybody else opens at the default.
+    let other = given().customer_email(zurich("2026-04-13T08:00")).then().priority;
+    assert_eq!(other, Priority::Normal);
 }

@@ -51,12 +51,15 @@ fn every_function_is_built_by_cargo_lambda_under_its_crate_name() {
 }
 
 /// The case API is IAM authorised on every route: API Gateway refuses an unsigned call before the
-/// function runs. Only the webhook routes, whose bodies the function verifies by signature (and
-/// Meta's and X's verification GETs), go without an authorizer.
+/// function runs. IAM is the API's default authorizer, so a route added later is closed unless it
+/// says otherwise; only the webhook routes, whose bodies the function verifies by signature (and
+/// Meta's and X's verification GETs), say `Authorizer: NONE`.
 #[test]
 fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
     let template = template();
-    assert_eq!(template["Resources"]["HttpApi"]["Properties"]["Auth"]["EnableIamAuthorizer"], true);
+    let auth = &template["Resources"]["HttpApi"]["Properties"]["Auth"];
+    assert_eq!(auth["EnableIamAuthorizer"], true);
+    assert_eq!(auth["DefaultAuthorizer"], "AWS_IAM", "a route that names no authorizer must need IAM");
     let mut routes = Vec::new();
     for resource in template["Resources"].as_object().unwrap().values() {
         let Some(events) = resource["Properties"]["Events"].as_object() else { continue };
@@ -67,7 +70,7 @@ fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
             if path.starts_with("/webhooks/") {
                 assert_eq!(authorizer, "NONE", "{path}");
             } else {
-                assert_eq!(authorizer, "AWS_IAM", "{path} must need IAM");
+                assert!(authorizer.is_null() || authorizer == "AWS_IAM", "{path} must need IAM, not {authorizer}");
             }
         }
     }
@@ -83,4 +86,144 @@ fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
         "POST /webhooks/x",
     ];
     assert_eq!(routes, expected);
+}
+
+/// `(method, path, authorizer)` of every HTTP API route in the template.
+fn routes(template: &Value) -> Vec<(String, String, Value)> {
+    let mut routes = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        let Some(events) = resource["Properties"]["Events"].as_object() else { continue };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            let properties = &event["Properties"];
+            routes.push((
+                properties["Method"].as_str().unwrap().to_string(),
+                properties["Path"].as_str().unwrap().to_string(),
+                properties["Auth"]["Authorizer"].clone(),
+            ));
+        }
+    }
+    routes
+}
+
+/// The `execute-api:Invoke` resources of a managed policy, as what follows the API's ARN
+/// (`*/GET/cases/*`); every statement must allow exactly that action on this template's API.
+fn invoke_resources(template: &Value, policy: &str) -> Vec<String> {
+    let resource = &template["Resources"][policy];
+    assert_eq!(resource["Type"], "AWS::IAM::ManagedPolicy", "{policy}");
+    let api = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/";
+    let mut resources = Vec::new();
+    for statement in resource["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow", "{policy}");
+        assert_eq!(statement["Action"], "execute-api:Invoke", "{policy}: only calls to the API");
+        for arn in statement["Resource"].as_array().unwrap() {
+            let arn = arn["!Sub"].as_str().unwrap_or_else(|| panic!("{policy}: {arn} is not a !Sub"));
+            let route = arn.strip_prefix(api).unwrap_or_else(|| panic!("{policy}: {arn} is not on this API"));
+            resources.push(route.to_string());
+        }
+    }
+    resources
+}
+
+/// IAM's wildcard match: `*` is any run of characters (`/` included), `?` any one.
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
+        (Some(p), Some(t)) if *p == b'?' || p == t => glob(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+/// What API Gateway checks a call against: `<stage>/<METHOD>/<path>`, path parameters filled in.
+fn invoked(method: &str, path: &str) -> String {
+    let path: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| if s.starts_with('{') { "BTN-7K3QF9".to_string() } else { s.to_string() })
+        .collect();
+    format!("$default/{method}/{}", path.join("/"))
+}
+
+/// Agents and helpdesk integrations get every IAM route but the erasure; the data protection role
+/// gets the erasure alone. A route added later (closed by the default authorizer) must be placed in
+/// one of them, and neither policy grants a route the template does not have.
+#[test]
+fn the_agents_policy_covers_the_case_routes_and_only_the_data_protection_policy_the_erasure() {
+    let template = template();
+    let agents = invoke_resources(&template, "AgentsPolicy");
+    let data_protection = invoke_resources(&template, "DataProtectionPolicy");
+    let grants = |resources: &[String], call: &str| resources.iter().any(|r| glob(r.as_bytes(), call.as_bytes()));
+    let iam_routes: Vec<(String, String)> = routes(&template)
+        .into_iter()
+        .filter(|(_, _, authorizer)| authorizer != "NONE")
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    assert!(iam_routes.len() >= 3, "{iam_routes:?}");
+    for (method, path) in &iam_routes {
+        let call = invoked(method, path);
+        let erasure = path.starts_with("/customers/");
+        assert_eq!(grants(&agents, &call), !erasure, "AgentsPolicy and {method} {path}");
+        assert_eq!(grants(&data_protection, &call), erasure, "DataProtectionPolicy and {method} {path}");
+    }
+    for resource in agents.iter().chain(&data_protection) {
+        assert!(
+            iam_routes.iter().any(|(method, path)| glob(resource.as_bytes(), invoked(method, path).as_bytes())),
+            "{resource} grants no route of the template"
+        );
+    }
+    for (output, policy) in [("AgentsPolicyArn", "AgentsPolicy"), ("DataProtectionPolicyArn", "DataProtectionPolicy")] {
+        assert_eq!(template["Outputs"][output]["Value"]["!Ref"], policy, "{output}");
+    }
+}
+
+/// A service may use the alert key only on behalf of this account's own resources: every service
+/// statement of the key policy names the account and the resources' ARNs (no confused deputy).
+#[test]
+fn the_keys_service_statements_carry_the_source_account_and_arn() {
+    let template = template();
+    let statements = template["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"].as_array().unwrap();
+    let services: Vec<&Value> = statements.iter().filter(|s| !s["Principal"]["Service"].is_null()).collect();
+    assert!(!services.is_empty());
+    for statement in services {
+        let sid = &statement["Sid"];
+        let condition = &statement["Condition"];
+        assert_eq!(condition["StringEquals"]["aws:SourceAccount"]["!Ref"], "AWS::AccountId", "{sid}");
+        let arn = condition["ArnLike"]["aws:SourceArn"]["!Sub"].as_str().unwrap_or_default();
+        assert!(arn.contains(":${AWS::AccountId}:"), "{sid}: aws:SourceArn names this account's resources");
+    }
+}
+
+/// The webhook secrets are read at start from one Secrets Manager secret, named by its ARN: no
+/// secret is resolved into an environment variable at deploy, and only webhook-ingest may read it,
+/// and nothing else of Secrets Manager.
+#[test]
+fn only_webhook_ingest_reads_the_one_secret_and_no_secret_is_in_the_environment() {
+    let template = template();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml")).unwrap();
+    assert!(!text.contains("{{resolve:"), "a dynamic reference puts a secret into the deployed configuration");
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let variables = resource["Properties"]["Environment"]["Variables"].as_object();
+        for variable in variables.into_iter().flat_map(|v| v.keys()) {
+            assert!(!variable.contains("SECRET") || variable == "BATON_SECRET_ARN", "{name}: {variable}");
+        }
+        let statements: Vec<&Value> = resource["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_array().into_iter().flatten())
+            .collect();
+        let secret_reads: Vec<&&Value> =
+            statements.iter().filter(|s| s["Action"].to_string().contains("secretsmanager")).collect();
+        if name == "WebhookIngestFunction" {
+            assert_eq!(variables.unwrap()["BATON_SECRET_ARN"]["!Ref"], "WebhookSecretArn");
+            assert_eq!(secret_reads.len(), 1, "{secret_reads:?}");
+            assert_eq!(secret_reads[0]["Action"], "secretsmanager:GetSecretValue");
+            assert_eq!(secret_reads[0]["Resource"]["!Ref"], "WebhookSecretArn");
+        } else {
+            assert!(secret_reads.is_empty(), "{name} reads secrets: {secret_reads:?}");
+        }
+    }
 }

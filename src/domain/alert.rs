@@ -100,7 +100,7 @@ impl Alert {
             }
         }
         text += &format!(
-            "\nAcknowledge: POST /cases/{}/ack {{\"clock\": \"{}\", \"level\": {}, \"by\": \"<your name>\"}}\n",
+            "\nAcknowledge: POST /cases/{}/ack {{\"clock\": \"{}\", \"level\": {}}}\n",
             self.case_id, self.clock, self.level
         );
         text

@@ -135,6 +135,12 @@ pub struct Event {
     /// The references of the message this event stands for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<MessageRef>,
+    /// Who made the case API call this event stands for: the caller's IAM ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The fingerprint of the case API call made with an `Idempotency-Key` (route and body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +152,9 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<CloseReason>,
     pub priority: Priority,
+    /// The priority the case opened with (needed to rebuild it; a change is on the timeline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_priority: Option<Priority>,
     /// The team that owned the case when it opened (needed to rebuild it).
     pub first_owner: TeamId,
     pub owner: TeamId,
@@ -242,6 +251,7 @@ impl Case {
             state: CaseState::Open,
             close_reason: None,
             priority,
+            first_priority: Some(priority),
             first_owner: owner.clone(),
             owner,
             owner_since: at,
@@ -315,6 +325,7 @@ impl Case {
             state,
             close_reason,
             priority,
+            first_priority,
             first_owner,
             owner,
             owner_since,
@@ -346,6 +357,7 @@ impl Case {
             state: *state,
             close_reason: *close_reason,
             priority: *priority,
+            first_priority: *first_priority,
             first_owner: first_owner.clone(),
             owner: owner.clone(),
             owner_since: *owner_since,
@@ -382,7 +394,7 @@ impl Case {
             .timeline
             .iter()
             .map(|e| {
-                let mut e = Event { excerpt: None, refs: Vec::new(), ..e.clone() };
+                let mut e = Event { excerpt: None, refs: Vec::new(), request: None, ..e.clone() };
                 if let EventKind::Continues { state, .. } = &mut e.kind {
                     **state = state.anonymized();
                 }
@@ -526,6 +538,17 @@ impl Case {
             SignalKind::SurveyRequested { .. } => {
                 marks.premature_survey = self.close_reason != Some(CloseReason::Confirmed);
             }
+            SignalKind::PriorityChange { priority } => self.change_priority(*priority, at, policy),
+        }
+    }
+
+    /// Every running clock takes the new priority's target from `at` on, with the time it used.
+    fn change_priority(&mut self, priority: Priority, at: Timestamp, policy: &Policy) {
+        self.priority = priority;
+        let class = self.class();
+        for clock in self.clocks.values_mut() {
+            let target = policy.target(clock.kind, class, priority);
+            clock.retarget(at, target, policy);
         }
     }
 

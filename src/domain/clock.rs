@@ -147,6 +147,17 @@ impl Clock {
         self.schedule(policy);
     }
 
+    /// Takes another target (the case's priority changed) from `at` on: the business time used so far
+    /// is banked and counts against the new target; the ladder goes on from the step it reached.
+    pub fn retarget(&mut self, at: Timestamp, target: PolicyDuration, policy: &Policy) {
+        if self.target.basis == Basis::Business && at > self.segment_start {
+            self.used += policy.calendar(&self.team).between(self.segment_start, at);
+            self.segment_start = at;
+        }
+        self.target = target;
+        self.schedule(policy);
+    }
+
     /// Recomputes the due and warning instants.
     fn schedule(&mut self, policy: &Policy) {
         let calendar = policy.calendar(&self.team);
@@ -154,7 +165,8 @@ impl Clock {
         match self.target.basis {
             Basis::Business => {
                 let total = calendar.business(self.target);
-                self.due_at = calendar.add(self.segment_start, total - self.used);
+                // A target shorter than the time already used (a priority raised late) is due at once.
+                self.due_at = calendar.add(self.segment_start, (total - self.used).max(SignedDuration::ZERO));
                 self.warn_at = share.map(|p| {
                     let warn = SignedDuration::from_secs(total.as_secs() * p / 100);
                     if warn > self.used {

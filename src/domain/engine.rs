@@ -13,7 +13,7 @@ use jiff::Timestamp;
 
 use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks};
 use super::clock::AlertKind;
-use super::ids::{CaseId, Channel, Identity, TeamId};
+use super::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use super::policy::{ClockKind, Policy};
 use super::signal::{Signal, SignalKind};
 
@@ -41,6 +41,9 @@ pub enum Rejection {
     /// 409: a resolution is already proposed and awaits the customer.
     #[error("a resolution is already proposed")]
     AlreadyProposed,
+    /// 409: the case already has that priority.
+    #[error("the case's priority is already {}", .0.as_str())]
+    AlreadyPriority(Priority),
     /// 400: only a customer's message can open a case.
     #[error("only a customer's message can open a case, not a {0}")]
     NotAnOpening(&'static str),
@@ -77,15 +80,17 @@ pub fn continuation(full: &Case, id: CaseId, at: Timestamp, policy: &Policy) -> 
     (closing, next)
 }
 
-/// Opens a case with the customer's first message, owned by `owner`.
+/// Opens a case with the customer's first message, owned by `owner`, at the priority the policy
+/// gives that customer (`[customers]`), else the default one.
 pub fn open(id: CaseId, owner: TeamId, signal: Signal, policy: &Policy) -> Result<Case, Rejection> {
-    if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
+    let SignalKind::CustomerMessage { identity, .. } = &signal.kind else {
         return Err(Rejection::NotAnOpening(signal.kind.name()));
-    }
+    };
     if policy.team(&owner).is_none() {
         return Err(Rejection::UnknownTeam(owner));
     }
-    let mut case = Case::new(id, owner, policy.default_priority, signal.at);
+    let priority = policy.customer_priority(identity).unwrap_or(policy.default_priority);
+    let mut case = Case::new(id, owner, priority, signal.at);
     case.record(signal_event(&case, signal), policy);
     Ok(case)
 }
@@ -102,6 +107,8 @@ fn signal_event(case: &Case, signal: Signal) -> Event {
     let mut event = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
     event.excerpt = signal.excerpt;
     event.refs = signal.refs;
+    event.by = signal.by;
+    event.request = signal.request;
     event
 }
 
@@ -150,6 +157,9 @@ fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Reject
         SignalKind::ResolutionProposed if case.state == CaseState::ResolutionProposed => {
             Err(Rejection::AlreadyProposed)
         }
+        SignalKind::PriorityChange { priority } if case.priority == *priority => {
+            Err(Rejection::AlreadyPriority(*priority))
+        }
         _ => Ok(()),
     }
 }
@@ -192,7 +202,8 @@ pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) {
 pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
     events.sort_by(|a, b| a.order().cmp(&b.order()));
     let start = events.first().map_or(case.opened_at, |e| e.at.min(case.opened_at));
-    let mut fresh = Case::new(case.id.clone(), case.first_owner.clone(), case.priority, start);
+    let priority = case.first_priority.unwrap_or(case.priority);
+    let mut fresh = Case::new(case.id.clone(), case.first_owner.clone(), priority, start);
     fresh.version = case.version;
     for mut e in events {
         e.marks = Marks::default();
@@ -311,7 +322,17 @@ fn step_name(step: super::clock::Step) -> String {
 }
 
 fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
-    Event { at, source, kind, owner: owner.clone(), marks: Marks::default(), excerpt: None, refs: Vec::new() }
+    Event {
+        at,
+        source,
+        kind,
+        owner: owner.clone(),
+        marks: Marks::default(),
+        excerpt: None,
+        refs: Vec::new(),
+        by: None,
+        request: None,
+    }
 }
 
 /// The alert kind of an event, if it is one that is published.

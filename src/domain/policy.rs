@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::calendar::{Calendar, CalendarSpec, Hours, holidays_from_ics, parse_weekdays};
 use super::duration::PolicyDuration;
-use super::ids::{ChannelClass, Priority, TeamId};
+use super::ids::{ChannelClass, Identity, Priority, TeamId};
 
 /// The policy shipped with Baton; `BATON_POLICY` or `--policy` replace it.
 pub const DEFAULT_POLICY: &str = include_str!("../../config/policy.toml");
@@ -104,6 +104,9 @@ struct RawPolicy {
     ladder: RawLadder,
     #[serde(default)]
     data: RawData,
+    /// Priority name to the customers whose cases open at it: identities or `@domain`s.
+    #[serde(default)]
+    customers: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,6 +264,45 @@ pub struct Policy {
     targets: BTreeMap<(Option<Priority>, ClockKind), ClassTargets>,
     pub ladder: Ladder,
     pub data: DataRules,
+    /// Customers whose cases open at another priority (`[customers]`), most urgent first.
+    pub customers: Vec<(Priority, CustomerMatch)>,
+}
+
+/// A customer named in `[customers]`: one identity, or everybody writing from an email domain
+/// (`@key-account.example`, its subdomains too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerMatch {
+    Identity(Identity),
+    Domain(String),
+}
+
+impl CustomerMatch {
+    fn parse(text: &str) -> Result<Self, String> {
+        if let Some(domain) = text.strip_prefix('@') {
+            if domain.is_empty() || domain.contains('@') || !domain.contains('.') {
+                return Err(format!("`{text}` is not an email domain (`@example.com`)"));
+            }
+            return Ok(Self::Domain(domain.to_ascii_lowercase()));
+        }
+        match text.parse::<Identity>() {
+            Ok(Identity::Erased) | Err(_) => Err(format!(
+                "`{text}` is neither an identity (`email:<address>`, `x:<user id>`, `meta:<id>`, `other:<id>`) nor a domain (`@example.com`)"
+            )),
+            Ok(identity) => Ok(Self::Identity(identity)),
+        }
+    }
+
+    fn matches(&self, identity: &Identity) -> bool {
+        match (self, identity) {
+            (Self::Domain(domain), Identity::Email(address)) => address.rsplit_once('@').is_some_and(|(_, d)| {
+                let d = d.to_ascii_lowercase();
+                d == *domain || d.ends_with(&format!(".{domain}"))
+            }),
+            (Self::Identity(Identity::Email(wanted)), Identity::Email(address)) => wanted.eq_ignore_ascii_case(address),
+            (Self::Identity(wanted), identity) => wanted == identity,
+            (Self::Domain(_), _) => false,
+        }
+    }
 }
 
 /// What Baton keeps of a customer's messages, and for how long (`[data]` in the policy).
@@ -548,6 +590,23 @@ impl Policy {
             },
         };
 
+        let mut customers = Vec::new();
+        for (name, list) in &raw.customers {
+            let key = format!("customers.{name}");
+            match parse_priority(name) {
+                Ok(priority) => {
+                    for text in list {
+                        match CustomerMatch::parse(text) {
+                            Ok(m) => customers.push((priority, m)),
+                            Err(message) => errors.push(PolicyError { key: key.clone(), message }),
+                        }
+                    }
+                }
+                Err(message) => errors.push(PolicyError { key, message }),
+            }
+        }
+        customers.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
+
         if !errors.is_empty() {
             return Err(PolicyErrors(errors));
         }
@@ -569,7 +628,13 @@ impl Policy {
                 excerpt_chars: raw.data.excerpt_chars.unwrap_or(DEFAULT_EXCERPT_CHARS),
                 retention: retention.expect("checked above"),
             },
+            customers,
         })
+    }
+
+    /// The priority `[customers]` gives a case this customer opens: the most urgent that names them.
+    pub fn customer_priority(&self, identity: &Identity) -> Option<Priority> {
+        self.customers.iter().find(|(_, m)| m.matches(identity)).map(|(priority, _)| *priority)
     }
 
     pub fn team(&self, id: &TeamId) -> Option<&Team> {
@@ -830,10 +895,38 @@ mod tests {
 
     #[test]
     fn priority_targets_override_the_general_ones() {
-        let text = format!("{DEFAULT_POLICY}\n[targets.priority.urgent]\nfirst_response = {{ email = \"2h\" }}\n");
+        let text = format!("{DEFAULT_POLICY}\n[targets.priority.high]\nfirst_response = {{ email = \"2h\" }}\n");
         let p = Policy::from_toml(&text, None).unwrap();
-        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::Email, Priority::Urgent).to_string(), "2h");
-        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::SocialPublic, Priority::Urgent).to_string(), "1h");
+        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::Email, Priority::High).to_string(), "2h");
+        assert_eq!(p.target(ClockKind::FirstResponse, ChannelClass::SocialPublic, Priority::High).to_string(), "1h");
+    }
+
+    #[test]
+    fn the_shipped_urgent_targets_are_shorter_and_normal_keeps_the_defaults() {
+        let p = Policy::default_policy();
+        let target = |clock, class, priority| p.target(clock, class, priority).to_string();
+        assert_eq!(target(ClockKind::FirstResponse, ChannelClass::Email, Priority::Normal), "8h");
+        assert_eq!(target(ClockKind::FirstResponse, ChannelClass::Email, Priority::Urgent), "2h");
+        assert_eq!(target(ClockKind::HandoffAccept, ChannelClass::Email, Priority::Urgent), "1h");
+        assert_eq!(target(ClockKind::HandoffAccept, ChannelClass::Email, Priority::Low), "4h");
+    }
+
+    #[test]
+    fn customers_get_the_most_urgent_priority_that_names_them_by_identity_or_domain() {
+        let shipped = "urgent = [\"@key-account.example\"]";
+        assert!(DEFAULT_POLICY.contains(shipped));
+        let text = DEFAULT_POLICY
+            .replace(shipped, "high = [\"@big.example\", \"x:42\"]\nurgent = [\"email:CEO@big.example\"]");
+        let p = Policy::from_toml(&text, None).unwrap();
+        let of = |identity: Identity| p.customer_priority(&identity);
+        assert_eq!(of(Identity::Email("ceo@big.example".into())), Some(Priority::Urgent));
+        assert_eq!(of(Identity::Email("max@shop.big.example".into())), Some(Priority::High));
+        assert_eq!(of(Identity::X("42".into())), Some(Priority::High));
+        assert_eq!(of(Identity::Email("max@notbig.example".into())), None);
+        let bad = DEFAULT_POLICY.replace(shipped, "urgent = [\"big.example\"]\nsoon = [\"x:1\"]");
+        let errors = Policy::from_toml(&bad, None).unwrap_err().0;
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["customers.soon", "customers.urgent"], "{errors:?}");
     }
 
     #[test]

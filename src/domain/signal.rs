@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::duration::PolicyDuration;
-use super::ids::{Channel, Identity, MessageRef, TeamId};
+use super::ids::{Channel, Identity, MessageRef, Priority, TeamId};
 use super::policy::ClockKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +23,19 @@ pub struct Signal {
     /// its case: kept on the timeline so that erasing or deleting a case finds them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<MessageRef>,
+    /// Who made the call, for a case API call: the caller's IAM ARN from API Gateway's request
+    /// context (never something the caller wrote in the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// For a case API call made with an `Idempotency-Key`: the fingerprint of its route and body, so
+    /// that the same key on another request is told from a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl Signal {
     pub fn new(at: Timestamp, source: impl Into<String>, kind: SignalKind) -> Self {
-        Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new() }
+        Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new(), by: None, request: None }
     }
 
     pub fn with_excerpt(mut self, text: Option<&str>) -> Self {
@@ -75,6 +83,9 @@ pub enum SignalKind {
     Acknowledge { clock: ClockKind, level: u8, by: String, snooze: PolicyDuration },
     /// A satisfaction survey or rating request was sent.
     SurveyRequested { channel: Channel },
+    /// The case's priority changes: the running clocks take that priority's targets, keeping the
+    /// time they have used.
+    PriorityChange { priority: Priority },
 }
 
 impl SignalKind {
@@ -96,6 +107,7 @@ impl SignalKind {
             Self::Link { .. } => "link",
             Self::Acknowledge { .. } => "acknowledge",
             Self::SurveyRequested { .. } => "survey_requested",
+            Self::PriorityChange { .. } => "priority_change",
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{CaseRef, Inbound, Route, redact};
 use crate::domain::duration::PolicyDuration;
-use crate::domain::ids::{Channel, Identity, TeamId};
+use crate::domain::ids::{Channel, Identity, Priority, TeamId};
 use crate::domain::policy::{ClockKind, Policy};
 use crate::domain::signal::{Signal, SignalKind};
 
@@ -90,7 +90,10 @@ struct Link {
 struct Ack {
     clock: String,
     level: u8,
-    by: String,
+    /// A name, kept for callers without IAM (the replay, a local run); a signed call is recorded
+    /// under the caller's IAM ARN instead.
+    #[serde(default)]
+    by: Option<String>,
     #[serde(default)]
     snooze: Option<String>,
 }
@@ -99,6 +102,13 @@ struct Ack {
 #[serde(deny_unknown_fields)]
 struct Survey {
     channel: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPriority {
+    /// `low`, `normal`, `high` or `urgent`.
+    priority: Priority,
 }
 
 fn body<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T, ApiError> {
@@ -191,9 +201,6 @@ pub fn parse(
             if a.level > 3 {
                 return Err(ApiError::BadBody(format!("level {} does not exist: 0 (warning) to 3", a.level)));
             }
-            if a.by.trim().is_empty() {
-                return Err(ApiError::BadBody("`by` names who acknowledges".into()));
-            }
             let snooze: PolicyDuration = match a.snooze.as_deref() {
                 Some(text) => text
                     .parse()
@@ -203,9 +210,10 @@ pub fn parse(
             if snooze.days * 86_400 + snooze.seconds > MAX_SNOOZE_DAYS * 86_400 {
                 return Err(ApiError::BadBody(format!("snooze: at most {MAX_SNOOZE_DAYS} days")));
             }
-            SignalKind::Acknowledge { clock, level: a.level, by: a.by, snooze }
+            SignalKind::Acknowledge { clock, level: a.level, by: a.by.unwrap_or_default(), snooze }
         }
         "survey" => SignalKind::SurveyRequested { channel: channel(&body::<Survey>(payload)?.channel)? },
+        "priority" => SignalKind::PriorityChange { priority: body::<SetPriority>(payload)?.priority },
         other => return Err(ApiError::NoRoute(format!("/cases/{{case}}/{other}"))),
     };
     let route = Route { case: Some(case), ..Route::default() };

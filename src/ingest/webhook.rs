@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{CaseRef, Inbound, IngestError, Parsed, Route, Skipped, redact};
-use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
+use crate::domain::ids::{Channel, Identity, MessageRef, Priority, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 
@@ -47,6 +47,10 @@ struct Body {
     /// The message's text: only a short excerpt of it is kept (the policy's `data.excerpt_chars`).
     #[serde(default)]
     text: Option<String>,
+    /// The case's priority as the helpdesk has it (`low`, `normal`, `high`, `urgent`): a change of
+    /// priority right after the event, on its case.
+    #[serde(default)]
+    priority: Option<Priority>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +70,7 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     let reference = |text: &str| text.parse::<MessageRef>().map_err(|e| invalid(redact(&e.to_string())));
     let case =
         body.case.as_deref().map(|c| c.parse::<CaseRef>().map_err(|e| invalid(redact(&e.to_string())))).transpose()?;
-    let own = body.message.as_deref().map(reference).transpose()?.into_iter().collect();
+    let own: Vec<MessageRef> = body.message.as_deref().map(reference).transpose()?.into_iter().collect();
     let thread = body.in_reply_to.iter().map(|r| reference(r)).collect::<Result<Vec<_>, _>>()?;
     let customer = body
         .customer
@@ -97,9 +101,18 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
         other => return Ok(Parsed { skipped: vec![Skipped::UnknownType(other.to_string())], ..Parsed::default() }),
     };
     let new_case_team = matches!(kind, SignalKind::CustomerMessage { .. }).then(|| body.team.clone()).flatten();
+    // The priority goes to the event's case: named, threaded (the event's own message included), or
+    // the customer's; the event itself comes first, so a customer's first message opens the case.
+    let priority = body.priority.map(|priority| {
+        let thread = own.iter().chain(&thread).cloned().collect();
+        let route = Route { case: case.clone(), thread, customer: customer.clone(), ..Route::default() };
+        let source = format!("webhook:{}:priority", body.id);
+        Inbound { signal: Signal::new(body.at, source, SignalKind::PriorityChange { priority }), route }
+    });
     let route = Route { case, thread, customer, own, team: new_case_team, ..Route::default() };
     let signal = Signal::new(body.at, format!("webhook:{}", body.id), kind).with_excerpt(body.text.as_deref());
-    Ok(Parsed { inbound: vec![Inbound { signal, route }], ..Parsed::default() })
+    let inbound = std::iter::once(Inbound { signal, route }).chain(priority).collect();
+    Ok(Parsed { inbound, ..Parsed::default() })
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
-//! `case-api`: the case API behind an API Gateway HTTP API (IAM or JWT authorised):
-//! `POST /cases/{case}/{handoff,accept,reply,resolve,confirm,link,ack,survey}`, `GET /cases/{case}`.
+//! `case-api`: the case API behind an API Gateway HTTP API (IAM authorised):
+//! `POST /cases/{case}/{handoff,accept,reply,resolve,confirm,link,ack,survey,priority}`,
+//! `GET /cases/{case}`, `DELETE /customers/{identity}`. The caller's IAM ARN from the request
+//! context goes with the request to the handler, which records it on the case's timeline.
 //!
 //! Environment: `BATON_TABLE`, optionally `BATON_POLICY`, and the AWS SDK's own.
 
 use std::sync::Arc;
 
 use baton::config;
-use baton::handler;
+use baton::handler::{self, api::Caller};
 use baton::notify::NoAlerts;
 use baton::service::Baton;
 use baton::store::dynamo::DynamoStore;
@@ -23,13 +25,16 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(move |request: Request| {
         let baton = baton.clone();
         async move {
-            let request_id = match request.request_context_ref() {
-                Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
-                _ => None,
-            }
-            .unwrap_or_else(|| request.lambda_context().request_id);
+            let (request_id, caller) = match request.request_context_ref() {
+                Some(RequestContext::ApiGatewayV2(context)) => (context.request_id.clone(), Caller::of(context)),
+                _ => (None, None),
+            };
+            let request_id = request_id.unwrap_or_else(|| request.lambda_context().request_id);
             let (parts, body) = request.into_parts();
-            let request = http::Request::from_parts(parts, body.to_vec());
+            let mut request = http::Request::from_parts(parts, body.to_vec());
+            if let Some(caller) = caller {
+                request.extensions_mut().insert(caller);
+            }
             let response = handler::api::handle(&baton, &request, &request_id, jiff::Timestamp::now()).await;
             Ok::<Response<Body>, Error>(response.map(Body::from))
         }

@@ -40,7 +40,14 @@ fn read_config() -> Result<(String, String, baton::domain::policy::Policy), conf
 
 async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let time_left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
+    let deadline = Duration::from_millis(event.context.deadline);
+    // Lambda gives the deadline as an instant (milliseconds since the epoch); the emulator of
+    // `cargo lambda watch` gives its invoke timeout (milliseconds) instead. A deadline that is
+    // already past when the run starts is that timeout, capped at the function's 60 seconds.
+    let time_left = match deadline.checked_sub(since_epoch) {
+        Some(left) => left,
+        None => deadline.min(Duration::from_secs(60)),
+    };
     let run = handler::sweep::handle(baton, &event.payload, jiff::Timestamp::now(), time_left).await?;
     for line in &run.metrics {
         println!("{line}");

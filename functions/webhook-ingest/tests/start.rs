@@ -20,6 +20,23 @@ fn each_missing_secret_is_named() {
 }
 
 #[test]
+fn with_a_secret_arn_the_variables_are_not_needed_and_an_unreadable_secret_stops_the_start() {
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/webhooks-AbCdEf";
+    let stderr = stderr(&[
+        ("BATON_TABLE", "cases"),
+        ("BATON_SECRET_ARN", arn),
+        // Nothing listens there: the read fails as it would without permission or network.
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "baton"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+    ]);
+    assert!(stderr.contains(&format!("the secret {arn} (BATON_SECRET_ARN) cannot be read")), "{stderr}");
+    assert!(!stderr.contains("META_APP_SECRET"), "{stderr}");
+}
+
+#[test]
 fn a_webhook_secret_that_cannot_be_decoded_stops_the_start_with_its_name() {
     let env = [
         ("META_APP_SECRET", "set"),

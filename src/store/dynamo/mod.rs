@@ -489,7 +489,9 @@ impl Store for DynamoStore {
             let mut case = None;
             let mut events: BTreeMap<(Timestamp, String, &'static str), (u64, Event)> = BTreeMap::new();
             let mut keep = |v: u64, event: Event| {
-                let key = (event.at, event.source.clone(), event.kind.name());
+                // The timeline's own order (`Event::order`), whatever order the items came in.
+                let (at, source, kind) = event.order();
+                let key = (at, source.to_string(), kind);
                 if events.get(&key).is_none_or(|(old, _)| *old < v) {
                     events.insert(key, (v, event));
                 }
