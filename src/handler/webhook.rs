@@ -19,7 +19,8 @@ use crate::notify::Notifier;
 use crate::service::Baton;
 use crate::store::Store;
 
-/// The secrets, from the environment (the template resolves them from Secrets Manager or SSM).
+/// The webhook secrets: read at start from the Secrets Manager secret `BATON_SECRET_ARN`, or from
+/// their environment variables for local runs and tests (see `config::webhook_secret_source`).
 #[derive(Clone)]
 pub struct Secrets {
     pub meta_app_secret: String,
