@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Inbound, IngestError, Parsed, Route, Skipped, unreadable};
+use super::{EntryResult, Inbound, IngestError, Parsed, Route, Skipped, unreadable};
 use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
@@ -164,20 +164,11 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
         let team = policy.team_for_meta_page(page).map(|t| t.id.clone());
         for (list, items) in [("messaging", &entry.messaging), ("standby", &entry.standby)] {
             for (i, item) in items.iter().enumerate() {
-                let at = || format!("entry {n} {list} {i}");
-                match messaging(item, page, channel, &team) {
-                    Ok(Some(inbound)) => parsed.inbound.push(inbound),
-                    Ok(None) => parsed.skipped.push(Skipped::NotAboutACase("delivery, read, reaction or postback")),
-                    Err(why) => parsed.skipped.push(unreadable(&at(), why)),
-                }
+                parsed.entry(|| format!("entry {n} {list} {i}"), messaging(item, page, channel, &team));
             }
         }
         for (i, change) in entry.changes.iter().enumerate() {
-            match comment(change, &entry, channel, &team) {
-                Ok(Ok(inbound)) => parsed.inbound.push(inbound),
-                Ok(Err(skipped)) => parsed.skipped.push(skipped),
-                Err(why) => parsed.skipped.push(unreadable(&format!("entry {n} change {i}"), why)),
-            }
+            parsed.entry(|| format!("entry {n} change {i}"), comment(change, &entry, channel, &team));
         }
     }
     Ok(parsed)
@@ -188,14 +179,11 @@ fn read<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, serde_json:
 }
 
 /// A messaging or standby item: a message or an echo, or `None` for the events Baton does not use.
-fn messaging(
-    item: &serde_json::Value,
-    page: &str,
-    channel: Channel,
-    team: &Option<TeamId>,
-) -> Result<Option<Inbound>, String> {
+fn messaging(item: &serde_json::Value, page: &str, channel: Channel, team: &Option<TeamId>) -> EntryResult {
     let m: Messaging = read(item).map_err(|e| e.to_string())?;
-    let Some(message) = &m.message else { return Ok(None) };
+    let Some(message) = &m.message else {
+        return Ok(Err(Skipped::NotAboutACase("delivery, read, reaction or postback")));
+    };
     let (Some(sender), Some(recipient)) = (&m.sender, &m.recipient) else {
         return Err("a message without `sender` or `recipient`".into());
     };
@@ -212,16 +200,11 @@ fn messaging(
         let kind = SignalKind::CustomerMessage { channel, public: false, identity: identity.clone() };
         (kind, Route { own, thread, customer: Some(identity), team: team.clone(), ..Route::default() })
     };
-    Ok(Some(Inbound { signal: Signal::new(at, source, kind).with_excerpt(message.text.as_deref()), route }))
+    Ok(Ok(Inbound { signal: Signal::new(at, source, kind).with_excerpt(message.text.as_deref()), route }))
 }
 
 /// A change: a new comment, or why it is skipped.
-fn comment(
-    change: &serde_json::Value,
-    entry: &Entry,
-    channel: Channel,
-    team: &Option<TeamId>,
-) -> Result<Result<Inbound, Skipped>, String> {
+fn comment(change: &serde_json::Value, entry: &Entry, channel: Channel, team: &Option<TeamId>) -> EntryResult {
     let change: Change = read(change).map_err(|e| e.to_string())?;
     let is_comment = match change.field.as_str() {
         "feed" => change.value.get("item").and_then(|i| i.as_str()) == Some("comment"),

@@ -134,6 +134,21 @@ pub struct Parsed {
     pub deleted: Vec<MessageRef>,
 }
 
+/// What one entry of a delivery came to: its signal, or why it is skipped; the outer error is why
+/// it could not be read.
+pub type EntryResult = Result<Result<Inbound, Skipped>, String>;
+
+impl Parsed {
+    /// Takes one entry's result (`what` names the entry, for an unreadable one's reason).
+    pub fn entry(&mut self, what: impl FnOnce() -> String, entry: EntryResult) {
+        match entry {
+            Ok(Ok(inbound)) => self.inbound.push(inbound),
+            Ok(Err(skipped)) => self.skipped.push(skipped),
+            Err(why) => self.skipped.push(unreadable(&what(), why)),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("malformed {what}: {}", redact(&source.to_string()))]

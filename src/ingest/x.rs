@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{Inbound, IngestError, Parsed, Route, Skipped, unreadable};
+use super::{EntryResult, Inbound, IngestError, Parsed, Route, Skipped, unreadable};
 use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
@@ -129,18 +129,12 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     };
     let team = policy.team_for_x_account(brand).map(|t| t.id.clone());
     for (i, tweet) in body.tweet_create_events.iter().enumerate() {
-        match Tweet::deserialize(tweet).map_err(|e| e.to_string()).and_then(|t| tweet_signal(&t, brand, &team)) {
-            Ok(Ok(inbound)) => parsed.inbound.push(inbound),
-            Ok(Err(skipped)) => parsed.skipped.push(skipped),
-            Err(why) => parsed.skipped.push(unreadable(&format!("tweet_create_events {i}"), why)),
-        }
+        let entry = Tweet::deserialize(tweet).map_err(|e| e.to_string()).and_then(|t| tweet_signal(&t, brand, &team));
+        parsed.entry(|| format!("tweet_create_events {i}"), entry);
     }
     for (i, dm) in body.direct_message_events.iter().enumerate() {
-        match DirectMessage::deserialize(dm).map_err(|e| e.to_string()).and_then(|d| dm_signal(&d, brand, &team)) {
-            Ok(Ok(inbound)) => parsed.inbound.push(inbound),
-            Ok(Err(skipped)) => parsed.skipped.push(skipped),
-            Err(why) => parsed.skipped.push(unreadable(&format!("direct_message_events {i}"), why)),
-        }
+        let entry = DirectMessage::deserialize(dm).map_err(|e| e.to_string()).and_then(|d| dm_signal(&d, brand, &team));
+        parsed.entry(|| format!("direct_message_events {i}"), entry);
     }
     for key in body.other.keys().filter(|k| k.ends_with("_events") || k.ends_with("_event")) {
         parsed.skipped.push(Skipped::UnknownType(key.clone()));
@@ -148,7 +142,7 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
     Ok(parsed)
 }
 
-fn tweet_signal(tweet: &Tweet, brand: &str, team: &Option<TeamId>) -> Result<Result<Inbound, Skipped>, String> {
+fn tweet_signal(tweet: &Tweet, brand: &str, team: &Option<TeamId>) -> EntryResult {
     if tweet.retweeted_status.is_some() {
         return Ok(Err(Skipped::NotAboutACase("retweet")));
     }
@@ -171,7 +165,7 @@ fn tweet_signal(tweet: &Tweet, brand: &str, team: &Option<TeamId>) -> Result<Res
     }
 }
 
-fn dm_signal(dm: &DirectMessage, brand: &str, team: &Option<TeamId>) -> Result<Result<Inbound, Skipped>, String> {
+fn dm_signal(dm: &DirectMessage, brand: &str, team: &Option<TeamId>) -> EntryResult {
     let Some(create) = dm.message_create.as_ref().filter(|_| dm.kind == "message_create") else {
         return Ok(Err(Skipped::UnknownType(format!("direct_message_events.{}", dm.kind))));
     };
