@@ -8,7 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::domain::alert::Alert;
-use crate::domain::case::{Case, Event, MAX_EVENTS, MAX_IDENTITIES};
+use crate::domain::case::{Case, Event};
 use crate::domain::engine::{self, Rejection};
 use crate::domain::ids::{CaseId, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
@@ -244,16 +244,10 @@ impl<S: Store, N: Notifier> Baton<S, N> {
             keys.push((Key::Customer(identity.clone()), case.id.clone()));
         }
         let mut absorbed = None;
-        if let Some(other_before) = &other {
-            let identities = case.identities.union(&other_before.identities).count();
-            if identities > MAX_IDENTITIES {
-                return Ok(Outcome::Rejected(Rejection::TooManyIdentities(case.id.clone())));
-            }
-            if case.event_count() + other_before.event_count() > MAX_EVENTS {
-                return Ok(Outcome::Rejected(Rejection::TooLargeToMerge(case.id.clone())));
-            }
-        }
         if let Some(other_before) = other {
+            if let Err(rejection) = engine::check_merge(&case, &other_before) {
+                return Ok(Outcome::Rejected(rejection));
+            }
             let mut other = other_before.clone();
             engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
             keys.extend(other.identities.iter().map(|i| (Key::Customer(i.clone()), case.id.clone())));
@@ -267,7 +261,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
         Ok(Outcome::Applied { case: case.id.clone(), opened: false })
     }
 
-    /// A signal for a full case (see [`MAX_EVENTS`]): the case is closed as continued, and the
+    /// A signal for a full case (see [`MAX_EVENTS`](crate::domain::case::MAX_EVENTS)): the case is closed as continued, and the
     /// signal applied to its continuation, which holds its state, in one write.
     async fn continue_full(
         &self,

@@ -61,6 +61,18 @@ pub fn takes_identity(case: &Case, identity: &Identity) -> bool {
     case.identities.contains(identity) || case.identities.len() < MAX_IDENTITIES
 }
 
+/// Whether `into` may absorb `from` (a link of the same customer): the merged case must stay
+/// within [`MAX_IDENTITIES`] and [`MAX_EVENTS`].
+pub fn check_merge(into: &Case, from: &Case) -> Result<(), Rejection> {
+    if into.identities.union(&from.identities).count() > MAX_IDENTITIES {
+        return Err(Rejection::TooManyIdentities(into.id.clone()));
+    }
+    if into.event_count() + from.event_count() > MAX_EVENTS {
+        return Err(Rejection::TooLargeToMerge(into.id.clone()));
+    }
+    Ok(())
+}
+
 /// Whether a case is full: a signal goes to its [`continuation`] instead.
 pub fn is_full(case: &Case) -> bool {
     case.event_count() >= MAX_EVENTS
