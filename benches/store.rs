@@ -25,8 +25,8 @@ use baton::ingest::{Inbound, Route};
 use baton::notify::Collect;
 use baton::replay::{self, Input};
 use baton::service::{Baton, Outcome};
-use baton::store::Store;
 use baton::store::dynamo::{DynamoStore, Usage};
+use baton::store::{Cases, Schedule};
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 

@@ -13,11 +13,11 @@ use baton::domain::policy::{ClockKind, Policy};
 use baton::domain::signal::{Signal, SignalKind};
 use baton::handler::{self, Tally};
 use baton::ingest::{CaseRef, Inbound, Route};
-use baton::notify::NoAlerts;
+use baton::notify::Collect;
 use baton::notify::mail::CollectMail;
 use baton::service::{Baton, Outcome};
 use baton::store::memory::MemoryStore;
-use baton::store::{Key, Limiter, Store};
+use baton::store::{Cases, Key, Limiter, Store};
 use common::http::{apigw, body_json};
 use common::mail::Mail;
 use common::{agent_replies, dynamodb, secrets};
@@ -25,15 +25,15 @@ use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::json;
 
-fn memory() -> Baton<MemoryStore, NoAlerts> {
-    Baton::new(MemoryStore::new(), NoAlerts, Arc::new(Policy::default_policy()))
+fn memory() -> Baton<MemoryStore, Collect> {
+    Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()))
 }
 
-async fn deliver<S: Store + Limiter>(baton: &Baton<S, NoAlerts>, mail: &Mail, acks: &CollectMail) -> Tally {
-    handler::email::handle(baton, acks, &mail.event()).await.unwrap().1
+async fn deliver<S: Store + Limiter>(baton: &Baton<S, Collect>, mail: &Mail, acks: &CollectMail) -> Tally {
+    handler::email::handle(&baton.intake(), acks, &mail.event()).await.unwrap().1
 }
 
-async fn case_of<S: Store>(baton: &Baton<S, NoAlerts>, who: &str) -> Option<Case> {
+async fn case_of<S: Store>(baton: &Baton<S, Collect>, who: &str) -> Option<Case> {
     let id = baton.store.lookup(&Key::Customer(Identity::Email(who.into()))).await.unwrap()?;
     baton.store.load_whole(&id).await.unwrap()
 }
@@ -54,18 +54,21 @@ async fn the_x_crc_cannot_be_made_to_sign_a_forged_delivery() {
     let body = forged.to_string();
     let query = form_urlencoded::Serializer::new(String::new()).append_pair("crc_token", &body).finish();
     let (crc, _) = apigw("GET", &format!("/webhooks/x?{query}"), &[], b"");
-    let answer = handler::webhook::handle(&baton, &secrets(), &crc, Timestamp::now()).await;
+    let answer = handler::webhook::handle(&baton.intake(), &secrets(), &crc, Timestamp::now()).await;
     // Whatever came back is the attacker's signature for the body.
     let token = body_json(&answer)["response_token"].as_str().unwrap_or("sha256=").to_string();
     let (post, _) = apigw("POST", "/webhooks/x", &[("x-twitter-webhooks-signature", &token)], body.as_bytes());
-    let delivery = handler::webhook::handle(&baton, &secrets(), &post, Timestamp::now()).await;
+    let delivery = handler::webhook::handle(&baton.intake(), &secrets(), &post, Timestamp::now()).await;
 
     assert_eq!(baton.store.lookup(&Key::Message(MessageRef::x("666"))).await.unwrap(), None, "the forgery landed");
     assert_eq!(delivery.status(), StatusCode::UNAUTHORIZED, "{}", delivery.body());
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{}", answer.body());
     // X's own tokens (base64 of a UUID) are still answered.
     let (real, _) = apigw("GET", "/webhooks/x?crc_token=NjQ4OGUwZjMtNzg5Yi00Mzc0LTkxYjctOGEzZjJhYzk5MjQ3", &[], b"");
-    assert_eq!(handler::webhook::handle(&baton, &secrets(), &real, Timestamp::now()).await.status(), StatusCode::OK);
+    assert_eq!(
+        handler::webhook::handle(&baton.intake(), &secrets(), &real, Timestamp::now()).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -217,7 +220,7 @@ async fn a_tag_that_names_no_case_falls_back_to_the_customers_case() {
     assert_eq!(deliver(&baton, &other, &acks).await.opened, 1);
 }
 
-async fn close<S: Store>(baton: &Baton<S, NoAlerts>, id: &CaseId) {
+async fn close<S: Store>(baton: &Baton<S, Collect>, id: &CaseId) {
     for (n, kind) in [SignalKind::ResolutionProposed, SignalKind::CustomerConfirmation].into_iter().enumerate() {
         let at: Timestamp = format!("2026-04-1{}T08:00:00Z", 4 + n).parse().unwrap();
         let inbound = Inbound {
@@ -230,7 +233,7 @@ async fn close<S: Store>(baton: &Baton<S, NoAlerts>, id: &CaseId) {
 
 /// A sender reuses a Message-ID the customer's case holds: later replies must still thread to the
 /// customer's case. In memory and on DynamoDB Local (where a conditional write keeps the pointer).
-async fn message_id_hijack<S: Store + Limiter>(baton: Baton<S, NoAlerts>) {
+async fn message_id_hijack<S: Store + Limiter>(baton: Baton<S, Collect>) {
     let acks = CollectMail::default();
     let customer = Mail { message_id: "<zip-1@mail.example.ch>".into(), ..Mail::default() };
     deliver(&baton, &customer, &acks).await;
@@ -268,7 +271,7 @@ async fn a_reused_message_id_cannot_steer_replies_in_memory() {
 #[tokio::test]
 async fn a_reused_message_id_cannot_steer_replies_on_dynamodb() {
     let store = dynamodb::store("hijack").await;
-    message_id_hijack(Baton::new(store, NoAlerts, Arc::new(Policy::default_policy()))).await;
+    message_id_hijack(Baton::new(store, Collect::default(), Arc::new(Policy::default_policy()))).await;
 }
 
 #[tokio::test]
@@ -290,12 +293,12 @@ async fn a_delivery_of_thousands_of_entries_left_unfinished_is_finished_by_the_r
     let (request, _) = apigw("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &signature)], raw.as_bytes());
     // A budget that runs out part of the way: the platform is told to deliver it again.
     let budget = std::time::Duration::from_millis(50);
-    let first = handler::webhook::handle_within(&baton, &secrets(), &request, Timestamp::now(), budget).await;
+    let first = handler::webhook::handle_within(&baton.intake(), &secrets(), &request, Timestamp::now(), budget).await;
     assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", first.body());
     let done = body_json(&first)["done"]["applied"].as_u64().unwrap();
     assert!(done < 2_000, "the budget did not cut the delivery");
     // Meta delivers it again, whole: what was applied is a duplicate, the rest is applied once.
-    let second = handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await;
+    let second = handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await;
     assert_eq!(second.status(), StatusCode::OK, "{}", second.body());
     let second = body_json(&second);
     assert_eq!(second["duplicates"].as_u64().unwrap(), done);
@@ -315,7 +318,7 @@ async fn a_rejected_case_api_body_is_not_repeated_to_the_caller_or_the_log() {
     ] {
         let raw = body.to_string();
         let (request, id) = apigw("POST", &format!("/cases/{}/link", case.id), &[], raw.as_bytes());
-        let response = handler::api::handle(&baton, &request, &id, Timestamp::now()).await;
+        let response = handler::api::handle(&baton.store, &baton.policy, &request, &id, Timestamp::now()).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", response.body());
         assert!(!response.body().contains("muster"), "the rejection repeats the input: {}", response.body());
     }

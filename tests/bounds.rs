@@ -16,7 +16,7 @@ use baton::ingest::{CaseRef, Inbound, Route};
 use baton::notify::Collect;
 use baton::service::{Baton, Outcome};
 use baton::store::memory::MemoryStore;
-use baton::store::{Change, Key, Store, Write};
+use baton::store::{Cases, Change, Key, Record, Store, Write};
 use common::dynamodb;
 use jiff::{SignedDuration, Timestamp};
 

@@ -81,7 +81,7 @@ async fn call<S: Store>(baton: &Baton<S, Collect>, event: Value) -> (StatusCode,
     if let Some(caller) = caller {
         request.extensions_mut().insert(caller);
     }
-    let response = handler::api::handle(baton, &request, &request_id, Timestamp::now()).await;
+    let response = handler::api::handle(&baton.store, &baton.policy, &request, &request_id, Timestamp::now()).await;
     let status = response.status();
     (status, serde_json::from_str(response.body()).unwrap_or(Value::Null))
 }
@@ -95,7 +95,7 @@ async fn signed<S: Store>(baton: &Baton<S, Collect>, caller: &str, method: &str,
 /// A case opened by the customer's email (the SES fixture); its id.
 async fn email_case<S: Store + Limiter>(baton: &Baton<S, Collect>) -> String {
     let mail = baton::notify::mail::CollectMail::default();
-    handler::email::handle(baton, &mail, &fixture("ses-customer.json")).await.expect("the email");
+    handler::email::handle(&baton.intake(), &mail, &fixture("ses-customer.json")).await.expect("the email");
     let path = "/cases/email:%3CCAFlea1-x9%40mail.example.ch%3E";
     signed(baton, AGENT, "GET", path, Value::Null).await["id"].as_str().unwrap().to_string()
 }

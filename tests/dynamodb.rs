@@ -18,7 +18,7 @@ use baton::replay;
 use baton::service::{Baton, Outcome};
 use baton::store::dynamo::{DynamoStore, Usage, local_client, table};
 use baton::store::memory::MemoryStore;
-use baton::store::{Change, Key, Store, Write};
+use baton::store::{Cases, Change, Key, Record, Schedule, Store, Write};
 use common::dynamodb;
 use jiff::{SignedDuration, Timestamp};
 

@@ -19,7 +19,7 @@ use baton::notify::mail::CollectMail;
 use baton::notify::sns::{SnsNotifier, local_client as sns_client};
 use baton::service::Baton;
 use baton::store::dynamo::{DynamoStore, local_client, table};
-use baton::store::{Key, Store};
+use baton::store::{Cases, Key, Store};
 use common::{WEBHOOK_SECRET, dynamodb, fixture, moto, secrets, service};
 use futures::StreamExt;
 use http::StatusCode;
@@ -87,7 +87,7 @@ async fn post<S: Store>(baton: &Baton<S, Collect>, delivery: &Delivery) -> http:
         .header("webhook-signature", &signature)
         .body(delivery.body.clone())
         .unwrap();
-    handler::webhook::handle(baton, &secrets(), &request, now).await
+    handler::webhook::handle(&baton.intake(), &secrets(), &request, now).await
 }
 
 /// Posts deliveries ten at a time; their statuses, in order.
@@ -132,9 +132,9 @@ async fn dynamodb_stopped_and_started_again_mid_run_loses_nothing_and_doubles_no
     }
     let mail = fixture("ses-customer.json");
     let mailer = CollectMail::default();
-    let failed_mail = handler::email::handle(&baton, &mailer, &mail).await;
+    let failed_mail = handler::email::handle(&baton.intake(), &mailer, &mail).await;
     assert!(failed_mail.is_err(), "the mail's invocation fails, so Lambda retries it");
-    let failed_sweep = handler::sweep::handle(&baton, &scheduled(), start, Duration::from_secs(60)).await;
+    let failed_sweep = handler::sweep::handle(&baton.sweeper(), &scheduled(), start, Duration::from_secs(60)).await;
     assert!(failed_sweep.is_err(), "the sweep's invocation fails; the next scheduled run does its work");
     let failed_in = outage.elapsed();
 
@@ -145,7 +145,7 @@ async fn dynamodb_stopped_and_started_again_mid_run_loses_nothing_and_doubles_no
     for (status, body) in post_all(&baton, during).await {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    handler::email::handle(&baton, &mailer, &mail).await.expect("the retried mail");
+    handler::email::handle(&baton.intake(), &mailer, &mail).await.expect("the retried mail");
     for (status, body) in post_all(&baton, after).await {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
@@ -176,10 +176,14 @@ async fn dynamodb_stopped_and_started_again_mid_run_loses_nothing_and_doubles_no
     let lea = baton.store.lookup(&lea).await.unwrap().expect("the retried mail's case");
     assert_eq!(baton.store.load_whole(&lea).await.unwrap().unwrap().timeline.len(), 1);
     // And the sweep that failed is done by the next run.
-    let swept =
-        handler::sweep::handle(&baton, &scheduled(), start + SignedDuration::from_hours(12), Duration::from_secs(60))
-            .await
-            .unwrap();
+    let swept = handler::sweep::handle(
+        &baton.sweeper(),
+        &scheduled(),
+        start + SignedDuration::from_hours(12),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
     assert!(!swept.incomplete, "{}", swept.summary);
     println!(
         "faults: DynamoDB Local down for {:.1} s; {} deliveries, 1 mail and 1 sweep failed in {:.1} s and were retried; \
@@ -266,7 +270,7 @@ async fn sns_unreachable_for_hours_delays_alerts_but_loses_and_doubles_none() {
         let now = at("2026-04-13T00:00:00Z") + SignedDuration::from_hours(hour);
         let sns_down = (12..=14).contains(&hour);
         gate.set(!sns_down);
-        let run = handler::sweep::handle(&baton, &scheduled(), now, Duration::from_secs(60)).await.unwrap();
+        let run = handler::sweep::handle(&baton.sweeper(), &scheduled(), now, Duration::from_secs(60)).await.unwrap();
         if sns_down {
             assert!(run.incomplete, "{hour}:00 {}", run.summary);
             failed_runs += 1;

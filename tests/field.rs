@@ -11,11 +11,11 @@ use baton::domain::ids::{Identity, MessageRef};
 use baton::domain::policy::{ClockKind, Policy};
 use baton::handler::{self, Tally};
 use baton::ingest::signature::{self, StandardHeaders};
-use baton::notify::NoAlerts;
+use baton::notify::Collect;
 use baton::notify::mail::CollectMail;
 use baton::service::Baton;
 use baton::store::memory::MemoryStore;
-use baton::store::{Key, Store};
+use baton::store::{Cases, Key, Store};
 use common::http::{body_json, post_meta, post_x};
 use common::mail::raw_event;
 use common::{agent_replies, fixture};
@@ -23,8 +23,8 @@ use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::Value;
 
-fn memory() -> Baton<MemoryStore, NoAlerts> {
-    Baton::new(MemoryStore::new(), NoAlerts, Arc::new(Policy::default_policy()))
+fn memory() -> Baton<MemoryStore, Collect> {
+    Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()))
 }
 
 fn field(name: &str) -> Value {
@@ -46,7 +46,7 @@ fn tally(response: &http::Response<String>) -> Tally {
     }
 }
 
-async fn case_by_ref<S: Store>(baton: &Baton<S, NoAlerts>, reference: MessageRef) -> Case {
+async fn case_by_ref<S: Store>(baton: &Baton<S, Collect>, reference: MessageRef) -> Case {
     let id = baton.store.lookup(&Key::Message(reference.clone())).await.unwrap();
     let id = id.unwrap_or_else(|| panic!("no case holds {reference}"));
     baton.store.load_whole(&id).await.unwrap().unwrap()
@@ -165,7 +165,7 @@ async fn a_deleted_tweet_loses_its_excerpt_and_keeps_its_timing() {
 async fn the_ses_events_of_the_aws_documentation_become_cases() {
     for name in ["ses/lambda-action-event-awsdocs.json", "ses/lambda-action-event-aws-lambda-go.json"] {
         let baton = memory();
-        let (answer, t) = handler::email::handle(&baton, &CollectMail::default(), &field(name)).await.unwrap();
+        let (answer, t) = handler::email::handle(&baton.intake(), &CollectMail::default(), &field(name)).await.unwrap();
         assert_eq!(answer["disposition"], "CONTINUE");
         assert_eq!(t.opened, 1, "{name}: {t:?}");
     }
@@ -267,7 +267,7 @@ async fn raw_mails_with_comments_groups_encoded_words_and_odd_ids_are_read_as_rf
         let raw = std::fs::read(&path).unwrap();
         let baton = memory();
         let acks = CollectMail::default();
-        let (_, t) = handler::email::handle(&baton, &acks, &raw_event(&raw, envelope)).await.unwrap();
+        let (_, t) = handler::email::handle(&baton.intake(), &acks, &raw_event(&raw, envelope)).await.unwrap();
         match expect {
             Unusable | Skipped => {
                 let parsed = baton::ingest::email::parse(&raw_event(&raw, envelope), &baton.policy).unwrap();
@@ -373,7 +373,7 @@ for key in (bytes(range(24)), bytes(range(31))):
             ("webhook-signature", signed["signature"].as_str().unwrap()),
         ];
         let (request, _) = common::http::apigw("POST", "/webhooks/generic", &headers, body.as_bytes());
-        let response = handler::webhook::handle(&memory(), &secrets, &request, Timestamp::now()).await;
+        let response = handler::webhook::handle(&memory().intake(), &secrets, &request, Timestamp::now()).await;
         assert_eq!(response.status(), StatusCode::OK, "secret form {secret:.12}…: {}", response.body());
         // And the other way: the library verifies what Baton signs.
         let ours = signature::sign_standard(secret, "msg_sw_1", now, body.as_bytes()).unwrap();

@@ -15,7 +15,7 @@ use baton::notify::Collect;
 use baton::notify::mail::CollectMail;
 use baton::service::Baton;
 use baton::store::memory::MemoryStore;
-use baton::store::{Key, Store};
+use baton::store::{Cases, Key, Schedule, Store};
 use common::dynamodb;
 use common::http::{apigw, body_json, post_generic, post_meta, post_x};
 use common::{WEBHOOK_SECRET, fixture, secrets};
@@ -30,7 +30,7 @@ fn memory() -> Baton<MemoryStore, Collect> {
 async fn api<S: Store>(baton: &Baton<S, Collect>, method: &str, path: &str, body: Value) -> http::Response<String> {
     let raw = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
     let (request, request_id) = apigw(method, path, &[], &raw);
-    handler::api::handle(baton, &request, &request_id, Timestamp::now()).await
+    handler::api::handle(&baton.store, &baton.policy, &request, &request_id, Timestamp::now()).await
 }
 
 #[tokio::test]
@@ -38,7 +38,7 @@ async fn meta_verification_echoes_the_challenge_only_for_the_right_token() {
     let baton = memory();
     let get = |query: &str| apigw("GET", &format!("/webhooks/meta?{query}"), &[], b"").0;
     let ok = handler::webhook::handle(
-        &baton,
+        &baton.intake(),
         &secrets(),
         &get("hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"),
         Timestamp::now(),
@@ -47,14 +47,15 @@ async fn meta_verification_echoes_the_challenge_only_for_the_right_token() {
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.body(), "1158201444");
     let wrong = handler::webhook::handle(
-        &baton,
+        &baton.intake(),
         &secrets(),
         &get("hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"),
         Timestamp::now(),
     )
     .await;
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-    let missing = handler::webhook::handle(&baton, &secrets(), &get("hub.mode=subscribe"), Timestamp::now()).await;
+    let missing =
+        handler::webhook::handle(&baton.intake(), &secrets(), &get("hub.mode=subscribe"), Timestamp::now()).await;
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -62,7 +63,7 @@ async fn meta_verification_echoes_the_challenge_only_for_the_right_token() {
 async fn x_crc_answers_with_the_hmac_of_the_token() {
     let baton = memory();
     let (request, _) = apigw("GET", "/webhooks/x?crc_token=abc%2B123", &[], b"");
-    let response = handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await;
+    let response = handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         body_json(&response)["response_token"],
@@ -70,7 +71,7 @@ async fn x_crc_answers_with_the_hmac_of_the_token() {
     );
     let (request, _) = apigw("GET", "/webhooks/x", &[], b"");
     assert_eq!(
-        handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await.status(),
+        handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await.status(),
         StatusCode::BAD_REQUEST
     );
 }
@@ -160,7 +161,7 @@ async fn bad_signatures_stale_timestamps_bad_json_and_big_bodies_are_refused_and
         ("unknown path", apigw("POST", "/webhooks/other", &[], b"").0, StatusCode::NOT_FOUND, "no such route"),
     ];
     for (what, request, status, reason) in cases {
-        let response = handler::webhook::handle(&baton, &secrets(), &request, now).await;
+        let response = handler::webhook::handle(&baton.intake(), &secrets(), &request, now).await;
         assert_eq!(response.status(), status, "{what}: {}", response.body());
         assert!(body_json(&response)["error"].as_str().unwrap().contains(reason), "{what}: {}", response.body());
     }
@@ -176,9 +177,13 @@ async fn bad_signatures_stale_timestamps_bad_json_and_big_bodies_are_refused_and
     let tampered = br#"{"id":"evt_1","type":"customer_message","at":"2026-04-13T08:00:00Z","customer":{"channel":"chat","id":"v-2"},"channel":"chat"}"#;
     let headers =
         [("webhook-id", "msg_1"), ("webhook-timestamp", stamp.as_str()), ("webhook-signature", signature.as_str())];
-    let replayed =
-        handler::webhook::handle(&baton, &secrets(), &apigw("POST", "/webhooks/generic", &headers, tampered).0, now)
-            .await;
+    let replayed = handler::webhook::handle(
+        &baton.intake(),
+        &secrets(),
+        &apigw("POST", "/webhooks/generic", &headers, tampered).0,
+        now,
+    )
+    .await;
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
 
     // Nothing was stored: no case is due, and the deliveries count as new when they come right.
@@ -211,7 +216,7 @@ async fn email_spoof_spam_auto_replies_and_odd_headers() {
         let event = fixture(name);
         let baton = &baton;
         let mail = &mail;
-        async move { handler::email::handle(baton, mail, &event).await.unwrap() }
+        async move { handler::email::handle(&baton.intake(), mail, &event).await.unwrap() }
     };
     // A spoofed agent address with DMARC FAIL stays a customer message: it opens a case.
     let (answer, tally) = run("ses-spoofed-agent.json").await;
@@ -239,7 +244,7 @@ async fn email_spoof_spam_auto_replies_and_odd_headers() {
 #[tokio::test]
 async fn case_api_statuses() {
     let baton = memory();
-    handler::email::handle(&baton, &CollectMail::default(), &fixture("ses-customer.json")).await.unwrap();
+    handler::email::handle(&baton.intake(), &CollectMail::default(), &fixture("ses-customer.json")).await.unwrap();
     let case = "/cases/email:%3CCAFlea1-x9%40mail.example.ch%3E";
     let get = api(&baton, "GET", case, Value::Null).await;
     assert_eq!(get.status(), StatusCode::OK, "{}", get.body());
@@ -266,11 +271,11 @@ async fn case_api_statuses() {
         assert!(body_json(&response)["error"].is_string());
     }
     let (request, request_id) = apigw("POST", &format!("/cases/{id}/accept"), &[], b"{\"team\":");
-    let bad = handler::api::handle(&baton, &request, &request_id, Timestamp::now()).await;
+    let bad = handler::api::handle(&baton.store, &baton.policy, &request, &request_id, Timestamp::now()).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let (request, request_id) = apigw("POST", &format!("/cases/{id}/accept"), &[], &vec![b' '; handler::MAX_BODY + 1]);
     assert_eq!(
-        handler::api::handle(&baton, &request, &request_id, Timestamp::now()).await.status(),
+        handler::api::handle(&baton.store, &baton.policy, &request, &request_id, Timestamp::now()).await.status(),
         StatusCode::PAYLOAD_TOO_LARGE
     );
 
@@ -278,10 +283,13 @@ async fn case_api_statuses() {
     let accept = serde_json::to_vec(&json!({"team": "support-ch"})).unwrap();
     let path = format!("/cases/{id}/accept");
     let (first, rid) = apigw("POST", &path, &[("Idempotency-Key", "k-1")], &accept);
-    let accepted = handler::api::handle(&baton, &first, &rid, Timestamp::now()).await;
+    let accepted = handler::api::handle(&baton.store, &baton.policy, &first, &rid, Timestamp::now()).await;
     assert_eq!(body_json(&accepted)["applied"], true, "{}", accepted.body());
     let (second, rid) = apigw("POST", &path, &[("Idempotency-Key", "k-1")], &accept);
-    assert_eq!(body_json(&handler::api::handle(&baton, &second, &rid, Timestamp::now()).await)["duplicate"], true);
+    assert_eq!(
+        body_json(&handler::api::handle(&baton.store, &baton.policy, &second, &rid, Timestamp::now()).await)["duplicate"],
+        true
+    );
 
     // The customer asks to be forgotten: the case stays, anonymous, and no reference leads to it.
     let from = fixture("ses-customer.json")["Records"][0]["ses"]["mail"]["source"].as_str().unwrap().to_string();
@@ -301,7 +309,7 @@ async fn the_email_to_social_story_end_to_end_on_dynamodb() {
     let baton = Baton::new(store.clone(), Collect::default(), Arc::new(Policy::default_policy()));
     let mail = CollectMail::default();
     for name in ["ses-customer.json", "ses-brand-reply.json", "ses-forward.json"] {
-        let (answer, tally) = handler::email::handle(&baton, &mail, &fixture(name)).await.unwrap();
+        let (answer, tally) = handler::email::handle(&baton.intake(), &mail, &fixture(name)).await.unwrap();
         assert_eq!(answer["disposition"], "CONTINUE");
         assert!(tally.applied >= 1, "{name}: {tally:?}");
     }
@@ -435,7 +443,7 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     ] {
         let event = fixture(name);
         personal_data(&event, "", &mut personal);
-        handler::email::handle(&baton, &mail, &event).await.unwrap();
+        handler::email::handle(&baton.intake(), &mail, &event).await.unwrap();
     }
     for name in ["meta-message.json", "meta-echo.json", "meta-feed-comment.json"] {
         let body = fixture(name);
@@ -450,7 +458,7 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     // Refused deliveries log why, not what: a bad signature, and a body that is not JSON.
     let body = serde_json::to_vec(&fixture("meta-message.json")).unwrap();
     let (request, _) = apigw("POST", "/webhooks/meta", &[("X-Hub-Signature-256", "sha256=00")], &body);
-    let refused = handler::webhook::handle(&baton, &secrets(), &request, Timestamp::now()).await;
+    let refused = handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let now = Timestamp::now().as_second();
     let secret_text = b"{\"text\": \"my card number is 4111 1111 1111 1111\"";
@@ -469,7 +477,7 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     // A sweep a week later, with alerts for every case.
     let event = serde_json::from_value(fixture("eventbridge-scheduled.json")).unwrap();
     let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 7);
-    handler::sweep::handle(&baton, &event, later, std::time::Duration::from_secs(60)).await.unwrap();
+    handler::sweep::handle(&baton.sweeper(), &event, later, std::time::Duration::from_secs(60)).await.unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in ["mail handled", "delivery handled", "request rejected", "customer erased", "sweep done"] {

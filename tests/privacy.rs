@@ -17,7 +17,7 @@ use baton::notify::Collect;
 use baton::service::{Baton, Erasure, Outcome};
 use baton::store::dynamo::DynamoStore;
 use baton::store::memory::MemoryStore;
-use baton::store::{Key, Store};
+use baton::store::{Cases, Key, Store};
 use common::dynamodb;
 use jiff::{SignedDuration, Timestamp};
 

@@ -14,8 +14,8 @@ use baton::ingest::{Inbound, Route};
 use baton::notify::sns::{SnsNotifier, local_client};
 use baton::replay;
 use baton::service::{Baton, Outcome, SweepReport};
-use baton::store::Store;
 use baton::store::dynamo::DynamoStore;
+use baton::store::{Schedule, Store};
 use common::dynamodb;
 use common::moto::{self, Received};
 use jiff::{SignedDuration, Timestamp};
@@ -331,11 +331,11 @@ async fn the_sweep_handler_runs_on_the_scheduled_event() {
     let now = at("2026-04-13T12:00:00Z");
 
     // Less time left than the margin: nothing is started, the case stays due.
-    let short = sweep::handle(&baton, &event, now, std::time::Duration::from_secs(5)).await.unwrap();
+    let short = sweep::handle(&baton.sweeper(), &event, now, std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!((short.summary["cases_due"].as_u64(), short.summary["left_for_next_run"].as_u64()), (Some(1), Some(1)));
     assert!(!short.incomplete);
 
-    let run = sweep::handle(&baton, &event, now, std::time::Duration::from_secs(60)).await.unwrap();
+    let run = sweep::handle(&baton.sweeper(), &event, now, std::time::Duration::from_secs(60)).await.unwrap();
     assert_eq!(run.summary["alerts"], 1, "{}", run.summary);
     assert!(!run.incomplete);
     let metrics: serde_json::Value = serde_json::from_str(&run.metrics[0]).unwrap();
@@ -349,8 +349,9 @@ async fn the_sweep_handler_runs_on_the_scheduled_event() {
         SnsNotifier::new(local_client(&format!("http://127.0.0.1:{closed}")), &topic),
         policy(),
     );
-    let failed =
-        sweep::handle(&down, &event, at("2026-04-13T14:00:00Z"), std::time::Duration::from_secs(60)).await.unwrap();
+    let failed = sweep::handle(&down.sweeper(), &event, at("2026-04-13T14:00:00Z"), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
     assert!(failed.incomplete, "{}", failed.summary);
     assert_eq!(failed.summary["unpublished"], 1);
 }

@@ -238,6 +238,28 @@ pub fn merge(into: &mut Case, from: &mut Case, at: Timestamp, source: &str, poli
     from.record(event(at, source.to_string(), EventKind::MergedInto { case: into.id.clone() }, &from.owner), policy);
 }
 
+/// What is due for a case at `now`, as the sweep acts on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// Nothing yet: the case was swept early, or by a second run.
+    Nothing,
+    /// Events to record with [`commit`]: ladder alerts, a closure risk, an expired confirmation
+    /// window. The alerts among them are published once recorded.
+    Events(Vec<Event>),
+    /// The case is closed and its retention is over: delete it.
+    Purge,
+}
+
+/// What is due for a case at `now`: the events [`evaluate`] finds, or for a closed case whether its
+/// retention is over (closing made [`next_due`] the end of its retention).
+pub fn due(case: &Case, now: Timestamp, policy: &Policy) -> Due {
+    if case.is_closed() {
+        return if case.next_due.is_some_and(|end| end <= now) { Due::Purge } else { Due::Nothing };
+    }
+    let events = evaluate(case, now, policy);
+    if events.is_empty() { Due::Nothing } else { Due::Events(events) }
+}
+
 /// What is due for a case at `now`: alerts, a closure risk, an expired confirmation window. Record
 /// them with [`commit`], then publish the alerts.
 pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {

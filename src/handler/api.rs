@@ -12,11 +12,11 @@ use super::{MAX_BODY, error, json_response};
 use crate::domain::case::Case;
 use crate::domain::duration::human;
 use crate::domain::engine::Rejection;
+use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, ApiError, Request as ApiRequest};
-use crate::notify::Notifier;
-use crate::service::{Baton, Outcome};
-use crate::store::Store;
+use crate::service::{Ingest, Outcome, erase, query};
+use crate::store::{Record, Remove};
 
 /// Who made a case API call: the caller's IAM ARN, from API Gateway's request context (payload 2.0,
 /// `requestContext.authorizer.iam.userArn`, set for a SigV4-signed call that IAM allowed). The
@@ -33,8 +33,9 @@ impl Caller {
 }
 
 /// Answers one case API call. The caller, if any, is a [`Caller`] in the request's extensions.
-pub async fn handle<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+pub async fn handle<S: Record + Remove>(
+    store: &S,
+    policy: &Policy,
     request: &Request<Vec<u8>>,
     request_id: &str,
     now: Timestamp,
@@ -56,7 +57,7 @@ pub async fn handle<S: Store, N: Notifier>(
     let method = request.method().as_str();
     let path = request.uri().path();
     let fingerprint = idempotency_key.map(|_| fingerprint(method, path, &json));
-    let mut parsed = match api::parse(method, path, &json, source.clone(), now, &baton.policy) {
+    let mut parsed = match api::parse(method, path, &json, source.clone(), now, policy) {
         Ok(parsed) => parsed,
         Err(e @ ApiError::NoRoute(_)) => return error(StatusCode::NOT_FOUND, e),
         Err(e @ ApiError::Method(_)) => return error(StatusCode::METHOD_NOT_ALLOWED, e),
@@ -73,12 +74,12 @@ pub async fn handle<S: Store, N: Notifier>(
         }
     }
     match parsed {
-        ApiRequest::Get(reference) => match baton.show(&reference).await {
+        ApiRequest::Get(reference) => match query::show(store, &reference).await {
             Ok(Some(case)) => json_response(StatusCode::OK, &view(&case, now)),
             Ok(None) => error(StatusCode::NOT_FOUND, "no such case"),
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         },
-        ApiRequest::Erase(identity) => match baton.erase_customer(&identity).await {
+        ApiRequest::Erase(identity) => match erase::erase_customer(store, &identity).await {
             Ok(erasure) => {
                 tracing::info!(cases = erasure.cases.len(), identities = erasure.identities.len(), "customer erased");
                 json_response(
@@ -88,13 +89,13 @@ pub async fn handle<S: Store, N: Notifier>(
             }
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         },
-        ApiRequest::Signal(inbound) => match baton.ingest(&inbound).await {
+        ApiRequest::Signal(inbound) => match Ingest::new(store, policy).ingest(&inbound).await {
             Ok(Outcome::Applied { case, .. }) => {
                 json_response(StatusCode::OK, &json!({ "case": case, "applied": true }))
             }
             Ok(Outcome::Duplicate) => match (idempotency_key, &fingerprint, inbound.route.case.as_ref()) {
                 (Some(key), Some(fingerprint), Some(case)) => {
-                    match same_request(baton, case, &source, fingerprint).await {
+                    match same_request(store, case, &source, fingerprint).await {
                         Ok(true) => json_response(StatusCode::OK, &json!({ "duplicate": true })),
                         Ok(false) => error(
                             StatusCode::UNPROCESSABLE_ENTITY,
@@ -133,13 +134,13 @@ fn fingerprint(method: &str, path: &str, body: &Value) -> String {
 
 /// Whether the request this key was first used for is this one: its event is on this case, with
 /// the same fingerprint. A key first used on another case, or with another body, is not a retry.
-async fn same_request<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+async fn same_request<S: Record>(
+    store: &S,
     case: &crate::ingest::CaseRef,
     source: &str,
     fingerprint: &str,
 ) -> Result<bool, crate::store::StoreError> {
-    let Some(case) = baton.show(case).await? else { return Ok(false) };
+    let Some(case) = query::show(store, case).await? else { return Ok(false) };
     Ok(case.timeline.iter().any(|e| e.source == source && e.request.as_deref() == Some(fingerprint)))
 }
 

@@ -6,10 +6,9 @@ use serde_json::{Value, json};
 
 use super::Tally;
 use crate::ingest;
-use crate::notify::Notifier;
 use crate::notify::mail::{AckDecision, Mailer, decide};
-use crate::service::{Baton, Outcome, ServiceError};
-use crate::store::{Limiter, Store};
+use crate::service::{Ingest, Outcome, ServiceError};
+use crate::store::{Limiter, Record};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailError {
@@ -21,19 +20,19 @@ pub enum EmailError {
     Service(#[from] ServiceError),
 }
 
-pub async fn handle<S: Store + Limiter, N: Notifier, M: Mailer>(
-    baton: &Baton<S, N>,
+pub async fn handle<S: Record + Limiter, M: Mailer>(
+    service: &Ingest<'_, S>,
     mailer: &M,
     event: &Value,
 ) -> Result<(Value, Tally), EmailError> {
-    let parsed = ingest::email::parse(event, &baton.policy)?;
+    let parsed = ingest::email::parse(event, service.policy())?;
     let mut tally = Tally::default();
     tally.skipped(&parsed.skipped);
     for inbound in &parsed.inbound {
-        let outcome = baton.ingest(inbound).await?;
+        let outcome = service.ingest(inbound).await?;
         tally.outcome(&outcome);
         let Outcome::Applied { case, opened: true } = &outcome else { continue };
-        match decide(&baton.store, inbound, case, &baton.policy).await.map_err(ServiceError::from)? {
+        match decide(service.store(), inbound, case, service.policy()).await.map_err(ServiceError::from)? {
             AckDecision::NotOwed => {}
             AckDecision::Withheld(reason) => {
                 tracing::info!(case = %case, ?reason, "acknowledgement withheld");

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::notify::Notifier;
-use crate::service::{Baton, ServiceError, SweepOptions};
-use crate::store::Store;
+use crate::service::{ServiceError, Sweep, SweepOptions};
+use crate::store::{Remove, Schedule};
 
 /// No case is started this close to the deadline.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
@@ -27,8 +27,8 @@ pub struct SweepRun {
 }
 
 /// Sweeps at `now`, starting nothing once less than [`DEADLINE_MARGIN`] of `time_left` remains.
-pub async fn handle<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+pub async fn handle<S: Schedule + Remove, N: Notifier>(
+    sweep: &Sweep<'_, S, N>,
     event: &EventBridgeEvent<Value>,
     now: Timestamp,
     time_left: Duration,
@@ -37,7 +37,7 @@ pub async fn handle<S: Store, N: Notifier>(
     tracing::debug!(scheduled = ?event.time, "sweep");
     let options =
         SweepOptions { stop_at: Some(started + time_left.saturating_sub(DEADLINE_MARGIN)), ..SweepOptions::default() };
-    let report = baton.sweep_with(now, &options).await?;
+    let report = sweep.sweep_with(now, &options).await?;
     let metrics = crate::metrics::sweep(&report, started.elapsed(), now);
     for e in &report.unpublished {
         tracing::error!(alert = %e.id, reason = %e.reason, "alert not published; it stays in the outbox");

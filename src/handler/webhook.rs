@@ -15,9 +15,9 @@ use serde_json::json;
 use super::{MAX_BODY, Tally, error, json_response};
 use crate::ingest::signature::{self, StandardHeaders};
 use crate::ingest::{self, Parsed};
-use crate::notify::Notifier;
-use crate::service::Baton;
-use crate::store::Store;
+
+use crate::service::Ingest;
+use crate::store::Record;
 
 /// The webhook secrets: read at start from the Secrets Manager secret `BATON_SECRET_ARN`, or from
 /// their environment variables for local runs and tests (see `config::webhook_secret_source`).
@@ -47,21 +47,21 @@ enum Platform {
 /// the function's 15-second timeout, with room for the answer.
 pub const BUDGET: Duration = Duration::from_secs(10);
 
-pub async fn handle<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+pub async fn handle<S: Record>(
+    service: &Ingest<'_, S>,
     secrets: &Secrets,
     request: &Request<Vec<u8>>,
     now: Timestamp,
 ) -> Response<String> {
-    handle_within(baton, secrets, request, now, BUDGET).await
+    handle_within(service, secrets, request, now, BUDGET).await
 }
 
 /// [`handle`], applying a delivery's entries for at most `budget`. A delivery that takes longer (a
 /// backlog of thousands of entries) is answered 503 with what was done: the platform delivers it
 /// again, and what was applied already is deduplicated by its source ids, so nothing is applied
 /// twice and nothing is lost.
-pub async fn handle_within<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+pub async fn handle_within<S: Record>(
+    service: &Ingest<'_, S>,
     secrets: &Secrets,
     request: &Request<Vec<u8>>,
     now: Timestamp,
@@ -85,9 +85,9 @@ pub async fn handle_within<S: Store, N: Notifier>(
             },
             None => error(StatusCode::BAD_REQUEST, "the crc_token parameter is missing"),
         },
-        ("POST", "/webhooks/meta") => delivery(baton, secrets, request, now, deadline, Platform::Meta).await,
-        ("POST", "/webhooks/x") => delivery(baton, secrets, request, now, deadline, Platform::X).await,
-        ("POST", "/webhooks/generic") => delivery(baton, secrets, request, now, deadline, Platform::Generic).await,
+        ("POST", "/webhooks/meta") => delivery(service, secrets, request, now, deadline, Platform::Meta).await,
+        ("POST", "/webhooks/x") => delivery(service, secrets, request, now, deadline, Platform::X).await,
+        ("POST", "/webhooks/generic") => delivery(service, secrets, request, now, deadline, Platform::Generic).await,
         (method, "/webhooks/meta" | "/webhooks/x" | "/webhooks/generic") => {
             error(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed here"))
         }
@@ -112,8 +112,8 @@ fn meta_verification(secrets: &Secrets, query: &HashMap<String, String>) -> Resp
         .expect("a valid response")
 }
 
-async fn delivery<S: Store, N: Notifier>(
-    baton: &Baton<S, N>,
+async fn delivery<S: Record>(
+    service: &Ingest<'_, S>,
     secrets: &Secrets,
     request: &Request<Vec<u8>>,
     now: Timestamp,
@@ -145,9 +145,9 @@ async fn delivery<S: Store, N: Notifier>(
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
     };
     let parsed = match platform {
-        Platform::Meta => ingest::meta::parse(&json, &baton.policy),
-        Platform::X => ingest::x::parse(&json, &baton.policy),
-        Platform::Generic => ingest::webhook::parse(&json, &baton.policy),
+        Platform::Meta => ingest::meta::parse(&json, service.policy()),
+        Platform::X => ingest::x::parse(&json, service.policy()),
+        Platform::Generic => ingest::webhook::parse(&json, service.policy()),
     };
     // A body in the wrong shape is refused (the generic webhook's one event); the platforms' bodies
     // are read entry by entry, and an entry that cannot be read is skipped and counted instead.
@@ -161,7 +161,7 @@ async fn delivery<S: Store, N: Notifier>(
         if Instant::now() >= deadline {
             return unfinished(platform, &tally);
         }
-        match baton.ingest(entry).await {
+        match service.ingest(entry).await {
             Ok(outcome) => tally.outcome(&outcome),
             // The platform retries the delivery; what was applied already is deduplicated.
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -171,7 +171,7 @@ async fn delivery<S: Store, N: Notifier>(
         if Instant::now() >= deadline {
             return unfinished(platform, &tally);
         }
-        match baton.forget_message(reference).await {
+        match service.forget_message(reference).await {
             Ok(changed) => tally.erased += usize::from(changed.is_some()),
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
         }

@@ -59,14 +59,3 @@ impl Notifier for Discard {
         Ok(())
     }
 }
-
-/// The notifier of functions that never publish (the ingest functions and the case API): alerts
-/// are the sweep's business.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoAlerts;
-
-impl Notifier for NoAlerts {
-    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
-        Err(NotifyError { id: message.id.clone(), reason: "this function does not publish alerts".into() })
-    }
-}

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{Change, Key, Limiter, SaveError, Store, StoreError, Write, limit_window};
+use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
@@ -66,7 +66,7 @@ impl Inner {
     }
 }
 
-impl Store for MemoryStore {
+impl Cases for MemoryStore {
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         Ok(self.with(|inner| inner.cases.get(id).map(Case::without_history)))
     }
@@ -78,7 +78,9 @@ impl Store for MemoryStore {
     async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
         Ok(self.with(|inner| keys.iter().map(|key| inner.keys.get(key).cloned()).collect()))
     }
+}
 
+impl Record for MemoryStore {
     async fn save(&self, write: Write<'_>) -> Result<(), SaveError> {
         self.with(|inner| {
             if write.seen.as_ref().is_some_and(|seen| inner.seen.contains(seen)) {
@@ -113,7 +115,9 @@ impl Store for MemoryStore {
     async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
         Ok(self.with(|inner| inner.seen.contains(source)))
     }
+}
 
+impl Schedule for MemoryStore {
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.with(|inner| inner.due.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect()))
     }
@@ -138,6 +142,19 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
+        self.with(|inner| {
+            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone()))
+                && *claimed == claimed_until
+            {
+                *claimed = Timestamp::UNIX_EPOCH;
+            }
+        });
+        Ok(())
+    }
+}
+
+impl Remove for MemoryStore {
     async fn cases_of(&self, identity: &Identity) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.with(|inner| inner.customers.get(identity).map(|c| c.iter().cloned().collect()).unwrap_or_default()))
     }
@@ -190,17 +207,6 @@ impl Store for MemoryStore {
             inner.take(&case.id);
             Ok(())
         })
-    }
-
-    async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
-        self.with(|inner| {
-            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone()))
-                && *claimed == claimed_until
-            {
-                *claimed = Timestamp::UNIX_EPOCH;
-            }
-        });
-        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
-//! Where cases live. The trait is what the service needs: load a case (with or without its whole
-//! timeline), find one by a message reference or a customer identity, save a change atomically, and
-//! list the cases that are due. [`memory::MemoryStore`] serves the replay and the engine tests;
+//! Where cases live. One trait per need, so that each use case asks only for what it uses: read
+//! cases ([`Cases`]), record changes ([`Record`]), the due index and outbox ([`Schedule`]), and
+//! remove what names a customer or a case ([`Remove`]); [`Store`] is all of them. [`memory::MemoryStore`] serves the replay and the engine tests;
 //! [`dynamo::DynamoStore`] serves the functions. Both keep the same promises, so the replay shows
 //! what the functions do.
 
@@ -104,7 +104,8 @@ pub enum SaveError {
     Store(#[from] StoreError),
 }
 
-pub trait Store: Send + Sync {
+/// Reading cases: what every use case needs.
+pub trait Cases: Send + Sync {
     /// The case without its history: its state and its [`recent`](Case::recent) events. One read.
     fn load(&self, id: &CaseId) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
     /// The case with its whole timeline.
@@ -114,9 +115,17 @@ pub trait Store: Send + Sync {
     fn lookup(&self, key: &Key) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send {
         async move { Ok(self.lookup_many(std::slice::from_ref(key)).await?.pop().flatten()) }
     }
+}
+
+/// Recording what happened to cases (ingest; the sweep records its steps the same way).
+pub trait Record: Cases {
     fn save(&self, write: Write<'_>) -> impl Future<Output = Result<(), SaveError>> + Send;
     /// Whether a signal with this source id was applied (its dedupe item exists).
     fn was_seen(&self, source: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The due index and the outbox: what the sweep reads and clears.
+pub trait Schedule: Record {
     /// The cases whose `next_due` is at or before `now`.
     fn due(&self, now: Timestamp) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
     /// The earliest `next_due` of any case (the replay skips the minutes before it).
@@ -135,6 +144,10 @@ pub trait Store: Send + Sync {
         message: &Outbound,
         claimed_until: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Removing what names a customer or a case: the erasure, and the purge of a case past retention.
+pub trait Remove: Cases {
     /// Every case that ever held this customer identity: open, closed or merged.
     fn cases_of(&self, identity: &Identity) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
     /// Deletes keys: all of them, or (`only_to`) those that point at that case.
@@ -149,6 +162,12 @@ pub trait Store: Send + Sync {
     /// Deletes a case, read at its version, with its whole timeline (not the keys pointing at it).
     fn purge(&self, case: &Case) -> impl Future<Output = Result<(), SaveError>> + Send;
 }
+
+/// Every store promise at once: what the in-memory and the DynamoDB store keep, and what the replay
+/// (which runs every use case) needs. A use case asks only for the trait it uses.
+pub trait Store: Record + Schedule + Remove {}
+
+impl<T: Record + Schedule + Remove> Store for T {}
 
 /// Counters over fixed windows of time, for limits such as acknowledgements per address per day.
 pub trait Limiter: Send + Sync {

@@ -48,14 +48,14 @@ pub async fn post_meta<S: Store, N: Notifier>(baton: &Baton<S, N>, body: &Value)
     let raw = serde_json::to_vec(body).unwrap();
     let signature = signature::sign_meta("meta-app-secret", &raw);
     let (request, _) = apigw("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &signature)], &raw);
-    handler::webhook::handle(baton, &secrets(), &request, Timestamp::now()).await
+    handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await
 }
 
 pub async fn post_x<S: Store, N: Notifier>(baton: &Baton<S, N>, body: &Value) -> http::Response<String> {
     let raw = serde_json::to_vec(body).unwrap();
     let signature = signature::sign_x("x-consumer-secret", &raw);
     let (request, _) = apigw("POST", "/webhooks/x", &[("x-twitter-webhooks-signature", &signature)], &raw);
-    handler::webhook::handle(baton, &secrets(), &request, Timestamp::now()).await
+    handler::webhook::handle(&baton.intake(), &secrets(), &request, Timestamp::now()).await
 }
 
 pub async fn post_generic<S: Store, N: Notifier>(
@@ -70,5 +70,5 @@ pub async fn post_generic<S: Store, N: Notifier>(
     let headers =
         [("webhook-id", id), ("webhook-timestamp", stamp.as_str()), ("webhook-signature", signature.as_str())];
     let (request, _) = apigw("POST", "/webhooks/generic", &headers, body);
-    handler::webhook::handle(baton, &secrets(), &request, now).await
+    handler::webhook::handle(&baton.intake(), &secrets(), &request, now).await
 }

@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use baton::config;
 use baton::handler::{self, api::Caller};
-use baton::notify::NoAlerts;
-use baton::service::Baton;
 use baton::store::dynamo::DynamoStore;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
@@ -21,9 +19,9 @@ async fn main() -> Result<(), Error> {
     let (table, policy) = config::or_exit("case-api", config::table().and_then(|t| Ok((t, config::policy()?))));
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
+    let state = Arc::new((store, policy));
     lambda_http::run(service_fn(move |request: Request| {
-        let baton = baton.clone();
+        let state = state.clone();
         async move {
             let (request_id, caller) = match request.request_context_ref() {
                 Some(RequestContext::ApiGatewayV2(context)) => (context.request_id.clone(), Caller::of(context)),
@@ -35,7 +33,8 @@ async fn main() -> Result<(), Error> {
             if let Some(caller) = caller {
                 request.extensions_mut().insert(caller);
             }
-            let response = handler::api::handle(&baton, &request, &request_id, jiff::Timestamp::now()).await;
+            let response =
+                handler::api::handle(&state.0, &state.1, &request, &request_id, jiff::Timestamp::now()).await;
             Ok::<Response<Body>, Error>(response.map(Body::from))
         }
     }))

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use baton::config;
 use baton::handler;
-use baton::notify::NoAlerts;
 use baton::notify::mail::SesMailer;
-use baton::service::Baton;
+use baton::service::Ingest;
 use baton::store::dynamo::DynamoStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -20,11 +19,14 @@ async fn main() -> Result<(), Error> {
     let (table, policy) = config::or_exit("email-ingest", config::table().and_then(|t| Ok((t, config::policy()?))));
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
+    let state = Arc::new((store, policy));
     let mailer = Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&aws)));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (baton, mailer) = (baton.clone(), mailer.clone());
-        async move { Ok::<Value, Error>(handler::email::handle(&baton, mailer.as_ref(), &event.payload).await?.0) }
+        let (state, mailer) = (state.clone(), mailer.clone());
+        async move {
+            let ingest = Ingest::new(&state.0, &state.1);
+            Ok::<Value, Error>(handler::email::handle(&ingest, mailer.as_ref(), &event.payload).await?.0)
+        }
     }))
     .await
 }

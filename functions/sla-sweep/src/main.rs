@@ -12,12 +12,12 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use baton::config;
 use baton::handler;
 use baton::notify::sns::SnsNotifier;
-use baton::service::Baton;
+use baton::service::Sweep;
 use baton::store::dynamo::DynamoStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
-type Service = Baton<DynamoStore, SnsNotifier>;
+type State = (DynamoStore, SnsNotifier, baton::domain::policy::Policy);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -26,10 +26,10 @@ async fn main() -> Result<(), Error> {
     let aws = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&aws), topic);
-    let baton = Arc::new(Baton::new(store, notifier, Arc::new(policy)));
+    let state = Arc::new((store, notifier, policy));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<Value>>| {
-        let baton = baton.clone();
-        async move { sweep(&baton, event).await }
+        let state = state.clone();
+        async move { sweep(&state, event).await }
     }))
     .await
 }
@@ -38,7 +38,7 @@ fn read_config() -> Result<(String, String, baton::domain::policy::Policy), conf
     Ok((config::table()?, config::topic()?, config::policy()?))
 }
 
-async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {
+async fn sweep((store, notifier, policy): &State, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let deadline = Duration::from_millis(event.context.deadline);
     // Lambda gives the deadline as an instant (milliseconds since the epoch); the emulator of
@@ -48,7 +48,9 @@ async fn sweep(baton: &Service, event: LambdaEvent<EventBridgeEvent<Value>>) -> 
         Some(left) => left,
         None => deadline.min(Duration::from_secs(60)),
     };
-    let run = handler::sweep::handle(baton, &event.payload, jiff::Timestamp::now(), time_left).await?;
+    let run =
+        handler::sweep::handle(&Sweep::new(store, notifier, policy), &event.payload, jiff::Timestamp::now(), time_left)
+            .await?;
     for line in &run.metrics {
         println!("{line}");
     }

@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use baton::config::{self, SecretSource};
 use baton::handler;
-use baton::notify::NoAlerts;
-use baton::service::Baton;
+use baton::service::Ingest;
 use baton::store::dynamo::DynamoStore;
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
@@ -27,14 +26,15 @@ async fn main() -> Result<(), Error> {
         }
     };
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let baton = Arc::new(Baton::new(store, NoAlerts, Arc::new(policy)));
-    let secrets = Arc::new(secrets);
+    let state = Arc::new((store, policy, secrets));
     lambda_http::run(service_fn(move |request: Request| {
-        let (baton, secrets) = (baton.clone(), secrets.clone());
+        let state = state.clone();
         async move {
             let (parts, body) = request.into_parts();
             let request = http::Request::from_parts(parts, body.to_vec());
-            let response = handler::webhook::handle(&baton, &secrets, &request, jiff::Timestamp::now()).await;
+            let (store, policy, secrets) = &*state;
+            let response =
+                handler::webhook::handle(&Ingest::new(store, policy), secrets, &request, jiff::Timestamp::now()).await;
             Ok::<Response<Body>, Error>(response.map(Body::from))
         }
     }))

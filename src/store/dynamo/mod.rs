@@ -43,7 +43,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attri
 use sha2::{Digest, Sha256};
 
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
-use super::{Change, Key, Limiter, SaveError, Store, StoreError, Write, limit_window};
+use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
 use crate::domain::case::{Case, Event};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
@@ -476,7 +476,7 @@ impl Limiter for DynamoStore {
     }
 }
 
-impl Store for DynamoStore {
+impl Cases for DynamoStore {
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         self.get(case_pk(id), "CASE").await?.map(Self::case_of).transpose()
     }
@@ -566,7 +566,9 @@ impl Store for DynamoStore {
         }
         Ok(keys.iter().map(|key| found.get(&ref_pk(key)).cloned()).collect())
     }
+}
 
+impl Record for DynamoStore {
     async fn save(&self, write: Write<'_>) -> Result<(), SaveError> {
         let table = self.table.as_str();
         let mut items = Vec::new();
@@ -623,9 +625,18 @@ impl Store for DynamoStore {
     async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
         Ok(self.get(seen_pk(source), "SEEN").await?.is_some())
     }
+}
 
+impl Schedule for DynamoStore {
     async fn due(&self, now: Timestamp) -> Result<Vec<CaseId>, StoreError> {
         Ok(self.shards(Some(now)).await?.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        match self.shards(None).await?.into_iter().next() {
+            Some((at, id)) => at.parse().map(Some).map_err(|e| corrupt(&case_pk(&id), e)),
+            None => Ok(None),
+        }
     }
 
     async fn claim_outbox(&self, now: Timestamp, until: Timestamp) -> Result<Vec<Outbound>, StoreError> {
@@ -665,7 +676,9 @@ impl Store for DynamoStore {
         // If another sweep took it over meanwhile, there is nothing to give up.
         self.swap_claim(outbox_sk(message), instant(claimed_until), Timestamp::UNIX_EPOCH).await.map(drop)
     }
+}
 
+impl Remove for DynamoStore {
     async fn cases_of(&self, identity: &Identity) -> Result<Vec<CaseId>, StoreError> {
         let mut cases = Vec::new();
         for item in self.partition(&ref_pk(&Key::Customer(identity.clone()))).await? {
@@ -742,13 +755,6 @@ impl Store for DynamoStore {
         }
         self.transact(items, None).await?;
         Ok(self.delete_all(later).await?)
-    }
-
-    async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        match self.shards(None).await?.into_iter().next() {
-            Some((at, id)) => at.parse().map(Some).map_err(|e| corrupt(&case_pk(&id), e)),
-            None => Ok(None),
-        }
     }
 }
 

@@ -1,0 +1,298 @@
+//! Ingest: one inbound signal onto its case. Routes the signal (the case named, a tag, a thread, the
+//! customer's open case), applies it through the engine, and records the change, the keys that lead
+//! to the case and the signal's source id in one write. Also the platform's deletion of a message.
+
+use super::ServiceError;
+use super::query;
+use super::retry::retry_on_conflict;
+use crate::domain::case::Case;
+use crate::domain::engine::{self, Rejection};
+use crate::domain::ids::{CaseId, MessageRef, TeamId};
+use crate::domain::policy::Policy;
+use crate::domain::signal::SignalKind;
+use crate::ingest::{Inbound, Route};
+use crate::store::{Change, Key, Record, SaveError, StoreError, Write};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied to a case (`opened`: the signal opened it).
+    Applied { case: CaseId, opened: bool },
+    /// The same source id was applied before.
+    Duplicate,
+    /// No case to put it on (an agent's mail to nobody Baton knows, ...).
+    Unrouted(&'static str),
+    /// The engine refused it; the reason says what to answer.
+    Rejected(Rejection),
+    /// `{case}` names no case.
+    UnknownCase,
+}
+
+/// The message references a case has recorded already, and which case holds each.
+type Recorded = std::collections::HashMap<MessageRef, CaseId>;
+
+/// The ingest use case over a store that can record.
+pub struct Ingest<'a, S> {
+    store: &'a S,
+    policy: &'a Policy,
+}
+
+impl<'a, S: Record> Ingest<'a, S> {
+    pub fn new(store: &'a S, policy: &'a Policy) -> Self {
+        Self { store, policy }
+    }
+
+    pub fn store(&self) -> &'a S {
+        self.store
+    }
+
+    pub fn policy(&self) -> &'a Policy {
+        self.policy
+    }
+
+    /// Applies one inbound signal to its case, opening a case for a customer's first message.
+    pub async fn ingest(&self, inbound: &Inbound) -> Result<Outcome, ServiceError> {
+        let inbound = &self.kept(inbound);
+        // Boxed: the nested futures of an ingest (down to the SDK's requests) are otherwise deep
+        // enough that a fresh build of the functions' crates hits rustc's query depth limit.
+        let applied = retry_on_conflict(
+            || format!("signal {}", inbound.signal.source),
+            |attempt| Box::pin(self.try_ingest(inbound, attempt)),
+        );
+        match applied.await {
+            Err(ServiceError::AlreadyApplied) => Ok(Outcome::Duplicate),
+            other => other,
+        }
+    }
+
+    /// What is kept of an inbound signal: the excerpt cut to the policy's length (or dropped), and
+    /// the message's own references, so that an erasure or a deletion finds them on the timeline.
+    fn kept(&self, inbound: &Inbound) -> Inbound {
+        let mut kept = inbound.clone();
+        kept.signal.excerpt = inbound.signal.excerpt.as_deref().and_then(|t| self.policy.data.excerpt(t));
+        kept.signal.refs.clone_from(&inbound.route.own);
+        kept
+    }
+
+    /// Erases the excerpt of a message its platform says was deleted (X's `tweet_delete_events`):
+    /// the case keeps the event and its timing. Returns the case changed, if any held the message.
+    pub async fn forget_message(&self, reference: &MessageRef) -> Result<Option<CaseId>, ServiceError> {
+        retry_on_conflict(
+            || format!("deletion of message {reference}"),
+            |_| async move {
+                let Some(id) = self.store.lookup(&Key::Message(reference.clone())).await? else { return Ok(None) };
+                let Some(before) = self.store.load_whole(&id).await? else { return Ok(None) };
+                let Some(after) = before.without_excerpt_of(reference) else { return Ok(None) };
+                let write = Write { cases: vec![Change::new(Some(&before), &after)], ..Write::default() };
+                self.store.save(write).await?;
+                Ok(Some(id))
+            },
+        )
+        .await
+    }
+
+    /// One attempt; `attempt` also picks the id a new case tries (a collision fails the write as a
+    /// conflict, and the next attempt tries the next id).
+    async fn try_ingest(&self, inbound: &Inbound, attempt: u32) -> Result<Outcome, SaveError> {
+        let policy = self.policy;
+        let signal = &inbound.signal;
+        let (found, recorded) = self.resolve(&inbound.route).await?;
+        let Some(mut before) = found else {
+            if inbound.route.case.is_some() {
+                return Ok(Outcome::UnknownCase);
+            }
+            return self.open(inbound, attempt, &recorded).await;
+        };
+        // A message from one identity more than the case may hold opens a case of its own.
+        if let SignalKind::CustomerMessage { identity, .. } = &signal.kind
+            && !engine::takes_identity(&before, identity)
+        {
+            return self.open(inbound, attempt, &recorded).await;
+        }
+        if engine::is_full(&before) {
+            return self.continue_full(before, inbound, attempt, &recorded).await;
+        }
+        // A merge, or a signal that belongs before the last event, rebuilds the case from its past.
+        let other = match &signal.kind {
+            SignalKind::Link { identity } => self.store.lookup(&Key::Customer(identity.clone())).await?,
+            _ => None,
+        };
+        let other = match other.filter(|id| *id != before.id) {
+            Some(id) => self.store.load_whole(&id).await?.filter(|o| !o.is_closed()),
+            None => None,
+        };
+        if engine::signal_needs_history(&before, signal) || (other.is_some() && !before.is_whole()) {
+            before = self.store.load_whole(&before.id).await?.ok_or(SaveError::Conflict)?;
+        }
+        let mut case = before.clone();
+        if let Err(rejection) = engine::apply(&mut case, signal.clone(), policy) {
+            // A retried delivery of a signal that was applied may no longer fit the case (an accept
+            // after the accept): it is a duplicate, not a refusal.
+            if self.store.was_seen(&signal.source).await? {
+                return Ok(Outcome::Duplicate);
+            }
+            return Ok(Outcome::Rejected(rejection));
+        }
+        let mut keys = self.keys_for(&inbound.route, &case.id, &recorded);
+        if let SignalKind::Link { identity } = &signal.kind {
+            keys.push((Key::Customer(identity.clone()), case.id.clone()));
+        }
+        let mut absorbed = None;
+        if let Some(other_before) = other {
+            if let Err(rejection) = engine::check_merge(&case, &other_before) {
+                return Ok(Outcome::Rejected(rejection));
+            }
+            let mut other = other_before.clone();
+            engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
+            keys.extend(other.identities.iter().map(|i| (Key::Customer(i.clone()), case.id.clone())));
+            absorbed = Some((other_before, other));
+        }
+        let mut cases = vec![Change::new(Some(&before), &case)];
+        if let Some((other_before, other)) = &absorbed {
+            cases.push(Change::new(Some(other_before), other));
+        }
+        self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
+        Ok(Outcome::Applied { case: case.id.clone(), opened: false })
+    }
+
+    /// A signal for a full case (see [`MAX_EVENTS`](crate::domain::case::MAX_EVENTS)): the case is closed as continued, and the
+    /// signal applied to its continuation, which holds its state, in one write.
+    async fn continue_full(
+        &self,
+        full: Case,
+        inbound: &Inbound,
+        attempt: u32,
+        recorded: &Recorded,
+    ) -> Result<Outcome, SaveError> {
+        let policy = self.policy;
+        let signal = &inbound.signal;
+        let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id), attempt);
+        let (closing, mut next) = engine::continuation(&full, id, signal.at, policy);
+        if let Err(rejection) = engine::apply(&mut next, signal.clone(), policy) {
+            return Ok(Outcome::Rejected(rejection));
+        }
+        let mut closed = full.clone();
+        engine::commit(&mut closed, vec![closing], policy);
+        tracing::info!(case = %full.id, continuation = %next.id, "a full case goes on in its continuation");
+        let keys = self.keys_for(&inbound.route, &next.id, recorded);
+        self.store
+            .save(Write {
+                cases: vec![Change::new(Some(&full), &closed), Change::new(None, &next)],
+                keys,
+                seen: Some(signal.source.clone()),
+                ..Write::default()
+            })
+            .await?;
+        Ok(Outcome::Applied { case: next.id.clone(), opened: false })
+    }
+
+    async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {
+        let signal = &inbound.signal;
+        if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
+            return Ok(Outcome::Unrouted("no case to put it on, and only a customer's message opens one"));
+        }
+        let owner = inbound.route.team.clone().unwrap_or_else(|| self.intake_team());
+        let id = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
+        let case = match engine::open(id, owner, signal.clone(), self.policy) {
+            Ok(case) => case,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
+        let keys = self.keys_for(&inbound.route, &case.id, recorded);
+        self.store
+            .save(Write {
+                cases: vec![Change::new(None, &case)],
+                keys,
+                seen: Some(signal.source.clone()),
+                ..Write::default()
+            })
+            .await?;
+        Ok(Outcome::Applied { case: case.id.clone(), opened: true })
+    }
+
+    /// The team that takes new cases nobody addressed: the first team with a mailbox.
+    fn intake_team(&self) -> TeamId {
+        let teams = &self.policy.teams;
+        teams
+            .values()
+            .find(|t| !t.mailboxes.is_empty())
+            .or_else(|| teams.values().next())
+            .map(|t| t.id.clone())
+            .expect("a policy has teams")
+    }
+
+    /// The keys a signal's write points at case `id`: its own message references (but those another
+    /// case recorded first, which stay with it) and its customer.
+    fn keys_for(&self, route: &Route, id: &CaseId, recorded: &Recorded) -> Vec<(Key, CaseId)> {
+        let mut keys: Vec<(Key, CaseId)> = route
+            .own
+            .iter()
+            .filter(|r| recorded.get(*r).is_none_or(|held| held == id))
+            .map(|r| (Key::Message(r.clone()), id.clone()))
+            .collect();
+        for taken in route.own.iter().filter(|r| recorded.get(*r).is_some_and(|held| held != id)) {
+            tracing::warn!(case = %id, held_by = %recorded[taken], "a message reference another case recorded first is left with it");
+        }
+        if let Some(customer) = &route.customer {
+            keys.push((Key::Customer(customer.clone()), id.clone()));
+        }
+        keys
+    }
+
+    /// Finds the case a route points at: the case named, else the case its tag names (when the
+    /// sender may follow it), else a thread, else the customer's open case. Also says which of the
+    /// message's own references a case has recorded already (in the same read).
+    async fn resolve(&self, route: &Route) -> Result<(Option<Case>, Recorded), StoreError> {
+        let own: Vec<Key> = route.own.iter().cloned().map(Key::Message).collect();
+        if let Some(named) = &route.case {
+            let recorded =
+                if own.is_empty() { Recorded::new() } else { self.recorded(&own, self.store.lookup_many(&own).await?) };
+            return Ok((query::find(self.store, named).await?, recorded));
+        }
+        // Every reference in one read; the first that leads to a case wins.
+        let mut keys: Vec<Key> = route.thread.iter().cloned().map(Key::Message).collect();
+        keys.extend(route.customer.iter().cloned().map(Key::Customer));
+        let routing = keys.len();
+        keys.extend(own);
+        let mut found = if keys.is_empty() { Vec::new() } else { self.store.lookup_many(&keys).await? };
+        let recorded = self.recorded(&keys[routing..], found.split_off(routing.min(found.len())));
+        if let Some(tag) = &route.tag {
+            match query::follow(self.store, tag.clone()).await? {
+                Some(case) if route.sender.may_follow_tag(&case, route.customer.as_ref()) => {
+                    return Ok((Some(case), recorded));
+                }
+                Some(case) => {
+                    tracing::warn!(case = %case.id, "an unauthenticated mail's tag names a case it may not join: routed without it")
+                }
+                None => tracing::info!("a mail's tag names no case: routed without it"),
+            }
+        }
+        Ok((self.first_case(&keys[..routing], found).await?, recorded))
+    }
+
+    fn recorded(&self, own: &[Key], found: Vec<Option<CaseId>>) -> Recorded {
+        own.iter()
+            .zip(found)
+            .filter_map(|(key, id)| match (key, id) {
+                (Key::Message(r), Some(id)) => Some((r.clone(), id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first of `keys` (looked up as `found`) that leads to a case it may lead to.
+    async fn first_case(&self, keys: &[Key], found: Vec<Option<CaseId>>) -> Result<Option<Case>, StoreError> {
+        for (key, id) in keys.iter().zip(found) {
+            let Some(case) = (match id {
+                Some(id) => query::follow(self.store, id).await?,
+                None => None,
+            }) else {
+                continue;
+            };
+            // A thread leads to its case even when closed (a reply reopens it); a customer's
+            // identity only to an open case.
+            if matches!(key, Key::Message(_)) || !case.is_closed() {
+                return Ok(Some(case));
+            }
+        }
+        Ok(None)
+    }
+}

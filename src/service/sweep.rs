@@ -1,0 +1,232 @@
+//! The sweep: every due case evaluated at `now`, the steps recorded with their alerts in the outbox
+//! in one write, then published; the alerts an earlier run left in the outbox first; a closed case
+//! past its retention purged.
+
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::ServiceError;
+use super::retry::retry_on_conflict;
+use crate::domain::alert::Alert;
+use crate::domain::case::Event;
+use crate::domain::engine::{self, Due};
+use crate::domain::ids::CaseId;
+use crate::domain::policy::Policy;
+use crate::notify::{Notifier, NotifyError, Outbound};
+use crate::store::{Change, OutboxEntry, Remove, Schedule, Write};
+
+/// What one sweep did.
+#[derive(Debug, Default)]
+pub struct SweepReport {
+    pub cases_due: usize,
+    /// The alerts raised, each with the event that raised it (published, unless in `unpublished`).
+    pub alerts: Vec<(Alert, Event)>,
+    /// Alerts an earlier sweep left in the outbox, published now.
+    pub recovered: Vec<Alert>,
+    /// Alerts that could not be published: they stay in the outbox for the next sweep.
+    pub unpublished: Vec<NotifyError>,
+    /// Other events recorded (expired confirmation windows).
+    pub events: Vec<(CaseId, Event)>,
+    /// Due cases not started before the deadline: the next sweep takes them.
+    pub left_for_next_run: usize,
+    /// Outbox alerts not published before the deadline: the next sweep takes them.
+    pub alerts_left_for_next_run: usize,
+    /// Closed cases deleted because their retention was over.
+    pub purged: Vec<CaseId>,
+    /// Cases whose sweep failed, with the reason; the others went on.
+    pub failed: Vec<(CaseId, String)>,
+}
+
+/// How long a sweep holds the alerts it wrote or took from the outbox before another sweep may
+/// publish them: longer than a publish takes, shorter than the minute between sweeps.
+pub const OUTBOX_CLAIM: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// How many cases are swept at once.
+    pub concurrency: usize,
+    /// No case is started after this instant (the function's deadline, less a margin).
+    pub stop_at: Option<tokio::time::Instant>,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        Self { concurrency: 16, stop_at: None }
+    }
+}
+
+/// What one attempt at a due case recorded: the alerts it put in the outbox (with the events that
+/// raised them) and its other events, or that the case is to be purged.
+enum Recorded {
+    Nothing,
+    Purge,
+    Steps { alerts: Vec<(Outbound, Event)>, events: Vec<Event> },
+}
+
+#[derive(Debug, Default)]
+struct CaseSweep {
+    purged: bool,
+    alerts: Vec<(Alert, Event)>,
+    events: Vec<Event>,
+    unpublished: Vec<NotifyError>,
+}
+
+/// The sweep use case over a store with a due index and an outbox, publishing through `notifier`.
+pub struct Sweep<'a, S, N> {
+    store: &'a S,
+    notifier: &'a N,
+    policy: &'a Policy,
+}
+
+impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
+    pub fn new(store: &'a S, notifier: &'a N, policy: &'a Policy) -> Self {
+        Self { store, notifier, policy }
+    }
+
+    /// Evaluates every due case at `now`, records what is due and publishes the alerts.
+    pub async fn sweep(&self, now: Timestamp) -> Result<SweepReport, ServiceError> {
+        self.sweep_with(now, &SweepOptions::default()).await
+    }
+
+    /// The sweep: first the alerts an earlier sweep left in the outbox, then every due case. Cases
+    /// are swept `options.concurrency` at a time; none is started after `options.stop_at`, and those
+    /// left wait for the next run (they stay due). A case that fails is reported and the others go on.
+    pub async fn sweep_with(&self, now: Timestamp, options: &SweepOptions) -> Result<SweepReport, ServiceError> {
+        let mut report = SweepReport::default();
+        let stop_at = options.stop_at;
+        let past = |stop: Option<tokio::time::Instant>| stop.is_some_and(|stop| tokio::time::Instant::now() >= stop);
+        for message in self.store.claim_outbox(now, now + OUTBOX_CLAIM).await? {
+            // After a long outage the outbox may hold more than one run can publish: past the
+            // deadline, give the rest back at once for the next run.
+            if past(stop_at) {
+                self.store.release(&message, now + OUTBOX_CLAIM).await?;
+                report.alerts_left_for_next_run += 1;
+                continue;
+            }
+            match self.deliver(&message, now).await {
+                Ok(()) => report.recovered.push(message.alert),
+                Err(e) => report.unpublished.push(e),
+            }
+        }
+        let due = self.store.due(now).await?;
+        report.cases_due = due.len();
+        let mut sweeps = futures::stream::iter(due)
+            .map(|id| async move {
+                if past(stop_at) {
+                    return (id, None);
+                }
+                let result = self.sweep_case(&id, now).await;
+                (id, Some(result))
+            })
+            .buffered(options.concurrency.max(1));
+        while let Some((id, result)) = sweeps.next().await {
+            match result {
+                None => report.left_for_next_run += 1,
+                Some(Err(e)) => report.failed.push((id, e.to_string())),
+                Some(Ok(swept)) => {
+                    if swept.purged {
+                        report.purged.push(id.clone());
+                    }
+                    report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
+                    report.unpublished.extend(swept.unpublished);
+                    report.alerts.extend(swept.alerts);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// One due case: what the engine says is due, recorded with its alerts (in the outbox) in one
+    /// write, then published; or, past its retention, the case deleted.
+    async fn sweep_case(&self, id: &CaseId, now: Timestamp) -> Result<CaseSweep, ServiceError> {
+        let recorded = retry_on_conflict(
+            || format!("sweep of case {id}"),
+            |_| async move {
+                let Some(mut before) = self.store.load(id).await? else { return Ok(Recorded::Nothing) };
+                let mut due = engine::due(&before, now, self.policy);
+                if let Due::Events(events) = &due
+                    && engine::needs_history(&before, events)
+                {
+                    let Some(whole) = self.store.load_whole(id).await? else { return Ok(Recorded::Nothing) };
+                    before = whole;
+                    due = engine::due(&before, now, self.policy);
+                }
+                let events = match due {
+                    Due::Nothing => return Ok(Recorded::Nothing),
+                    Due::Purge => return Ok(Recorded::Purge),
+                    Due::Events(events) => events,
+                };
+                let mut case = before.clone();
+                engine::commit(&mut case, events.clone(), self.policy);
+                let (mut alerts, mut others) = (Vec::new(), Vec::new());
+                for event in events {
+                    match Alert::build(&case, &event, self.policy) {
+                        Some(alert) => alerts.push((Outbound { id: event.source.clone(), alert }, event)),
+                        None => others.push(event),
+                    }
+                }
+                let outbox = alerts
+                    .iter()
+                    .map(|(message, _)| OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM })
+                    .collect();
+                let change = Change::new(Some(&before), &case);
+                self.store.save(Write { cases: vec![change], outbox, ..Write::default() }).await?;
+                Ok(Recorded::Steps { alerts, events: others })
+            },
+        );
+        match recorded.await? {
+            Recorded::Nothing => Ok(CaseSweep::default()),
+            Recorded::Purge => self.purge(id).await,
+            Recorded::Steps { alerts, events } => {
+                let mut swept = CaseSweep { events, ..CaseSweep::default() };
+                for (message, event) in alerts {
+                    if let Err(e) = self.deliver(&message, now).await {
+                        swept.unpublished.push(e);
+                    }
+                    swept.alerts.push((message.alert, event));
+                }
+                Ok(swept)
+            }
+        }
+    }
+
+    /// Deletes a closed case whose retention is over: the keys that point at it, the case and its
+    /// timeline, then its entries in the customer index (so that an erasure still finds a case whose
+    /// deletion failed half-way; the next sweep tries again, since the case stays due).
+    async fn purge(&self, id: &CaseId) -> Result<CaseSweep, ServiceError> {
+        retry_on_conflict(
+            || format!("deletion of case {id}"),
+            |_| async move {
+                let Some(case) = self.store.load_whole(id).await? else { return Ok(CaseSweep::default()) };
+                self.store.forget(&crate::store::keys_of(&case, []), Some(id)).await?;
+                self.store.purge(&case).await?;
+                for identity in &case.identities {
+                    self.store.unindex(identity, std::slice::from_ref(id)).await?;
+                }
+                Ok(CaseSweep { purged: true, ..CaseSweep::default() })
+            },
+        )
+        .await
+    }
+
+    /// Publishes a claimed outbox message and removes it from the outbox; on failure, gives up the
+    /// claim so that the next sweep tries again.
+    async fn deliver(&self, message: &Outbound, now: Timestamp) -> Result<(), NotifyError> {
+        match self.notifier.publish(message).await {
+            Ok(()) => {
+                // Published: a failure to clear it only means the next sweep publishes it again,
+                // which SNS FIFO deduplication absorbs.
+                if let Err(e) = self.store.sent(message).await {
+                    tracing::warn!(alert = %message.id, error = %e, "published, but not cleared from the outbox");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(release) = self.store.release(message, now + OUTBOX_CLAIM).await {
+                    tracing::warn!(alert = %message.id, error = %release, "could not release the outbox claim");
+                }
+                Err(e)
+            }
+        }
+    }
+}
