@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::calendar::{Calendar, CalendarSpec, Hours, holidays_from_ics, parse_weekdays};
 use super::duration::PolicyDuration;
-use super::ids::{ChannelClass, Identity, Priority, TeamId};
+use super::ids::{ChannelClass, IdError, Identity, Priority, TeamId};
 
 /// The policy shipped with Baton; `BATON_POLICY` or `--policy` replace it.
 pub const DEFAULT_POLICY: &str = include_str!("../../config/policy.toml");
@@ -403,8 +403,8 @@ impl Policy {
         }
         let default_priority = match org.default_priority.as_deref() {
             None => Priority::Normal,
-            Some(p) => parse_priority(p).unwrap_or_else(|message| {
-                error("organisation.default_priority".into(), message);
+            Some(p) => p.parse().unwrap_or_else(|e: IdError| {
+                error("organisation.default_priority".into(), e.to_string());
                 Priority::Normal
             }),
         };
@@ -511,11 +511,13 @@ impl Policy {
         }
         read_targets(None, "targets", &raw.targets.clocks, &mut targets, &mut errors);
         for (priority, clocks) in &raw.targets.priority {
-            match parse_priority(priority) {
+            match priority.parse::<Priority>() {
                 Ok(p) => {
                     read_targets(Some(p), &format!("targets.priority.{priority}"), clocks, &mut targets, &mut errors)
                 }
-                Err(message) => errors.push(PolicyError { key: format!("targets.priority.{priority}"), message }),
+                Err(e) => {
+                    errors.push(PolicyError { key: format!("targets.priority.{priority}"), message: e.to_string() })
+                }
             }
         }
         for clock in ClockKind::ALL {
@@ -593,7 +595,7 @@ impl Policy {
         let mut customers = Vec::new();
         for (name, list) in &raw.customers {
             let key = format!("customers.{name}");
-            match parse_priority(name) {
+            match name.parse::<Priority>() {
                 Ok(priority) => {
                     for text in list {
                         match CustomerMatch::parse(text) {
@@ -602,7 +604,7 @@ impl Policy {
                         }
                     }
                 }
-                Err(message) => errors.push(PolicyError { key, message }),
+                Err(e) => errors.push(PolicyError { key, message: e.to_string() }),
             }
         }
         customers.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
@@ -692,16 +694,6 @@ fn class_name(class: ChannelClass) -> &'static str {
         ChannelClass::Email => "email",
         ChannelClass::SocialPrivate => "private social",
         ChannelClass::SocialPublic => "public social",
-    }
-}
-
-fn parse_priority(text: &str) -> Result<Priority, String> {
-    match text {
-        "low" => Ok(Priority::Low),
-        "normal" => Ok(Priority::Normal),
-        "high" => Ok(Priority::High),
-        "urgent" => Ok(Priority::Urgent),
-        _ => Err(format!("unknown priority `{text}`: low, normal, high or urgent")),
     }
 }
 
