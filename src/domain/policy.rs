@@ -212,7 +212,6 @@ struct RawLadder {
 pub struct Team {
     pub id: TeamId,
     pub calendar: Arc<Calendar>,
-    pub calendar_name: String,
     pub region: Option<String>,
     pub mailboxes: Vec<String>,
     pub meta_page_ids: Vec<String>,
@@ -446,7 +445,6 @@ impl Policy {
                 Team {
                     id,
                     calendar: calendar.clone(),
-                    calendar_name: team.calendar,
                     region: team.region,
                     mailboxes: team.mailboxes.iter().map(|m| m.to_ascii_lowercase()).collect(),
                     meta_page_ids: team.meta_page_ids,
