@@ -446,14 +446,25 @@ impl Policy {
         self.teams.get(id)
     }
 
-    /// The calendar of a team; an unknown team (say, from an old case after a policy change) falls back
-    /// to the first team's calendar so that clocks keep running rather than stop.
-    pub fn calendar(&self, id: &TeamId) -> &Calendar {
+    /// The team that takes a new case nobody addressed (no team's mailbox, page or account named):
+    /// the first team in the order of their names that has a mailbox, else the first team.
+    pub fn intake_team(&self) -> &TeamId {
+        &self.intake().id
+    }
+
+    fn intake(&self) -> &Team {
         self.teams
-            .get(id)
+            .values()
+            .find(|t| !t.mailboxes.is_empty())
             .or_else(|| self.teams.values().next())
-            .map(|t| t.calendar.as_ref())
             .expect("a policy has teams")
+    }
+
+    /// The calendar of a team; an unknown team (say, from an old case after a policy change) falls back
+    /// to the calendar of the intake team ([`Policy::intake_team`]) so that clocks keep running rather
+    /// than stop.
+    pub fn calendar(&self, id: &TeamId) -> &Calendar {
+        self.teams.get(id).unwrap_or_else(|| self.intake()).calendar.as_ref()
     }
 
     pub fn region(&self, id: &TeamId) -> Option<&str> {
@@ -958,6 +969,23 @@ mod tests {
         let errors = Policy::from_toml(&bad, None).unwrap_err().0;
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["customers.soon", "customers.urgent"], "{errors:?}");
+    }
+
+    #[test]
+    fn a_case_nobody_addressed_goes_to_the_first_team_with_a_mailbox_else_the_first_team() {
+        let intake = |text: &str| Policy::from_toml(text, None).unwrap().intake_team().as_str().to_string();
+        assert_eq!(intake(DEFAULT_POLICY), "central");
+        // `a-social` comes first by name but has no mailbox.
+        assert_eq!(intake(&DEFAULT_POLICY.replace("[teams.social]", "[teams.a-social]")), "central");
+        let no_mailboxes: String =
+            DEFAULT_POLICY.lines().filter(|l| !l.starts_with("mailboxes")).collect::<Vec<_>>().join("\n");
+        assert_eq!(intake(&no_mailboxes), "central");
+        assert_eq!(intake(&no_mailboxes.replace("[teams.social]", "[teams.a-social]")), "a-social");
+        // An unknown team's clocks run on the intake team's calendar.
+        let p = Policy::from_toml(&DEFAULT_POLICY.replace("[teams.social]", "[teams.a-social]"), None).unwrap();
+        let calendar = |team: &str| p.calendar(&team.parse().unwrap()) as *const Calendar;
+        assert_eq!(calendar("gone"), calendar("central"));
+        assert_ne!(calendar("gone"), calendar("a-social"));
     }
 
     #[test]
