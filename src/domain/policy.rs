@@ -15,61 +15,12 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::calendar::{Calendar, CalendarSpec, Hours, holidays_from_ics, parse_weekdays};
+use super::clock::ClockKind;
 use super::duration::PolicyDuration;
 use super::ids::{ChannelClass, Identity, Priority, TeamId};
 
 /// The policy shipped with Baton; `BATON_POLICY` or `--policy` replace it.
 pub const DEFAULT_POLICY: &str = include_str!("../../config/policy.toml");
-
-/// The SLA clocks a case can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    FirstResponse,
-    NextResponse,
-    HandoffAccept,
-    PeriodicUpdate,
-    CustomerSilence,
-    ResolutionConfirm,
-}
-
-impl ClockKind {
-    pub const ALL: [Self; 6] = [
-        Self::FirstResponse,
-        Self::NextResponse,
-        Self::HandoffAccept,
-        Self::PeriodicUpdate,
-        Self::CustomerSilence,
-        Self::ResolutionConfirm,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FirstResponse => "first_response",
-            Self::NextResponse => "next_response",
-            Self::HandoffAccept => "handoff_accept",
-            Self::PeriodicUpdate => "periodic_update",
-            Self::CustomerSilence => "customer_silence",
-            Self::ResolutionConfirm => "resolution_confirm",
-        }
-    }
-}
-
-impl fmt::Display for ClockKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ClockKind {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text)
-            .ok_or_else(|| format!("unknown clock `{text}`: one of {}", Self::ALL.map(Self::as_str).join(", ")))
-    }
-}
 
 /// One problem in a policy, with the dotted key it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
