@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event, EventKind};
+use crate::domain::clock::ClockKind;
 use crate::domain::duration::human;
 use crate::domain::ids::{CaseId, Identity, TeamId};
-use crate::domain::policy::{ClockKind, Policy};
+use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, Request};
 use crate::ingest::{self, CaseRef, Inbound, Skipped};

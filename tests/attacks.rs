@@ -8,8 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use baton::domain::case::{Case, CaseState};
+use baton::domain::clock::ClockKind;
 use baton::domain::ids::{CaseId, Identity, MessageRef};
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use baton::handler::{self, Tally};
 use baton::ingest::{CaseRef, Inbound, Route};

@@ -8,9 +8,10 @@ mod common;
 use std::sync::Arc;
 
 use baton::domain::case::{Case, CaseState, CloseReason, EventKind, MAX_EVENTS, MAX_IDENTITIES};
+use baton::domain::clock::ClockKind;
 use baton::domain::engine::{self, Rejection};
 use baton::domain::ids::{CaseId, Channel, Identity, MessageRef, TeamId};
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use baton::ingest::{CaseRef, Inbound, Route};
 use baton::notify::Collect;

@@ -2,9 +2,10 @@
 //! the sweep is simulated by calling `evaluate` at each `next_due`.
 
 use baton::domain::case::{Case, CaseState, CloseReason, EventKind};
+use baton::domain::clock::ClockKind;
 use baton::domain::engine::{self, Rejection};
 use baton::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;

@@ -7,8 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use baton::domain::case::Case;
+use baton::domain::clock::ClockKind;
 use baton::domain::ids::{Identity, MessageRef};
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::handler::{self, Tally};
 use baton::ingest::signature::{self, StandardHeaders};
 use baton::notify::Collect;

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::clock::ClockKind;
+use baton::domain::policy::Policy;
 use baton::replay::{self, Options, Published, Report};
 use jiff::Timestamp;
 use jiff::civil::DateTime;

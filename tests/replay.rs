@@ -4,8 +4,9 @@ use std::process::Command;
 use std::sync::Arc;
 
 use baton::domain::case::{CaseState, EventKind};
+use baton::domain::clock::ClockKind;
 use baton::domain::ids::Channel;
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::replay::{self, Options, Published, Report};
 use jiff::Timestamp;
 use jiff::civil::DateTime;

@@ -5,10 +5,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, Event, EventKind, Marks};
+use super::clock::ClockKind;
 use super::duration::human;
 use super::engine::channel_of;
 use super::ids::{Channel, TeamId};
-use super::policy::{ClockKind, Policy};
+use super::policy::Policy;
 use super::signal::SignalKind;
 
 pub const SCHEMA: &str = "baton.alert.v1";

@@ -235,11 +235,6 @@ impl Calendar {
         &self.tz
     }
 
-    /// The length of a business day: the longest day's opening hours.
-    pub fn day_length(&self) -> SignedDuration {
-        SignedDuration::from_secs(self.day_seconds)
-    }
-
     /// Converts a policy duration's business days into business time on this calendar.
     pub fn business(&self, d: PolicyDuration) -> SignedDuration {
         SignedDuration::from_secs(d.days * self.day_seconds + d.seconds)
@@ -258,12 +253,6 @@ impl Calendar {
 
     pub fn is_day_off(&self, date: Date) -> bool {
         self.days_off.contains(&date)
-    }
-
-    /// The first day off from `from` on, if one starts within `within` days: used to see a closure coming.
-    pub fn next_day_off(&self, from: Date, within: i64) -> Option<Date> {
-        let end = from.checked_add(jiff::Span::new().days(within)).ok()?;
-        self.days_off.range(from..end).next().copied()
     }
 
     /// The instant `d` before `t`, counted as calendar time in this calendar's zone (used to look ahead

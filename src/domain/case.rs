@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::clock::{AlertKind, Clock, Snooze, Step};
+use super::clock::{AlertKind, Clock, ClockKind, Snooze, Step};
 use super::ids::{CaseId, Channel, ChannelClass, Identity, MessageRef, Priority, TeamId};
-use super::policy::{ClockKind, Policy};
+use super::policy::Policy;
 use super::signal::SignalKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

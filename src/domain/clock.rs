@@ -1,4 +1,4 @@
-//! One SLA clock and its escalation ladder.
+//! The kinds of SLA clock, and one clock with its escalation ladder.
 //!
 //! A business clock runs on the calendar of the team that holds it. When the case changes hands, the
 //! business time used so far is banked (`used`) and the rest runs on the new team's calendar from the
@@ -9,12 +9,64 @@
 //! level 3. A step's instant is derived from the clock, never stored, so it follows handoffs; what
 //! is stored is the last step fired and an acknowledgement's snooze.
 
+use std::fmt;
+
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::duration::{Basis, PolicyDuration};
 use super::ids::TeamId;
-use super::policy::{ClockKind, Policy};
+use super::policy::Policy;
+
+/// The SLA clocks a case can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    FirstResponse,
+    NextResponse,
+    HandoffAccept,
+    PeriodicUpdate,
+    CustomerSilence,
+    ResolutionConfirm,
+}
+
+impl ClockKind {
+    pub const ALL: [Self; 6] = [
+        Self::FirstResponse,
+        Self::NextResponse,
+        Self::HandoffAccept,
+        Self::PeriodicUpdate,
+        Self::CustomerSilence,
+        Self::ResolutionConfirm,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstResponse => "first_response",
+            Self::NextResponse => "next_response",
+            Self::HandoffAccept => "handoff_accept",
+            Self::PeriodicUpdate => "periodic_update",
+            Self::CustomerSilence => "customer_silence",
+            Self::ResolutionConfirm => "resolution_confirm",
+        }
+    }
+}
+
+impl fmt::Display for ClockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ClockKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| format!("unknown clock `{text}`: one of {}", Self::ALL.map(Self::as_str).join(", ")))
+    }
+}
 
 /// A step of the escalation ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

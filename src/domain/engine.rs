@@ -12,9 +12,9 @@
 use jiff::Timestamp;
 
 use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks};
-use super::clock::AlertKind;
+use super::clock::{AlertKind, ClockKind};
 use super::ids::{CaseId, Channel, Identity, Priority, TeamId};
-use super::policy::{ClockKind, Policy};
+use super::policy::Policy;
 use super::signal::{Signal, SignalKind};
 
 /// Why a signal cannot be applied. Each variant says what the caller should answer.

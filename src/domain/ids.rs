@@ -25,6 +25,8 @@ pub enum IdError {
     Identity(String),
     #[error("`{0}` is not a message reference: write `email:<Message-ID>`, `x:ID` or `meta:ID`")]
     Reference(String),
+    #[error("unknown priority `{0}`: low, normal, high or urgent")]
+    Priority(String),
 }
 
 const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -353,6 +355,20 @@ impl Priority {
     }
 }
 
+/// Reads the names [`Priority::as_str`] writes, as the policy spells them.
+impl FromStr for Priority {
+    type Err = IdError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "low" => Ok(Self::Low),
+            "normal" => Ok(Self::Normal),
+            "high" => Ok(Self::High),
+            "urgent" => Ok(Self::Urgent),
+            _ => Err(IdError::Priority(text.to_string())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +403,14 @@ mod tests {
         assert_eq!(MessageRef::email("abc@mail"), MessageRef::email("<abc@mail>"));
         assert_eq!("email:<abc@mail>".parse::<MessageRef>().unwrap().as_str(), "email:<abc@mail>");
         assert!("fax:1".parse::<MessageRef>().is_err());
+    }
+
+    #[test]
+    fn priorities_parse_back_from_their_names_and_name_the_four_when_unknown() {
+        for p in [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent] {
+            assert_eq!(p.as_str().parse(), Ok(p));
+        }
+        let error = "soon".parse::<Priority>().unwrap_err().to_string();
+        assert_eq!(error, "unknown priority `soon`: low, normal, high or urgent");
     }
 }

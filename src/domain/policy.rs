@@ -1,9 +1,10 @@
 //! The policy: organisation, calendars, teams, targets and the escalation ladder, read from TOML.
 //!
 //! Parsing is two steps. Serde reads the TOML into raw structs (unknown keys and wrong types are
-//! reported by `toml` with the line and key); then [`Policy::from_raw`] turns every raw value into a
-//! domain type and collects *all* problems, each with the dotted key that is wrong, so
-//! `baton check-policy` can list them in one go.
+//! reported by `toml` with the line and key); then [`Policy::from_raw`] reads one section at a time
+//! (`read_organisation`, `read_calendars`, `read_teams`, ...) into domain types, every section noting
+//! its problems in one collector (`Problems`), each with the dotted key that is wrong, so
+//! `baton check-policy` can list them all in one go.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,61 +15,12 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::calendar::{Calendar, CalendarSpec, Hours, holidays_from_ics, parse_weekdays};
+use super::clock::ClockKind;
 use super::duration::PolicyDuration;
 use super::ids::{ChannelClass, Identity, Priority, TeamId};
 
 /// The policy shipped with Baton; `BATON_POLICY` or `--policy` replace it.
 pub const DEFAULT_POLICY: &str = include_str!("../../config/policy.toml");
-
-/// The SLA clocks a case can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    FirstResponse,
-    NextResponse,
-    HandoffAccept,
-    PeriodicUpdate,
-    CustomerSilence,
-    ResolutionConfirm,
-}
-
-impl ClockKind {
-    pub const ALL: [Self; 6] = [
-        Self::FirstResponse,
-        Self::NextResponse,
-        Self::HandoffAccept,
-        Self::PeriodicUpdate,
-        Self::CustomerSilence,
-        Self::ResolutionConfirm,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FirstResponse => "first_response",
-            Self::NextResponse => "next_response",
-            Self::HandoffAccept => "handoff_accept",
-            Self::PeriodicUpdate => "periodic_update",
-            Self::CustomerSilence => "customer_silence",
-            Self::ResolutionConfirm => "resolution_confirm",
-        }
-    }
-}
-
-impl fmt::Display for ClockKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ClockKind {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text)
-            .ok_or_else(|| format!("unknown clock `{text}`: one of {}", Self::ALL.map(Self::as_str).join(", ")))
-    }
-}
 
 /// One problem in a policy, with the dotted key it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +43,28 @@ impl fmt::Display for PolicyErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
         write!(f, "{}", lines.join("\n"))
+    }
+}
+
+/// The one collector that every section of the policy notes its problems in, each with the dotted
+/// key it concerns, in the order found; a section goes on after a problem, so that
+/// `baton check-policy` can name every wrong key at once.
+#[derive(Debug, Default)]
+struct Problems(Vec<PolicyError>);
+
+impl Problems {
+    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(PolicyError { key: key.into(), message: message.into() });
+    }
+
+    /// The value read, or `None` with its error noted under `key`.
+    fn check<T, E: fmt::Display>(&mut self, key: impl Into<String>, read: Result<T, E>) -> Option<T> {
+        read.map_err(|e| self.add(key, e.to_string())).ok()
+    }
+
+    /// Every problem noted, if there is one.
+    fn finish(self) -> Result<(), PolicyErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(PolicyErrors(self.0)) }
     }
 }
 
@@ -212,7 +186,6 @@ struct RawLadder {
 pub struct Team {
     pub id: TeamId,
     pub calendar: Arc<Calendar>,
-    pub calendar_name: String,
     pub region: Option<String>,
     pub mailboxes: Vec<String>,
     pub meta_page_ids: Vec<String>,
@@ -388,228 +361,20 @@ impl Policy {
         Self::from_raw(raw, base)
     }
 
+    /// Reads the sections one at a time, each noting its problems in one [`Problems`], so that every
+    /// wrong key is named in one go (in the order of the sections below).
     fn from_raw(raw: RawPolicy, base: Option<&Path>) -> Result<Self, PolicyErrors> {
-        let mut errors = Vec::new();
-        let mut error = |key: String, message: String| errors.push(PolicyError { key, message });
+        let mut problems = Problems::default();
+        let default_priority = read_organisation(&raw.organisation, &mut problems);
+        let calendars = read_calendars(&raw.calendars, base, &mut problems);
+        let teams = read_teams(raw.teams, &calendars, &mut problems);
+        let targets = read_targets(&raw.targets, &mut problems);
+        let ladder = read_ladder(&raw.ladder, &mut problems);
+        let data = read_data(&raw.data, &mut problems);
+        let customers = read_customers(&raw.customers, &mut problems);
+        problems.finish()?;
 
         let org = raw.organisation;
-        let prefix_ok =
-            (2..=8).contains(&org.case_prefix.len()) && org.case_prefix.bytes().all(|b| b.is_ascii_uppercase());
-        if !prefix_ok {
-            error("organisation.case_prefix".into(), "must be 2 to 8 capital letters".into());
-        }
-        if org.domains.is_empty() {
-            error("organisation.domains".into(), "name at least one email domain of the organisation".into());
-        }
-        let default_priority = match org.default_priority.as_deref() {
-            None => Priority::Normal,
-            Some(p) => parse_priority(p).unwrap_or_else(|message| {
-                error("organisation.default_priority".into(), message);
-                Priority::Normal
-            }),
-        };
-
-        let mut calendars = BTreeMap::new();
-        for (name, cal) in &raw.calendars {
-            let key = format!("calendars.{name}");
-            match build_calendar(cal, base) {
-                Ok(c) => {
-                    calendars.insert(name.clone(), Arc::new(c));
-                }
-                Err((sub, message)) => error(format!("{key}{sub}"), message),
-            }
-        }
-
-        let mut teams = BTreeMap::new();
-        for (name, team) in raw.teams {
-            let key = format!("teams.{name}");
-            let id = match name.parse::<TeamId>() {
-                Ok(id) => id,
-                Err(e) => {
-                    error(key, e.to_string());
-                    continue;
-                }
-            };
-            let Some(calendar) = calendars.get(&team.calendar) else {
-                if !raw.calendars.contains_key(&team.calendar) {
-                    error(format!("{key}.calendar"), format!("no calendar named `{}`", team.calendar));
-                }
-                continue;
-            };
-            for mailbox in &team.mailboxes {
-                if !mailbox.contains('@') {
-                    error(format!("{key}.mailboxes"), format!("`{mailbox}` is not an email address"));
-                }
-            }
-            teams.insert(
-                id.clone(),
-                Team {
-                    id,
-                    calendar: calendar.clone(),
-                    calendar_name: team.calendar,
-                    region: team.region,
-                    mailboxes: team.mailboxes.iter().map(|m| m.to_ascii_lowercase()).collect(),
-                    meta_page_ids: team.meta_page_ids,
-                    x_account_ids: team.x_account_ids,
-                    x_screen_names: team
-                        .x_screen_names
-                        .iter()
-                        .map(|s| s.trim_start_matches('@').to_ascii_lowercase())
-                        .collect(),
-                    auto_acknowledge: team.auto_acknowledge,
-                },
-            );
-        }
-        if teams.is_empty() && raw.calendars.len() == calendars.len() {
-            error("teams".into(), "name at least one team".into());
-        }
-        let mut seen = BTreeMap::new();
-        for team in teams.values() {
-            for mailbox in &team.mailboxes {
-                if let Some(other) = seen.insert(mailbox.clone(), team.id.clone()) {
-                    error(
-                        format!("teams.{}.mailboxes", team.id),
-                        format!("`{mailbox}` is already the mailbox of `{other}`"),
-                    );
-                }
-            }
-        }
-
-        let mut targets = BTreeMap::new();
-        type Targets = BTreeMap<(Option<Priority>, ClockKind), ClassTargets>;
-        fn read_targets(
-            priority: Option<Priority>,
-            key: &str,
-            clocks: &BTreeMap<String, RawTarget>,
-            targets: &mut Targets,
-            errors: &mut Vec<PolicyError>,
-        ) {
-            for (clock_name, target) in clocks {
-                let key = format!("{key}.{clock_name}");
-                let clock = match clock_name.parse::<ClockKind>() {
-                    Ok(c) => c,
-                    Err(message) => {
-                        errors.push(PolicyError { key, message });
-                        continue;
-                    }
-                };
-                match class_targets(target) {
-                    Ok(t) => {
-                        if matches!(clock, ClockKind::CustomerSilence)
-                            && [t.email, t.social_private, t.social_public].iter().flatten().any(|d| !d.is_calendar())
-                        {
-                            errors.push(PolicyError {
-                                key: key.clone(),
-                                message: "customer_silence counts calendar time that no holiday pauses: write e.g. `5d calendar`".into(),
-                            });
-                        }
-                        targets.insert((priority, clock), t);
-                    }
-                    Err((sub, message)) => errors.push(PolicyError { key: format!("{key}{sub}"), message }),
-                }
-            }
-        }
-        read_targets(None, "targets", &raw.targets.clocks, &mut targets, &mut errors);
-        for (priority, clocks) in &raw.targets.priority {
-            match parse_priority(priority) {
-                Ok(p) => {
-                    read_targets(Some(p), &format!("targets.priority.{priority}"), clocks, &mut targets, &mut errors)
-                }
-                Err(message) => errors.push(PolicyError { key: format!("targets.priority.{priority}"), message }),
-            }
-        }
-        for clock in ClockKind::ALL {
-            let key = format!("targets.{clock}");
-            if !raw.targets.clocks.contains_key(clock.as_str()) {
-                errors.push(PolicyError { key, message: "missing: every clock needs a target".into() });
-            } else if let Some(t) = targets.get(&(None, clock)) {
-                let classes = [ChannelClass::Email, ChannelClass::SocialPrivate, ChannelClass::SocialPublic];
-                if let Some(class) = classes.into_iter().find(|c| t.get(*c).is_none()) {
-                    let message = format!(
-                        "no target for {} messages: give one for every channel class or a `default`",
-                        class_name(class)
-                    );
-                    errors.push(PolicyError { key, message });
-                }
-            }
-        }
-
-        let ladder_key = |k: &str| format!("ladder.{k}");
-        let mut duration = |key: String, text: &str| -> Option<PolicyDuration> {
-            text.parse()
-                .map_err(|e: super::duration::DurationError| errors.push(PolicyError { key, message: e.to_string() }))
-                .ok()
-        };
-        let level_2_after = duration(ladder_key("level_2_after"), &raw.ladder.level_2_after);
-        let level_3_after = duration(ladder_key("level_3_after"), &raw.ladder.level_3_after);
-        let repeat_every = raw.ladder.repeat_every.as_deref().and_then(|t| duration(ladder_key("repeat_every"), t));
-        let closure_lookahead = match raw.ladder.closure_lookahead.as_deref() {
-            Some(t) => duration(ladder_key("closure_lookahead"), t),
-            None => Some("7d calendar".parse().expect("valid literal")),
-        };
-        let warning_percent = match raw.ladder.warning_at.as_deref() {
-            None => None,
-            Some(text) => match text.trim().trim_end_matches('%').parse::<u8>() {
-                Ok(p) if (1..100).contains(&p) => Some(p),
-                _ => {
-                    errors.push(PolicyError {
-                        key: ladder_key("warning_at"),
-                        message: format!("`{text}` is not a share of the target between 1% and 99%"),
-                    });
-                    None
-                }
-            },
-        };
-        if let (Some(l2), Some(l3)) = (level_2_after, level_3_after)
-            && l2.days * 86_400 + l2.seconds > l3.days * 86_400 + l3.seconds
-        {
-            errors.push(PolicyError {
-                key: ladder_key("level_3_after"),
-                message: "level 3 must come after level 2".into(),
-            });
-        }
-
-        let retention = match raw.data.retention.as_deref().map(str::trim) {
-            None => Some(Some(DEFAULT_RETENTION)),
-            Some("forever") => Some(None),
-            Some(text) => match text.parse::<PolicyDuration>() {
-                Ok(d) if d.is_calendar() || d.days == 0 => {
-                    Some(Some(jiff::SignedDuration::from_secs(d.days * 86_400 + d.seconds)))
-                }
-                Ok(_) => {
-                    errors.push(PolicyError {
-                        key: "data.retention".into(),
-                        message: format!("`{text}` counts business days: write calendar time, e.g. `90d calendar`"),
-                    });
-                    None
-                }
-                Err(e) => {
-                    errors.push(PolicyError { key: "data.retention".into(), message: format!("{e}, or `forever`") });
-                    None
-                }
-            },
-        };
-
-        let mut customers = Vec::new();
-        for (name, list) in &raw.customers {
-            let key = format!("customers.{name}");
-            match parse_priority(name) {
-                Ok(priority) => {
-                    for text in list {
-                        match CustomerMatch::parse(text) {
-                            Ok(m) => customers.push((priority, m)),
-                            Err(message) => errors.push(PolicyError { key: key.clone(), message }),
-                        }
-                    }
-                }
-                Err(message) => errors.push(PolicyError { key, message }),
-            }
-        }
-        customers.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
-
-        if !errors.is_empty() {
-            return Err(PolicyErrors(errors));
-        }
         Ok(Self {
             organisation: org.name,
             domains: org.domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
@@ -617,17 +382,8 @@ impl Policy {
             default_priority,
             teams,
             targets,
-            ladder: Ladder {
-                warning_percent,
-                level_2_after: level_2_after.expect("checked above"),
-                level_3_after: level_3_after.expect("checked above"),
-                repeat_every,
-                closure_lookahead: closure_lookahead.expect("checked above"),
-            },
-            data: DataRules {
-                excerpt_chars: raw.data.excerpt_chars.unwrap_or(DEFAULT_EXCERPT_CHARS),
-                retention: retention.expect("checked above"),
-            },
+            ladder: ladder.expect("a ladder that does not read has noted why"),
+            data: data.expect("a [data] that does not read has noted why"),
             customers,
         })
     }
@@ -641,14 +397,25 @@ impl Policy {
         self.teams.get(id)
     }
 
-    /// The calendar of a team; an unknown team (say, from an old case after a policy change) falls back
-    /// to the first team's calendar so that clocks keep running rather than stop.
-    pub fn calendar(&self, id: &TeamId) -> &Calendar {
+    /// The team that takes a new case nobody addressed (no team's mailbox, page or account named):
+    /// the first team in the order of their names that has a mailbox, else the first team.
+    pub fn intake_team(&self) -> &TeamId {
+        &self.intake().id
+    }
+
+    fn intake(&self) -> &Team {
         self.teams
-            .get(id)
+            .values()
+            .find(|t| !t.mailboxes.is_empty())
             .or_else(|| self.teams.values().next())
-            .map(|t| t.calendar.as_ref())
             .expect("a policy has teams")
+    }
+
+    /// The calendar of a team; an unknown team (say, from an old case after a policy change) falls back
+    /// to the calendar of the intake team ([`Policy::intake_team`]) so that clocks keep running rather
+    /// than stop.
+    pub fn calendar(&self, id: &TeamId) -> &Calendar {
+        self.teams.get(id).unwrap_or_else(|| self.intake()).calendar.as_ref()
     }
 
     pub fn region(&self, id: &TeamId) -> Option<&str> {
@@ -687,21 +454,247 @@ impl Policy {
     }
 }
 
+// The sections of the policy, one function each. Each reads its raw section into domain values and
+// notes every problem in the one `Problems` it is handed, then goes on, so that later sections are
+// checked too.
+
+/// The calendars by name; `None` for one that is wrong (noted already), so that a team on it is not
+/// reported a second time.
+type Calendars = BTreeMap<String, Option<Arc<Calendar>>>;
+
+type Targets = BTreeMap<(Option<Priority>, ClockKind), ClassTargets>;
+
+/// `[organisation]`: checks the case prefix and the domains, and gives the default priority
+/// (`normal` when it is not named, or wrong).
+fn read_organisation(org: &RawOrganisation, problems: &mut Problems) -> Priority {
+    let prefix_ok = (2..=8).contains(&org.case_prefix.len()) && org.case_prefix.bytes().all(|b| b.is_ascii_uppercase());
+    if !prefix_ok {
+        problems.add("organisation.case_prefix", "must be 2 to 8 capital letters");
+    }
+    if org.domains.is_empty() {
+        problems.add("organisation.domains", "name at least one email domain of the organisation");
+    }
+    org.default_priority
+        .as_deref()
+        .and_then(|p| problems.check("organisation.default_priority", p.parse::<Priority>()))
+        .unwrap_or(Priority::Normal)
+}
+
+/// `[calendars.NAME]`: each calendar; the first problem of a calendar is noted, with its key.
+fn read_calendars(raw: &BTreeMap<String, RawCalendar>, base: Option<&Path>, problems: &mut Problems) -> Calendars {
+    raw.iter()
+        .map(|(name, cal)| {
+            let calendar = match build_calendar(cal, base) {
+                Ok(c) => Some(Arc::new(c)),
+                Err((sub, message)) => {
+                    problems.add(format!("calendars.{name}{sub}"), message);
+                    None
+                }
+            };
+            (name.clone(), calendar)
+        })
+        .collect()
+}
+
+/// `[teams.NAME]`: each team on a calendar of `calendars`, its mailboxes lowercased; a mailbox
+/// belongs to one team only, and there is at least one team.
+fn read_teams(
+    raw: BTreeMap<String, RawTeam>,
+    calendars: &Calendars,
+    problems: &mut Problems,
+) -> BTreeMap<TeamId, Team> {
+    let mut teams = BTreeMap::new();
+    for (name, team) in raw {
+        let key = format!("teams.{name}");
+        let Some(id) = problems.check(&key, name.parse::<TeamId>()) else { continue };
+        let calendar = match calendars.get(&team.calendar) {
+            Some(Some(calendar)) => calendar.clone(),
+            Some(None) => continue,
+            None => {
+                problems.add(format!("{key}.calendar"), format!("no calendar named `{}`", team.calendar));
+                continue;
+            }
+        };
+        for mailbox in &team.mailboxes {
+            if !mailbox.contains('@') {
+                problems.add(format!("{key}.mailboxes"), format!("`{mailbox}` is not an email address"));
+            }
+        }
+        teams.insert(
+            id.clone(),
+            Team {
+                id,
+                calendar,
+                region: team.region,
+                mailboxes: team.mailboxes.iter().map(|m| m.to_ascii_lowercase()).collect(),
+                meta_page_ids: team.meta_page_ids,
+                x_account_ids: team.x_account_ids,
+                x_screen_names: team
+                    .x_screen_names
+                    .iter()
+                    .map(|s| s.trim_start_matches('@').to_ascii_lowercase())
+                    .collect(),
+                auto_acknowledge: team.auto_acknowledge,
+            },
+        );
+    }
+    if teams.is_empty() && calendars.values().all(Option::is_some) {
+        problems.add("teams", "name at least one team");
+    }
+    let mut seen = BTreeMap::new();
+    for team in teams.values() {
+        for mailbox in &team.mailboxes {
+            if let Some(other) = seen.insert(mailbox.clone(), team.id.clone()) {
+                problems.add(
+                    format!("teams.{}.mailboxes", team.id),
+                    format!("`{mailbox}` is already the mailbox of `{other}`"),
+                );
+            }
+        }
+    }
+    teams
+}
+
+/// `[targets]` and `[targets.priority.NAME]`: a general target for every clock and channel class,
+/// which a priority's own targets override.
+fn read_targets(raw: &RawTargets, problems: &mut Problems) -> Targets {
+    let mut targets = Targets::new();
+    read_clock_targets(None, "targets", &raw.clocks, &mut targets, problems);
+    for (name, clocks) in &raw.priority {
+        let key = format!("targets.priority.{name}");
+        if let Some(priority) = problems.check(&key, name.parse::<Priority>()) {
+            read_clock_targets(Some(priority), &key, clocks, &mut targets, problems);
+        }
+    }
+    for clock in ClockKind::ALL {
+        let key = format!("targets.{clock}");
+        if !raw.clocks.contains_key(clock.as_str()) {
+            problems.add(key, "missing: every clock needs a target");
+        } else if let Some(t) = targets.get(&(None, clock)) {
+            let classes = [ChannelClass::Email, ChannelClass::SocialPrivate, ChannelClass::SocialPublic];
+            if let Some(class) = classes.into_iter().find(|c| t.get(*c).is_none()) {
+                let message = format!(
+                    "no target for {} messages: give one for every channel class or a `default`",
+                    class_name(class)
+                );
+                problems.add(key, message);
+            }
+        }
+    }
+    targets
+}
+
+/// One table of clock targets under `key` (the general one, or a priority's) into `targets`.
+fn read_clock_targets(
+    priority: Option<Priority>,
+    key: &str,
+    clocks: &BTreeMap<String, RawTarget>,
+    targets: &mut Targets,
+    problems: &mut Problems,
+) {
+    for (clock_name, target) in clocks {
+        let key = format!("{key}.{clock_name}");
+        let Some(clock) = problems.check(&key, clock_name.parse::<ClockKind>()) else { continue };
+        match class_targets(target) {
+            Ok(t) => {
+                if matches!(clock, ClockKind::CustomerSilence)
+                    && [t.email, t.social_private, t.social_public].iter().flatten().any(|d| !d.is_calendar())
+                {
+                    problems.add(
+                        key,
+                        "customer_silence counts calendar time that no holiday pauses: write e.g. `5d calendar`",
+                    );
+                }
+                targets.insert((priority, clock), t);
+            }
+            Err((sub, message)) => problems.add(format!("{key}{sub}"), message),
+        }
+    }
+}
+
+/// `[ladder]`: the warning share, the delays of levels 2 and 3 (3 not before 2), the reminders and
+/// the closure lookahead; `None` when a delay it cannot do without is wrong.
+fn read_ladder(raw: &RawLadder, problems: &mut Problems) -> Option<Ladder> {
+    let mut duration =
+        |name: &str, text: &str| problems.check(format!("ladder.{name}"), text.parse::<PolicyDuration>());
+    let level_2_after = duration("level_2_after", &raw.level_2_after);
+    let level_3_after = duration("level_3_after", &raw.level_3_after);
+    let repeat_every = raw.repeat_every.as_deref().and_then(|t| duration("repeat_every", t));
+    let closure_lookahead = match raw.closure_lookahead.as_deref() {
+        Some(t) => duration("closure_lookahead", t),
+        None => Some("7d calendar".parse().expect("valid literal")),
+    };
+    let warning_percent = match raw.warning_at.as_deref() {
+        None => None,
+        Some(text) => match text.trim().trim_end_matches('%').parse::<u8>() {
+            Ok(p) if (1..100).contains(&p) => Some(p),
+            _ => {
+                problems.add("ladder.warning_at", format!("`{text}` is not a share of the target between 1% and 99%"));
+                None
+            }
+        },
+    };
+    if let (Some(l2), Some(l3)) = (level_2_after, level_3_after)
+        && l2.days * 86_400 + l2.seconds > l3.days * 86_400 + l3.seconds
+    {
+        problems.add("ladder.level_3_after", "level 3 must come after level 2");
+    }
+    Some(Ladder {
+        warning_percent,
+        level_2_after: level_2_after?,
+        level_3_after: level_3_after?,
+        repeat_every,
+        closure_lookahead: closure_lookahead?,
+    })
+}
+
+/// `[data]`: the excerpt length and the retention (calendar time, or `forever`); `None` when the
+/// retention is wrong.
+fn read_data(raw: &RawData, problems: &mut Problems) -> Option<DataRules> {
+    let retention = match raw.retention.as_deref().map(str::trim) {
+        None => Some(DEFAULT_RETENTION),
+        Some("forever") => None,
+        Some(text) => match text.parse::<PolicyDuration>() {
+            Ok(d) if d.is_calendar() || d.days == 0 => {
+                Some(jiff::SignedDuration::from_secs(d.days * 86_400 + d.seconds))
+            }
+            Ok(_) => {
+                problems.add(
+                    "data.retention",
+                    format!("`{text}` counts business days: write calendar time, e.g. `90d calendar`"),
+                );
+                return None;
+            }
+            Err(e) => {
+                problems.add("data.retention", format!("{e}, or `forever`"));
+                return None;
+            }
+        },
+    };
+    Some(DataRules { excerpt_chars: raw.excerpt_chars.unwrap_or(DEFAULT_EXCERPT_CHARS), retention })
+}
+
+/// `[customers]`: the customers whose cases open at another priority, most urgent first.
+fn read_customers(raw: &BTreeMap<String, Vec<String>>, problems: &mut Problems) -> Vec<(Priority, CustomerMatch)> {
+    let mut customers = Vec::new();
+    for (name, list) in raw {
+        let key = format!("customers.{name}");
+        let Some(priority) = problems.check(&key, name.parse::<Priority>()) else { continue };
+        for text in list {
+            if let Some(customer) = problems.check(&key, CustomerMatch::parse(text)) {
+                customers.push((priority, customer));
+            }
+        }
+    }
+    customers.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
+    customers
+}
+
 fn class_name(class: ChannelClass) -> &'static str {
     match class {
         ChannelClass::Email => "email",
         ChannelClass::SocialPrivate => "private social",
         ChannelClass::SocialPublic => "public social",
-    }
-}
-
-fn parse_priority(text: &str) -> Result<Priority, String> {
-    match text {
-        "low" => Ok(Priority::Low),
-        "normal" => Ok(Priority::Normal),
-        "high" => Ok(Priority::High),
-        "urgent" => Ok(Priority::Urgent),
-        _ => Err(format!("unknown priority `{text}`: low, normal, high or urgent")),
     }
 }
 
@@ -927,6 +920,23 @@ mod tests {
         let errors = Policy::from_toml(&bad, None).unwrap_err().0;
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["customers.soon", "customers.urgent"], "{errors:?}");
+    }
+
+    #[test]
+    fn a_case_nobody_addressed_goes_to_the_first_team_with_a_mailbox_else_the_first_team() {
+        let intake = |text: &str| Policy::from_toml(text, None).unwrap().intake_team().as_str().to_string();
+        assert_eq!(intake(DEFAULT_POLICY), "central");
+        // `a-social` comes first by name but has no mailbox.
+        assert_eq!(intake(&DEFAULT_POLICY.replace("[teams.social]", "[teams.a-social]")), "central");
+        let no_mailboxes: String =
+            DEFAULT_POLICY.lines().filter(|l| !l.starts_with("mailboxes")).collect::<Vec<_>>().join("\n");
+        assert_eq!(intake(&no_mailboxes), "central");
+        assert_eq!(intake(&no_mailboxes.replace("[teams.social]", "[teams.a-social]")), "a-social");
+        // An unknown team's clocks run on the intake team's calendar.
+        let p = Policy::from_toml(&DEFAULT_POLICY.replace("[teams.social]", "[teams.a-social]"), None).unwrap();
+        let calendar = |team: &str| p.calendar(&team.parse().unwrap()) as *const Calendar;
+        assert_eq!(calendar("gone"), calendar("central"));
+        assert_ne!(calendar("gone"), calendar("a-social"));
     }
 
     #[test]

@@ -6,9 +6,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::clock::ClockKind;
 use super::duration::PolicyDuration;
 use super::ids::{Channel, Identity, MessageRef, Priority, TeamId};
-use super::policy::ClockKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signal {

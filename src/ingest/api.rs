@@ -6,9 +6,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{CaseRef, Inbound, Route, redact};
+use crate::domain::clock::ClockKind;
 use crate::domain::duration::PolicyDuration;
 use crate::domain::ids::{Channel, Identity, Priority, TeamId};
-use crate::domain::policy::{ClockKind, Policy};
+use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 
 /// A parsed API request.
