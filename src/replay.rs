@@ -337,7 +337,7 @@ impl Printer<'_> {
         if self.json {
             return Ok(());
         }
-        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        let team = self.policy.intake_team();
         writeln!(out, "{}  line {line}: {text}", self.local(at, team))
     }
 
@@ -441,7 +441,7 @@ impl Printer<'_> {
         if self.json {
             return Ok(());
         }
-        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        let team = self.policy.intake_team();
         writeln!(out, "{}  {case}  deleted: closed longer than the policy's data.retention", self.local(at, team))
     }
 
@@ -474,7 +474,7 @@ impl Printer<'_> {
     }
 
     fn summary(&self, report: &Report, until: Timestamp, out: &mut dyn Write) -> std::io::Result<()> {
-        let team = self.policy.teams.keys().next().expect("a policy has teams");
+        let team = self.policy.intake_team();
         writeln!(out, "\nSummary at {}", self.local(until, team))?;
         let open = report.cases.iter().filter(|c| !c.is_closed()).count();
         let merged = report.cases.iter().filter(|c| c.merged_into.is_some()).count();

@@ -7,7 +7,7 @@ use super::query;
 use super::retry::retry_on_conflict;
 use crate::domain::case::Case;
 use crate::domain::engine::{self, Rejection};
-use crate::domain::ids::{CaseId, MessageRef, TeamId};
+use crate::domain::ids::{CaseId, MessageRef};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::{Inbound, Route};
@@ -190,7 +190,7 @@ impl<'a, S: Record> Ingest<'a, S> {
         if !matches!(signal.kind, SignalKind::CustomerMessage { .. }) {
             return Ok(Outcome::Unrouted("no case to put it on, and only a customer's message opens one"));
         }
-        let owner = inbound.route.team.clone().unwrap_or_else(|| self.intake_team());
+        let owner = inbound.route.team.clone().unwrap_or_else(|| self.policy.intake_team().clone());
         let id = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
         let case = match engine::open(id, owner, signal.clone(), self.policy) {
             Ok(case) => case,
@@ -206,17 +206,6 @@ impl<'a, S: Record> Ingest<'a, S> {
             })
             .await?;
         Ok(Outcome::Applied { case: case.id.clone(), opened: true })
-    }
-
-    /// The team that takes new cases nobody addressed: the first team with a mailbox.
-    fn intake_team(&self) -> TeamId {
-        let teams = &self.policy.teams;
-        teams
-            .values()
-            .find(|t| !t.mailboxes.is_empty())
-            .or_else(|| teams.values().next())
-            .map(|t| t.id.clone())
-            .expect("a policy has teams")
     }
 
     /// The keys a signal's write points at case `id`: its own message references (but those another
