@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod handler;
 pub mod ingest;
+pub mod link;
 pub mod metrics;
 pub mod notify;
 pub mod replay;
