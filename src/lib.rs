@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod link;
 pub mod metrics;
 pub mod notify;
+pub mod page;
 pub mod replay;
 pub mod service;
 pub mod store;
