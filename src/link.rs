@@ -284,7 +284,9 @@ fn source_of(env: impl Fn(&str) -> Option<String>) -> Result<LinkSource, LinkCon
             Ok(LinkSource::Manager { arn: arn.trim().to_string(), public_url: public_url_of(&url)? })
         }
         (Some(url), None, Some(secret)) => Ok(LinkSource::Ready(linker(&secret, "BATON_LINK_SECRET", &url)?)),
-        (Some(_), None, None) => Err(LinkConfigError::OnlyOne { set: "BATON_PUBLIC_URL", missing: "BATON_LINK_SECRET" }),
+        (Some(_), None, None) => {
+            Err(LinkConfigError::OnlyOne { set: "BATON_PUBLIC_URL", missing: "BATON_LINK_SECRET" })
+        }
         (None, Some(_), _) => {
             Err(LinkConfigError::OnlyOne { set: "BATON_LINK_SECRET_ARN", missing: "BATON_PUBLIC_URL" })
         }

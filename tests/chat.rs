@@ -137,7 +137,10 @@ fn without_links_the_next_step_is_the_api_call_and_a_cleared_alert_asks_for_noth
     assert_eq!(links.ack, None, "a cleared alert has nothing to acknowledge");
     let message = serde_json::to_value(chat::notification(&cleared, Some(&links))).unwrap();
     assert_documented_schema(&message);
-    assert_eq!(message["content"]["title"], ":white_check_mark: BTN-EGT6FK cleared (was level 1): handoff_accept held by support-ch");
+    assert_eq!(
+        message["content"]["title"],
+        ":white_check_mark: BTN-EGT6FK cleared (was level 1): handoff_accept held by support-ch"
+    );
     assert_eq!(strings(&message["content"]["nextSteps"]), [format!("Open the case: {}", links.case)]);
     assert_eq!(message["metadata"]["threadId"], "BTN-EGT6FK", "the same thread as the breach it clears");
 }

@@ -67,14 +67,18 @@ fn the_page_shows_what_a_lead_needs_and_loads_nothing_from_anywhere() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains(&format!("<h1>{}</h1>", case.id)));
     assert_eq!(view.owner, "support-ch");
-    assert!(html.contains("support-ch (CH) since <time datetime=\"2026-04-23T08:10:00Z\">Thu 23 Apr 10:10 CEST</time>"));
+    assert!(
+        html.contains("support-ch (CH) since <time datetime=\"2026-04-23T08:10:00Z\">Thu 23 Apr 10:10 CEST</time>")
+    );
     assert!(view.waiting_since.is_some() && html.contains("Customer waiting"));
     for clock in &view.clocks {
         assert!(html.contains(&format!("<code>{}</code>", clock.kind.as_str())), "{:?}", clock.kind);
         assert!(html.contains(&clock.due.local), "{}", clock.due.local);
     }
     assert!((view.follow_ups, view.channel_hops, view.public_posts) >= (1, 2, 2), "{view:?}");
-    for (n, word) in [(view.follow_ups, "follow-up"), (view.channel_hops, "channel hop"), (view.public_posts, "public post")] {
+    for (n, word) in
+        [(view.follow_ups, "follow-up"), (view.channel_hops, "channel hop"), (view.public_posts, "public post")]
+    {
         assert!(html.contains(&format!("{n} {word}")), "{n} {word}");
     }
     assert!(html.contains("channel hop from x"), "the marks are on the timeline");
@@ -98,7 +102,10 @@ fn the_page_shows_what_a_lead_needs_and_loads_nothing_from_anywhere() {
             assert!(!html.contains(forbidden), "{forbidden}");
         }
         let urls: Vec<&str> = html.match_indices("http").map(|(i, _)| &html[i..(i + 30).min(html.len())]).collect();
-        assert!(urls.iter().all(|u| u.starts_with("http://www.w3.org/2000/svg") || u.starts_with("http-equiv")), "{urls:?}");
+        assert!(
+            urls.iter().all(|u| u.starts_with("http://www.w3.org/2000/svg") || u.starts_with("http-equiv")),
+            "{urls:?}"
+        );
         assert!(html.contains(&format!("content=\"{}\"", page::META_CONTENT_SECURITY_POLICY)));
     }
 }
@@ -114,10 +121,12 @@ fn the_403_and_result_pages_say_nothing_of_the_token() {
     assert!(done.contains("Ana Lead acknowledged <code>handoff_accept</code> level 1 of BTN-EGT6FK, snoozed 1 week."));
     let refused = page::ack_refused_page("BTN-EGT6FK", "handoff_accept is not running");
     assert!(refused.contains("handoff_accept is not running") && refused.contains("Nothing was changed"));
-    let escaped = page::ack_done_page("BTN-EGT6FK", ClockKind::HandoffAccept, 1, &AckForm {
-        name: "<b>x</b>".into(),
-        snooze: page::SnoozeChoice::Week,
-    });
+    let escaped = page::ack_done_page(
+        "BTN-EGT6FK",
+        ClockKind::HandoffAccept,
+        1,
+        &AckForm { name: "<b>x</b>".into(), snooze: page::SnoozeChoice::Week },
+    );
     assert!(escaped.contains("&lt;b&gt;x&lt;/b&gt;"), "maud escapes what people type");
 }
 
@@ -139,7 +148,10 @@ fn the_velcro_case_page_in_chromium_at_phone_and_desktop_width() {
         let scroll_width = browser::eval(&tab, "document.documentElement.scrollWidth").as_u64().unwrap();
         assert!(scroll_width <= u64::from(width), "{name}: the page is {scroll_width} px wide");
         // The charts are there and drawn at a readable size.
-        let charts = browser::eval(&tab, "[...document.querySelectorAll('figure svg')].map(s => s.getBoundingClientRect().width)");
+        let charts = browser::eval(
+            &tab,
+            "[...document.querySelectorAll('figure svg')].map(s => s.getBoundingClientRect().width)",
+        );
         let charts: Vec<f64> = serde_json::from_value(charts).unwrap();
         assert_eq!(charts.len(), 2, "{name}: {charts:?}");
         assert!(charts.iter().all(|w| *w >= 300.0), "{name}: charts {charts:?} wide");
@@ -181,10 +193,10 @@ fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) ->
                 if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
                     break;
                 }
-                if let Some((name, value)) = header.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
                 }
             }
             let mut body = vec![0; length];

@@ -55,13 +55,16 @@ figcaption{font-size:.875rem;color:#52525b;margin:.5rem 0 0}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem .9rem;margin:.4rem 0 0;padding:0;list-style:none;font-size:.875rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.35rem;vertical-align:-.05rem}
 ol.timeline{list-style:none;margin:0;padding:0}
-ol.timeline li{display:grid;grid-template-columns:1fr;gap:.1rem;padding:.55rem 0 .55rem .75rem;border-left:3px solid #d4d4d8;margin-left:.25rem}
-ol.timeline li+li{border-top:1px solid #f4f4f5}
+ol.timeline>li{display:grid;grid-template-columns:5.7rem 1fr;column-gap:.4rem;padding:.4rem 0 .4rem .6rem;border-left:3px solid #d4d4d8;margin-left:.25rem}
+ol.timeline>li.day{display:block;border:0;margin:.9rem 0 .2rem;padding:0;font-weight:700;font-size:.95rem}
+ol.timeline>li.day:first-child{margin-top:0}
+ol.timeline>li .owner,ol.timeline>li .tags{grid-column:2}
+ol.timeline li.alert{padding-top:.15rem;padding-bottom:.15rem;font-size:.875rem}
 ol.timeline li.customer{border-left-color:#2563eb}
 ol.timeline li.reply{border-left-color:#16a34a}
 ol.timeline li.handoff{border-left-color:#7c3aed}
 ol.timeline li.alert{border-left-color:#dc2626;color:#52525b}
-ol.timeline time{font-size:.85rem;color:#52525b;font-variant-numeric:tabular-nums}
+ol.timeline time{font-size:.85rem;color:#52525b;font-variant-numeric:tabular-nums;padding-top:.1rem;white-space:nowrap}
 .what{font-weight:600}
 li.alert .what{font-weight:400}
 .owner{font-size:.85rem;color:#52525b}
@@ -71,8 +74,8 @@ footer{color:#52525b;font-size:.85rem;padding:0 .25rem 2rem}
  h1{font-size:2.1rem}
  dl.facts{grid-template-columns:max-content 1fr;align-items:baseline}
  dl.facts dt{margin-top:0}
- ol.timeline li{grid-template-columns:11.5rem 1fr;column-gap:1rem}
- ol.timeline li .owner,ol.timeline li .tags{grid-column:2}
+ ol.timeline>li{grid-template-columns:6rem 1fr;column-gap:1rem}
+ input[type=text]{max-width:26rem}
  button{width:auto;padding:.8rem 1.6rem}
  .ack-row{display:flex;gap:1.5rem;align-items:flex-end}
 }
@@ -210,14 +213,15 @@ pub(super) fn case(view: &CaseView, grant: &Grant, form_error: Option<&FormError
             h2 #timeline { "Timeline" }
             @if view.earlier_events > 0 { p.small { (view.earlier_events) " earlier events are not shown." } }
             ol.timeline {
-                @for row in &view.timeline {
+                @for (i, row) in view.timeline.iter().enumerate() {
+                    @if i == 0 || view.timeline[i - 1].day != row.day { li.day { (row.day) } }
                     li.customer[row.kind == RowKind::Customer]
                         .reply[row.kind == RowKind::Reply]
                         .handoff[row.kind == RowKind::Handoff]
                         .alert[row.kind == RowKind::Alert] {
-                        (time(&row.at))
+                        time datetime=(row.at.rfc3339) title=(row.at.local) { (row.time) }
                         span.what { (row.what) }
-                        span.owner { "held by " (row.owner) }
+                        @if row.owner_changed { span.owner { "held by " (row.owner) } }
                         @if !row.marks.is_empty() {
                             ul.tags { @for mark in &row.marks { li.tag.mark { (mark) } } }
                         }
@@ -243,7 +247,7 @@ fn ack_form(view: &CaseView, clock: ClockKind, level: u8, error: Option<&FormErr
             h2 #ack { "Acknowledge " code { (clock.as_str()) } " level " (level) }
             @if let Some(running) = running {
                 p {
-                    (running.label) " on " (running.team) "'s hours, " (running.due_text) ". "
+                    (running.label) " (on " (running.team) "'s hours): " (running.due_text) ". "
                     "Acknowledging silences this clock's alerts up to level " (level)
                     " for the time you choose; higher levels still fire after it."
                 }

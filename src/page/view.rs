@@ -66,6 +66,11 @@ pub enum RowKind {
 pub struct Row {
     /// In the local time of the team that owned the case after the event.
     pub at: Moment,
+    /// `Sun 12 Apr` and `19:42 CEST` of `at`, for a timeline grouped by day.
+    pub day: String,
+    pub time: String,
+    /// The owner differs from the row before's (or this is the first row).
+    pub owner_changed: bool,
     pub what: String,
     pub kind: RowKind,
     pub owner: String,
@@ -169,22 +174,27 @@ impl CaseView {
         clocks.sort_by_key(|c| c.due.at);
 
         let mut reminders_hidden = 0;
-        let timeline = case
-            .timeline
-            .iter()
-            .filter(|e| {
-                let reminder = matches!(e.kind, EventKind::Alerted { alert: AlertKind::Reminder, .. });
-                reminders_hidden += usize::from(reminder);
-                !reminder && !matches!(e.kind, EventKind::Continues { .. })
-            })
-            .map(|e| Row {
+        let mut timeline: Vec<Row> = Vec::new();
+        for e in &case.timeline {
+            if matches!(e.kind, EventKind::Alerted { alert: AlertKind::Reminder, .. }) {
+                reminders_hidden += 1;
+                continue;
+            }
+            if matches!(e.kind, EventKind::Continues { .. }) {
+                continue;
+            }
+            let zoned = e.at.to_zoned(policy.calendar(&e.owner).time_zone().clone());
+            timeline.push(Row {
                 at: moment(e.at, &e.owner, policy),
+                day: zoned.strftime("%a %-d %b").to_string(),
+                time: zoned.strftime("%H:%M %Z").to_string(),
+                owner_changed: timeline.last().is_none_or(|r| r.owner != e.owner.as_str()),
                 what: describe(e),
                 kind: row_kind(e),
                 owner: e.owner.to_string(),
                 marks: marks(&e.marks),
-            })
-            .collect();
+            });
+        }
 
         let mut held: Vec<Held> = case
             .time_held(now)

@@ -88,9 +88,7 @@ pub fn text(tab: &Tab) -> String {
 
 /// Writes a PNG of the viewport to `path`.
 pub fn screenshot(tab: &Tab, path: &Path) {
-    let png = tab
-        .capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true)
-        .expect("a screenshot");
+    let png = tab.capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true).expect("a screenshot");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, png).unwrap();
 }
