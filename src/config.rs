@@ -32,6 +32,9 @@ pub enum ConfigError {
     /// The secret holds a value that is unusable.
     #[error("the secret {arn} (BATON_SECRET_ARN) has a {name} that is not {what}")]
     SecretInvalid { arn: String, name: &'static str, what: &'static str },
+    /// The signed links' settings (`BATON_LINK_SECRET`/`BATON_LINK_SECRET_ARN`, `BATON_PUBLIC_URL`).
+    #[error(transparent)]
+    Links(#[from] crate::link::LinkConfigError),
 }
 
 /// A required variable; `what` says what it is for, for the error.
@@ -185,6 +188,12 @@ pub fn policy() -> Result<Policy, ConfigError> {
         }
         _ => Ok(Policy::default_policy()),
     }
+}
+
+/// The signed links' settings: `BATON_PUBLIC_URL` with `BATON_LINK_SECRET_ARN` (read it with
+/// [`crate::link::read_secret`]) or `BATON_LINK_SECRET`; both or neither (see [`crate::link`]).
+pub fn links() -> Result<crate::link::LinkSource, ConfigError> {
+    Ok(crate::link::source_from_env()?)
 }
 
 #[cfg(test)]

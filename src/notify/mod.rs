@@ -1,6 +1,7 @@
 //! Where alerts go. The sweep publishes through this trait: SNS in the functions
 //! ([`sns::SnsNotifier`]), a collector in the replay and the tests.
 
+pub mod chat;
 pub mod mail;
 pub mod sns;
 

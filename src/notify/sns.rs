@@ -11,6 +11,8 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use sha2::{Digest, Sha256};
 
 use super::{Notifier, NotifyError, Outbound};
+use crate::domain::alert::Alert;
+use crate::link::Linker;
 
 #[derive(Debug, Clone)]
 pub struct SnsNotifier {
@@ -38,16 +40,6 @@ impl Notifier for SnsNotifier {
         let json = serde_json::to_string(alert).map_err(|e| fail(e.to_string()))?;
         let subject = alert.subject();
         let body = serde_json::json!({ "default": json, "email": alert.text(), "sms": subject });
-        let mut attributes = vec![
-            ("level", "Number", alert.level.to_string()),
-            ("team", "String", alert.team.to_string()),
-            ("clock", "String", alert.clock.to_string()),
-            ("kind", "String", alert.kind.clone()),
-            ("case_id", "String", alert.case_id.clone()),
-        ];
-        if let Some(region) = &alert.region {
-            attributes.push(("region", "String", region.clone()));
-        }
         let mut request = self
             .client
             .publish()
@@ -55,15 +47,71 @@ impl Notifier for SnsNotifier {
             .subject(printable(&subject))
             .message_structure("json")
             .message(body.to_string());
-        for (name, kind, value) in attributes {
-            let value = MessageAttributeValue::builder()
-                .data_type(kind)
-                .string_value(value)
-                .build()
-                .map_err(|e| fail(e.to_string()))?;
+        for (name, value) in attributes(alert).map_err(fail)? {
             request = request.message_attributes(name, value);
         }
         if self.fifo {
+            request = request.message_group_id(&alert.case_id).message_deduplication_id(deduplication_id(&message.id));
+        }
+        request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// The message attributes every alert carries, on the alert topic and the chat topic alike, so a
+/// filter policy works on both: `level` (Number), `team`, `clock`, `kind`, `case_id`, and `region`
+/// when the team has one.
+fn attributes(alert: &Alert) -> Result<Vec<(&'static str, MessageAttributeValue)>, String> {
+    let mut attributes = vec![
+        ("level", "Number", alert.level.to_string()),
+        ("team", "String", alert.team.to_string()),
+        ("clock", "String", alert.clock.to_string()),
+        ("kind", "String", alert.kind.clone()),
+        ("case_id", "String", alert.case_id.clone()),
+    ];
+    if let Some(region) = &alert.region {
+        attributes.push(("region", "String", region.clone()));
+    }
+    attributes
+        .into_iter()
+        .map(|(name, kind, value)| {
+            let value = MessageAttributeValue::builder().data_type(kind).string_value(value).build();
+            value.map(|v| (name, v)).map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// Alerts for chat channels: each alert in the custom-notification format of Amazon Q Developer in
+/// chat applications ([`super::chat`]), published as the plain message (that service reads the body
+/// as it is) to a standard topic, with the alert topic's message attributes. The links, when a
+/// [`Linker`] is given, are made as of the alert's `at`, so a second publish of the same alert
+/// carries the same links.
+#[derive(Debug, Clone)]
+pub struct ChatNotifier {
+    client: Client,
+    topic_arn: String,
+    linker: Option<Linker>,
+}
+
+impl ChatNotifier {
+    pub fn new(client: Client, topic_arn: impl Into<String>, linker: Option<Linker>) -> Self {
+        Self { client, topic_arn: topic_arn.into(), linker }
+    }
+}
+
+impl Notifier for ChatNotifier {
+    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+        let alert = &message.alert;
+        let fail = |reason: String| NotifyError { id: message.id.clone(), reason };
+        let links = self.linker.as_ref().and_then(|l| l.for_alert(alert, alert.at));
+        let chat = super::chat::notification(alert, links.as_ref());
+        let body = serde_json::to_string(&chat).map_err(|e| fail(e.to_string()))?;
+        let mut request = self.client.publish().topic_arn(&self.topic_arn).message(body);
+        for (name, value) in attributes(alert).map_err(fail)? {
+            request = request.message_attributes(name, value);
+        }
+        if self.topic_arn.ends_with(".fifo") {
+            // Amazon Q Developer subscribes to standard topics only; a FIFO one still gets what it needs.
             request = request.message_group_id(&alert.case_id).message_deduplication_id(deduplication_id(&message.id));
         }
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
