@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::domain::alert::Alert;
+use crate::domain::clock::ClockKind;
 use crate::domain::ids::CaseId;
-use crate::domain::policy::ClockKind;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use baton::domain::case::Case;
+use baton::domain::clock::ClockKind;
 use baton::domain::ids::Channel;
-use baton::domain::policy::{ClockKind, Policy};
+use baton::domain::policy::Policy;
 use baton::link::{Allows, Grant, LinkSigner};
 use baton::page::{self, AckForm, CaseView, HEADERS};
 use baton::replay::{self, Options};

@@ -36,7 +36,9 @@ fn to_json(value: &AttributeValue) -> Value {
         AttributeValue::Bool(b) => json!({ "BOOL": b }),
         AttributeValue::Null(_) => json!({ "NULL": true }),
         AttributeValue::L(list) => json!({ "L": list.iter().map(to_json).collect::<Vec<_>>() }),
-        AttributeValue::M(map) => json!({ "M": map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<Map<_, _>>() }),
+        AttributeValue::M(map) => {
+            json!({ "M": map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<Map<_, _>>() })
+        }
         AttributeValue::Ss(set) => json!({ "SS": set }),
         AttributeValue::Ns(set) => json!({ "NS": set }),
         other => panic!("no DynamoDB JSON for {other:?} in the fixtures"),
@@ -86,8 +88,11 @@ async fn capture(sample: &str) {
     let store = dynamodb::store(&format!("capture-{sample}")).await;
     let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
     replay::run_on(baton, &lines(sample, &policy), &Options::default(), &mut std::io::sink()).await.unwrap();
-    let mut items: Vec<Value> =
-        scan(&store).await.iter().map(|i| Value::Object(i.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())).collect();
+    let mut items: Vec<Value> = scan(&store)
+        .await
+        .iter()
+        .map(|i| Value::Object(i.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()))
+        .collect();
     items.sort_by_key(|i| (i["PK"].to_string(), i["SK"].to_string()));
     let path = fixture_path(sample);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -119,7 +124,12 @@ async fn stored_items_still_load(sample: &str) {
         let whole = store.load_whole(&expected.id).await.unwrap().expect("the stored case loads whole");
         assert_eq!(&whole, expected, "case {} loads whole as it was stored", expected.id);
         let recent = store.load(&expected.id).await.unwrap().expect("the stored case loads");
-        assert_eq!(recent, expected.without_history(), "case {} loads without its history as it was stored", expected.id);
+        assert_eq!(
+            recent,
+            expected.without_history(),
+            "case {} loads without its history as it was stored",
+            expected.id
+        );
     }
     // And the sweep goes on from them: a late sweep finds each due case and does not fail on it.
     let later = report.until.unwrap() + jiff::SignedDuration::from_hours(24 * 400);

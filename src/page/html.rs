@@ -6,7 +6,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::chart;
 use super::view::{CaseView, ClockView, RowKind, Standing};
 use super::{AckForm, FormError, META_CONTENT_SECURITY_POLICY, SnoozeChoice};
-use crate::domain::policy::ClockKind;
+use crate::domain::clock::ClockKind;
 use crate::link::{Allows, Grant};
 
 const CSS: &str = r#"

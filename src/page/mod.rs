@@ -18,8 +18,9 @@ pub mod view;
 use jiff::Timestamp;
 
 use crate::domain::case::Case;
+use crate::domain::clock::ClockKind;
 use crate::domain::duration::PolicyDuration;
-use crate::domain::policy::{ClockKind, Policy};
+use crate::domain::policy::Policy;
 use crate::link::Grant;
 
 pub use view::CaseView;

@@ -6,10 +6,11 @@
 use jiff::Timestamp;
 
 use crate::domain::case::{Case, CaseState, CloseReason, Event, EventKind, Marks};
+use crate::domain::clock::ClockKind;
 use crate::domain::clock::{AlertKind, Step};
 use crate::domain::duration::human;
 use crate::domain::ids::TeamId;
-use crate::domain::policy::{ClockKind, Policy};
+use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 
 /// An instant, with its local reading for people and its RFC 3339 form for `<time datetime>`.
