@@ -68,8 +68,8 @@ fn clocks(c: &mut Criterion) {
     let policy = Policy::default_policy();
     // Handed to the region, not yet accepted: the customer's clocks and the handoff clock run.
     let case = lived(&policy, &life()[..3]);
-    let running = case.clocks.len() as u64;
-    let now = case.next_due.expect("a running clock is due some time");
+    let running = case.clocks().len() as u64;
+    let now = case.next_due().expect("a running clock is due some time");
     let mut group = c.benchmark_group("engine/clocks");
     group.throughput(Throughput::Elements(running));
     group.bench_function(format!("evaluate and next_due ({running} running clocks)"), |b| {

@@ -264,7 +264,7 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
     for id in opened {
         report.cases.extend(baton.store.load_whole(&id).await?);
     }
-    report.cases.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+    report.cases.sort_by(|a, b| (a.opened_at(), &a.id()).cmp(&(b.opened_at(), &b.id())));
     if !options.json {
         printer.summary(&report, until, out)?;
     }
@@ -364,7 +364,7 @@ impl Printer<'_> {
         };
         let Some(case) = baton.store.load_whole(id).await? else { return Ok(()) };
         let event = case
-            .timeline
+            .timeline()
             .iter()
             .rev()
             .find(|e| e.source == signal.source && matches!(e.kind, EventKind::Signal { .. }))
@@ -394,12 +394,12 @@ impl Printer<'_> {
             notes.push("survey before resolution: defect".into());
         }
         if let EventKind::Signal { signal: SignalKind::Link { .. } } = &event.kind {
-            for absorbed in case.timeline.iter().filter(|e| e.source == signal.source) {
+            for absorbed in case.timeline().iter().filter(|e| e.source == signal.source) {
                 if let EventKind::Absorbed { case: other } = &absorbed.kind {
                     notes.push(format!("same customer as {other}: merged"));
                 }
             }
-            let hops: Vec<&Event> = case.timeline.iter().filter(|e| e.marks.channel_hop.is_some()).collect();
+            let hops: Vec<&Event> = case.timeline().iter().filter(|e| e.marks.channel_hop.is_some()).collect();
             for hop in hops {
                 notes.push(format!("channel hop at {}", self.local(hop.at, &hop.owner)));
             }
@@ -410,7 +410,7 @@ impl Printer<'_> {
             out,
             "{}  {}  {:<11} {what}{notes}",
             self.local(signal.at, &event.owner),
-            case.id,
+            case.id(),
             event.owner.as_str()
         )?;
         Ok(())
@@ -465,10 +465,10 @@ impl Printer<'_> {
         writeln!(
             out,
             "{}  {}  {:<11} case is {}; held: {}",
-            self.local(at, &case.owner),
-            case.id,
-            case.owner.as_str(),
-            case.state.as_str(),
+            self.local(at, case.owner()),
+            case.id(),
+            case.owner().as_str(),
+            case.state().as_str(),
             held(case, at)
         )
     }
@@ -477,7 +477,7 @@ impl Printer<'_> {
         let team = self.policy.intake_team();
         writeln!(out, "\nSummary at {}", self.local(until, team))?;
         let open = report.cases.iter().filter(|c| !c.is_closed()).count();
-        let merged = report.cases.iter().filter(|c| c.merged_into.is_some()).count();
+        let merged = report.cases.iter().filter(|c| c.merged_into().is_some()).count();
         writeln!(
             out,
             "  cases: {} in all, {open} still open, {} closed ({merged} merged into another)",
@@ -485,17 +485,17 @@ impl Printer<'_> {
             report.cases.len() - open
         )?;
         for case in &report.cases {
-            let state = match (&case.merged_into, case.close_reason) {
+            let state = match (&case.merged_into(), case.close_reason()) {
                 (Some(into), _) => format!("merged into {into}"),
                 (None, Some(reason)) => format!("closed ({reason:?})").to_lowercase(),
-                _ => case.state.as_str().to_string(),
+                _ => case.state().as_str().to_string(),
             };
-            let channels: Vec<&str> = case.channels.iter().map(|c| c.as_str()).collect();
+            let channels: Vec<&str> = case.channels().iter().map(|c| c.as_str()).collect();
             writeln!(
                 out,
                 "  {}  {state:<20} owner {:<11} channels {:<16} held: {}",
-                case.id,
-                case.owner.as_str(),
+                case.id(),
+                case.owner().as_str(),
                 channels.join(","),
                 held(case, until)
             )?;
@@ -519,7 +519,7 @@ impl Printer<'_> {
             writeln!(out, "    {team:<11} {clock:<18} {n}")?;
         }
         let mut totals: BTreeMap<TeamId, SignedDuration> = BTreeMap::new();
-        for case in report.cases.iter().filter(|c| c.merged_into.is_none()) {
+        for case in report.cases.iter().filter(|c| c.merged_into().is_none()) {
             for (team, d) in case.time_held(until) {
                 *totals.entry(team).or_default() += d;
             }

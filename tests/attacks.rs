@@ -91,7 +91,7 @@ async fn spf_and_dkim_passing_for_another_domain_do_not_make_an_agent() {
     deliver(&baton, &spoof, &acks).await;
     let case = case_of(&baton, "lea.kunde@example.ch").await.unwrap();
     assert_eq!(agent_replies(&case), 0, "the spoof stopped the customer's clock");
-    assert!(case.clocks.contains_key(&ClockKind::FirstResponse), "first_response stopped");
+    assert!(case.clocks().contains_key(&ClockKind::FirstResponse), "first_response stopped");
 }
 
 #[tokio::test]
@@ -111,7 +111,7 @@ async fn an_agent_address_inside_a_comment_is_a_comment() {
     deliver(&baton, &spoof, &acks).await;
     let case = case_of(&baton, "lea.kunde@example.ch").await.unwrap();
     assert_eq!(agent_replies(&case), 0, "the comment was read as the sender");
-    assert!(case.clocks.contains_key(&ClockKind::FirstResponse), "first_response stopped");
+    assert!(case.clocks().contains_key(&ClockKind::FirstResponse), "first_response stopped");
 }
 
 #[tokio::test]
@@ -177,19 +177,19 @@ async fn a_strangers_tag_neither_joins_nor_reopens_the_customers_case() {
     // A stranger without DMARC, whose SPF does not pass, writes with the customer's tag.
     let stranger = Mail {
         from: "stranger@evil.example".into(),
-        subject: format!("Re: [{}] please close this", case.id),
+        subject: format!("Re: [{}] please close this", case.id()),
         envelope: "stranger@evil.example".into(),
         dmarc: "GRAY",
         spf: "FAIL",
         ..Mail::default()
     };
     let tally = deliver(&baton, &stranger, &acks).await;
-    let after = baton.store.load_whole(&case.id).await.unwrap().unwrap();
-    assert!(!after.identities.contains(&Identity::Email("stranger@evil.example".into())), "the stranger joined");
+    let after = baton.store.load_whole(case.id()).await.unwrap().unwrap();
+    assert!(!after.identities().contains(&Identity::Email("stranger@evil.example".into())), "the stranger joined");
     assert_eq!(tally.opened, 1, "the stranger's mail is a case of its own, never dropped");
 
     // Closed, the case is not reopened by a stranger's tag either.
-    close(&baton, &case.id).await;
+    close(&baton, case.id()).await;
     let again = Mail {
         message_id: "<again@evil.example>".into(),
         ses_id: "ses-again".into(),
@@ -197,10 +197,10 @@ async fn a_strangers_tag_neither_joins_nor_reopens_the_customers_case() {
         ..stranger
     };
     assert_eq!(deliver(&baton, &again, &acks).await.applied, 1, "dropped");
-    assert_eq!(baton.store.load(&case.id).await.unwrap().unwrap().state, CaseState::Closed);
+    assert_eq!(baton.store.load(case.id()).await.unwrap().unwrap().state(), CaseState::Closed);
     let strangers = case_of(&baton, "stranger@evil.example").await.unwrap();
-    assert_ne!(strangers.id, case.id);
-    assert_eq!(strangers.timeline.len(), 2, "both of the stranger's mails are on a case of their own");
+    assert_ne!(strangers.id(), case.id());
+    assert_eq!(strangers.timeline().len(), 2, "both of the stranger's mails are on a case of their own");
 }
 
 #[tokio::test]
@@ -238,7 +238,7 @@ async fn message_id_hijack<S: Store + Limiter>(baton: Baton<S, Collect>) {
     let acks = CollectMail::default();
     let customer = Mail { message_id: "<zip-1@mail.example.ch>".into(), ..Mail::default() };
     deliver(&baton, &customer, &acks).await;
-    let victim = case_of(&baton, "lea.kunde@example.ch").await.unwrap().id;
+    let victim = case_of(&baton, "lea.kunde@example.ch").await.unwrap().id().clone();
     let hijack = Mail {
         from: "mallory@evil.example".into(),
         envelope: "mallory@evil.example".into(),
@@ -318,7 +318,7 @@ async fn a_rejected_case_api_body_is_not_repeated_to_the_caller_or_the_log() {
         json!({"channel": "max.muster@example.ch", "identity": "x"}),
     ] {
         let raw = body.to_string();
-        let (request, id) = apigw("POST", &format!("/cases/{}/link", case.id), &[], raw.as_bytes());
+        let (request, id) = apigw("POST", &format!("/cases/{}/link", case.id()), &[], raw.as_bytes());
         let response = handler::api::handle(&baton.store, &baton.policy, &request, &id, Timestamp::now()).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", response.body());
         assert!(!response.body().contains("muster"), "the rejection repeats the input: {}", response.body());

@@ -78,7 +78,7 @@ async fn a_full_case_goes_on_in_its_continuation_with_its_clocks_and_its_owner()
     let id = full_case(&baton).await;
     let before = baton.store.load(&id).await.unwrap().unwrap();
     assert_eq!(before.event_count(), MAX_EVENTS);
-    let accept_due = before.clocks[&ClockKind::HandoffAccept].due_at;
+    let accept_due = before.clocks()[&ClockKind::HandoffAccept].due_at;
 
     // The customer writes again, answering the first mail.
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: lea() };
@@ -95,26 +95,26 @@ async fn a_full_case_goes_on_in_its_continuation_with_its_clocks_and_its_owner()
     assert_ne!(next, id, "the full case took one more event");
 
     let old = baton.store.load(&id).await.unwrap().unwrap();
-    assert_eq!((old.state, old.close_reason), (CaseState::Closed, Some(CloseReason::Continued)));
-    assert_eq!(old.continued_in.as_ref(), Some(&next));
-    assert!(old.clocks.is_empty(), "the full case would still raise alerts");
+    assert_eq!((old.state(), old.close_reason()), (CaseState::Closed, Some(CloseReason::Continued)));
+    assert_eq!(old.continued_in(), Some(&next));
+    assert!(old.clocks().is_empty(), "the full case would still raise alerts");
     assert!(old.event_count() <= MAX_EVENTS + 1);
 
     let new = baton.store.load_whole(&next).await.unwrap().unwrap();
-    assert_eq!(new.continues.as_ref(), Some(&id));
-    assert_eq!(new.owner, "support-ch".parse::<TeamId>().unwrap());
-    assert_eq!(new.state, CaseState::HandedOff);
-    assert_eq!(new.clocks[&ClockKind::HandoffAccept].due_at, accept_due, "the quiet handoff's clock restarted");
-    assert!(new.identities.contains(&lea()));
-    assert_eq!(new.opened_at, at(0));
-    assert_eq!(new.follow_ups, 1, "the follow-up counts as one on the same matter");
+    assert_eq!(new.continues(), Some(&id));
+    assert_eq!(new.owner(), &"support-ch".parse::<TeamId>().unwrap());
+    assert_eq!(new.state(), CaseState::HandedOff);
+    assert_eq!(new.clocks()[&ClockKind::HandoffAccept].due_at, accept_due, "the quiet handoff's clock restarted");
+    assert!(new.identities().contains(&lea()));
+    assert_eq!(new.opened_at(), at(0));
+    assert_eq!(new.follow_ups(), 1, "the follow-up counts as one on the same matter");
     // Rebuilt from its own timeline (as a late event would), it is the same case.
-    let rebuilt = engine::rebuild(&new, new.timeline.clone(), &baton.policy);
-    assert_eq!(rebuilt.clocks, new.clocks);
-    assert_eq!((rebuilt.owner, rebuilt.state, rebuilt.held), (new.owner.clone(), new.state, new.held.clone()));
+    let rebuilt = engine::rebuild(&new, new.timeline().to_vec(), &baton.policy);
+    assert_eq!(rebuilt.clocks(), new.clocks());
+    assert_eq!((rebuilt.owner(), rebuilt.state(), rebuilt.held()), (new.owner(), new.state(), new.held()));
 
     // Everything that named the full case leads to its continuation: its id, its messages.
-    assert_eq!(baton.find(&CaseRef::Id(id.clone())).await.unwrap().unwrap().id, next);
+    assert_eq!(baton.find(&CaseRef::Id(id.clone())).await.unwrap().unwrap().id(), &next);
     let accept = on_case(&id, MAX_EVENTS as i64 + 1, SignalKind::Accept { team: "support-ch".parse().unwrap() });
     assert_eq!(applied(&baton, &accept).await, next);
     // The sweep raises nothing for the full case.
@@ -132,7 +132,7 @@ async fn a_case_holds_at_most_its_identities_and_one_more_opens_a_case_of_its_ow
         applied(&baton, &on_case(&id, n, link)).await;
     }
     let case = baton.store.load(&id).await.unwrap().unwrap();
-    assert_eq!(case.identities.len(), MAX_IDENTITIES);
+    assert_eq!(case.identities().len(), MAX_IDENTITIES);
     let one_more = on_case(&id, 100, SignalKind::Link { identity: Identity::X("100".into()) });
     assert_eq!(baton.ingest(&one_more).await.unwrap(), Outcome::Rejected(Rejection::TooManyIdentities(id.clone())));
     // A message from one identity more, naming the case by its tag, is not dropped: a case of its own.
@@ -146,7 +146,7 @@ async fn a_case_holds_at_most_its_identities_and_one_more_opens_a_case_of_its_ow
         Outcome::Applied { case, opened: true } => assert_ne!(case, id),
         other => panic!("{other:?}"),
     }
-    assert_eq!(baton.store.load(&id).await.unwrap().unwrap().identities.len(), MAX_IDENTITIES);
+    assert_eq!(baton.store.load(&id).await.unwrap().unwrap().identities().len(), MAX_IDENTITIES);
 }
 
 #[tokio::test]
@@ -163,8 +163,8 @@ async fn a_full_case_continues_on_dynamodb_and_its_customer_is_erased_from_both(
         engine::apply(&mut case, Signal::new(at(n), format!("api:{n}"), note()), &policy).unwrap();
     }
     let keys = vec![
-        (Key::Customer(lea()), case.id.clone()),
-        (Key::Message(MessageRef::email("<first@example.ch>")), case.id.clone()),
+        (Key::Customer(lea()), case.id().clone()),
+        (Key::Message(MessageRef::email("<first@example.ch>")), case.id().clone()),
     ];
     baton.store.save(Write { cases: vec![Change::new(None, &case)], keys, ..Write::default() }).await.unwrap();
 
@@ -177,14 +177,14 @@ async fn a_full_case_continues_on_dynamodb_and_its_customer_is_erased_from_both(
         },
     )
     .await;
-    assert_ne!(next, case.id);
+    assert_ne!(&next, case.id());
     let new = baton.store.load_whole(&next).await.unwrap().unwrap();
-    assert!(matches!(new.timeline[0].kind, EventKind::Continues { .. }));
-    assert!(!new.clocks.contains_key(&ClockKind::FirstResponse), "the reply went nowhere");
+    assert!(matches!(new.timeline()[0].kind, EventKind::Continues { .. }));
+    assert!(!new.clocks().contains_key(&ClockKind::FirstResponse), "the reply went nowhere");
 
     let erasure = baton.erase_customer(&lea()).await.unwrap();
     assert_eq!(erasure.cases.len(), 2, "{erasure:?}");
-    for id in [&case.id, &next] {
+    for id in [case.id(), &next] {
         let erased = baton.store.load_whole(id).await.unwrap().unwrap();
         let text = serde_json::to_string(&erased).unwrap();
         assert!(!text.contains(LEA) && !text.contains("zipper"), "{id} still names the customer");
@@ -209,25 +209,25 @@ async fn erasing_a_case_longer_than_one_transaction_works_in_steps() {
         engine::apply(&mut case, signal, &policy).unwrap();
         if n % 1_500 == 0 || n == total - 1 {
             let change = Change::new(saved.as_ref(), &case);
-            let keys = vec![(Key::Customer(lea()), case.id.clone())];
+            let keys = vec![(Key::Customer(lea()), case.id().clone())];
             store.save(Write { cases: vec![change], keys, ..Write::default() }).await.unwrap();
-            saved = Some(Case { version: case.version + 1, ..case.clone() });
-            case.version += 1;
+            case = case.clone().with_version(case.version() + 1);
+            saved = Some(case.clone());
         }
     }
-    let stored = store.load_whole(&case.id).await.unwrap().unwrap();
+    let stored = store.load_whole(case.id()).await.unwrap().unwrap();
     assert_eq!(stored.event_count(), total as u64);
-    let size: usize = stored.timeline.iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
+    let size: usize = stored.timeline().iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
     assert!(size > 3_500_000, "the case fits one transaction ({size} bytes): the test proves nothing");
 
     let baton = Baton::new(store, Collect::default(), policy);
     let erasure = baton.erase_customer(&lea()).await.unwrap();
     assert_eq!(erasure.cases.len(), 1);
-    let erased = baton.store.load_whole(&case.id).await.unwrap().unwrap();
+    let erased = baton.store.load_whole(case.id()).await.unwrap().unwrap();
     assert_eq!(erased.event_count(), total as u64, "events were lost");
     let json = serde_json::to_string(&erased).unwrap();
     assert!(!json.contains(LEA) && !json.contains("zipper"), "the erasure left the customer in the case");
     // Run again: nothing is left to erase, and the case is unchanged.
     assert!(baton.erase_customer(&lea()).await.unwrap().cases.is_empty());
-    assert_eq!(baton.store.load_whole(&case.id).await.unwrap().unwrap().event_count(), total as u64);
+    assert_eq!(baton.store.load_whole(case.id()).await.unwrap().unwrap().event_count(), total as u64);
 }

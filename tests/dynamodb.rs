@@ -130,12 +130,12 @@ async fn every_item_kind_round_trips_and_matches_the_memory_store() {
     let whole = store.load_whole(&id).await.unwrap().expect("the case");
     assert_eq!(Some(&whole), in_memory.store.load_whole(&id).await.unwrap().as_ref());
     assert_eq!(store.load(&id).await.unwrap(), in_memory.store.load(&id).await.unwrap());
-    assert!(whole.timeline.iter().any(|e| matches!(e.kind, EventKind::Alerted { .. })), "the sweep alerted");
-    assert_eq!(whole.event_count(), whole.timeline.len() as u64);
+    assert!(whole.timeline().iter().any(|e| matches!(e.kind, EventKind::Alerted { .. })), "the sweep alerted");
+    assert_eq!(whole.event_count(), whole.timeline().len() as u64);
 
     // The partial load carries the recent events and counts the rest.
     let partial = store.load(&id).await.unwrap().unwrap();
-    assert_eq!(partial.timeline, whole.recent());
+    assert_eq!(partial.timeline(), whole.recent());
     assert_eq!(partial.event_count(), whole.event_count());
 
     // References: its message ids and both identities point at the case.
@@ -154,15 +154,15 @@ async fn every_item_kind_round_trips_and_matches_the_memory_store() {
     let expires: u64 = seen["expires_at"].as_n().unwrap().parse().unwrap();
     assert!(expires > jiff::Timestamp::now().as_second() as u64);
     let item = raw(&store, &format!("CASE#{id}"), "CASE").await.unwrap();
-    assert_eq!(item["version"].as_n().unwrap(), &whole.version.to_string());
-    match whole.next_due {
+    assert_eq!(item["version"].as_n().unwrap(), &whole.version().to_string());
+    match whole.next_due() {
         Some(due) => {
             assert_eq!(item["due_at"].as_s().unwrap(), &baton::store::dynamo::instant(due));
             assert!(item["due_shard"].as_s().unwrap().starts_with("DUE#"));
         }
         None => assert!(!item.contains_key("due_at") && !item.contains_key("due_shard")),
     }
-    let first = &whole.timeline[0];
+    let first = &whole.timeline()[0];
     let event_sk = format!("EV#{}#{}#signal", baton::store::dynamo::instant(first.at), first.source);
     assert!(raw(&store, &format!("CASE#{id}"), &event_sk).await.is_some(), "{event_sk}");
 }
@@ -205,12 +205,12 @@ async fn fifty_concurrent_signals_on_one_case_all_land_in_order() {
     }
 
     let case = store.load_whole(&id).await.unwrap().unwrap();
-    assert_eq!(case.version, 51, "one version per signal: no write was lost or doubled");
-    assert_eq!(case.timeline.len(), 51);
-    let sources: BTreeSet<&str> = case.timeline.iter().map(|e| e.source.as_str()).collect();
+    assert_eq!(case.version(), 51, "one version per signal: no write was lost or doubled");
+    assert_eq!(case.timeline().len(), 51);
+    let sources: BTreeSet<&str> = case.timeline().iter().map(|e| e.source.as_str()).collect();
     assert_eq!(sources.len(), 51);
-    assert!(case.timeline.windows(2).all(|w| w[0].order() < w[1].order()), "the timeline is in order");
-    let minutes: Vec<i64> = case.timeline.iter().map(|e| (e.at.as_second() - start.as_second()) / 60).collect();
+    assert!(case.timeline().windows(2).all(|w| w[0].order() < w[1].order()), "the timeline is in order");
+    let minutes: Vec<i64> = case.timeline().iter().map(|e| (e.at.as_second() - start.as_second()) / 60).collect();
     assert_eq!(minutes, (0..=50).collect::<Vec<_>>());
 }
 
@@ -239,8 +239,8 @@ async fn the_same_signal_delivered_ten_times_has_one_effect() {
     // And once more, later, in sequence.
     assert_eq!(baton.ingest(&reply).await.unwrap(), Outcome::Duplicate);
     let case = store.load_whole(&id).await.unwrap().unwrap();
-    assert_eq!(case.version, 2);
-    assert_eq!(case.timeline.iter().filter(|e| e.source == "reply-1").count(), 1);
+    assert_eq!(case.version(), 2);
+    assert_eq!(case.timeline().iter().filter(|e| e.source == "reply-1").count(), 1);
     // A duplicate of the opening message opens no second case.
     assert_eq!(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap(), Outcome::Duplicate);
 }
@@ -271,15 +271,15 @@ async fn a_case_with_5000_events_reads_back_whole() {
     // Written in writes of 90 events, one item per event: the partition is read in many pages.
     let mut stored: Option<Case> = None;
     for end in (90..5_000).step_by(90).chain([5_000]) {
-        let mut part = case.clone();
-        part.timeline.truncate(end);
-        part.version = stored.as_ref().map_or(0, |s| s.version);
+        let part = case
+            .with_timeline(case.timeline()[..end].to_vec(), 0)
+            .with_version(stored.as_ref().map_or(0, |s| s.version()));
         save(&store, stored.as_ref(), &part).await;
-        stored = Some(Case { version: part.version + 1, ..part });
+        stored = Some(part.clone().with_version(part.version() + 1));
     }
-    let read = store.load_whole(&case.id).await.unwrap().unwrap();
-    assert_eq!(read.timeline.len(), 5_000);
-    assert_eq!(read.timeline, case.timeline);
+    let read = store.load_whole(case.id()).await.unwrap().unwrap();
+    assert_eq!(read.timeline().len(), 5_000);
+    assert_eq!(read.timeline(), case.timeline());
 
     // A late handoff at the start changes the owner of every later event: 5,000 changes in one
     // atomic write, more than a transaction's 100 items, so they go in segments.
@@ -291,25 +291,25 @@ async fn a_case_with_5000_events_reads_back_whole() {
     let change = Change::new(Some(&before), &after);
     assert!(change.events.len() > 4_990, "{} events changed", change.events.len());
     save(&store, Some(&before), &after).await;
-    let read = store.load_whole(&after.id).await.unwrap().unwrap();
-    assert_eq!(read.timeline.len(), 5_001);
-    assert_eq!(read.timeline, after.timeline);
-    assert!(read.timeline[2..].iter().all(|e| e.owner == team("support-ch")));
+    let read = store.load_whole(after.id()).await.unwrap().unwrap();
+    assert_eq!(read.timeline().len(), 5_001);
+    assert_eq!(read.timeline(), after.timeline());
+    assert!(read.timeline()[2..].iter().all(|e| e.owner == team("support-ch")));
 
     // The next ordinary signal: the case is past the bound of 2,000 events (it was written before
     // there was one), so the signal goes to a continuation, and the case gets one item on top of
     // the segments, that it goes on there.
     let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
-    let last = on_case(&after.id, "after-all", at("2026-04-20T08:00:00Z"), note());
+    let last = on_case(after.id(), "after-all", at("2026-04-20T08:00:00Z"), note());
     let Outcome::Applied { case: next, .. } = baton.ingest(&last).await.unwrap() else { panic!("not applied") };
-    assert_ne!(next, after.id);
-    let read = store.load_whole(&after.id).await.unwrap().unwrap();
-    assert_eq!(read.timeline.len(), 5_002);
-    assert_eq!(read.timeline.last().unwrap().kind, EventKind::ContinuedIn { case: next.clone() });
-    assert_eq!(store.load(&after.id).await.unwrap().unwrap().event_count(), 5_002);
+    assert_ne!(&next, after.id());
+    let read = store.load_whole(after.id()).await.unwrap().unwrap();
+    assert_eq!(read.timeline().len(), 5_002);
+    assert_eq!(read.timeline().last().unwrap().kind, EventKind::ContinuedIn { case: next.clone() });
+    assert_eq!(store.load(after.id()).await.unwrap().unwrap().event_count(), 5_002);
     let next = store.load_whole(&next).await.unwrap().unwrap();
-    assert_eq!(next.timeline.last().unwrap().source, "after-all");
-    assert_eq!(next.owner, team("support-ch"));
+    assert_eq!(next.timeline().last().unwrap().source, "after-all");
+    assert_eq!(next.owner(), &team("support-ch"));
 }
 
 #[tokio::test]
@@ -329,7 +329,7 @@ async fn the_due_query_returns_exactly_the_due_cases_and_reads_only_those() {
         })
         .collect();
     let due: BTreeSet<CaseId> =
-        cases.iter().filter(|c| c.next_due.is_some_and(|d| d <= now)).map(|c| c.id.clone()).collect();
+        cases.iter().filter(|c| c.next_due().is_some_and(|d| d <= now)).map(|c| c.id().clone()).collect();
     assert_eq!(due.len(), 100);
 
     let cases = Arc::new(cases);
@@ -552,14 +552,14 @@ async fn twenty_thousand_signals_duplicated_and_out_of_order_lose_nothing_and_do
     for case in 0..CASES {
         let id = store.lookup(&Key::Message(MessageRef::email(&format!("<open-{case}@example.net>")))).await.unwrap();
         let whole = store.load_whole(&id.expect("the case exists")).await.unwrap().unwrap();
-        let sources: BTreeSet<String> = whole.timeline.iter().map(|e| e.source.clone()).collect();
+        let sources: BTreeSet<String> = whole.timeline().iter().map(|e| e.source.clone()).collect();
         let expected: BTreeSet<String> = std::iter::once(format!("open-{case}"))
             .chain((1..PER_CASE).map(|n| format!("case{case}-signal{n}")))
             .collect();
         assert_eq!(sources, expected, "case {case}: exactly its distinct signals");
-        assert_eq!(whole.timeline.len(), PER_CASE, "case {case}: none twice");
-        assert!(whole.timeline.windows(2).all(|w| w[0].order() < w[1].order()), "case {case}: in time order");
-        assert_eq!(whole.version, PER_CASE as u64, "case {case}: one write per signal");
+        assert_eq!(whole.timeline().len(), PER_CASE, "case {case}: none twice");
+        assert!(whole.timeline().windows(2).all(|w| w[0].order() < w[1].order()), "case {case}: in time order");
+        assert_eq!(whole.version(), PER_CASE as u64, "case {case}: one write per signal");
     }
 
     // Two sweeps at once, as overlapping invocations would, then one more at the same instant.

@@ -200,8 +200,8 @@ fn a_handoff_never_pauses_the_customers_clocks() {
     // The customer wrote Monday 08:00; central hands off at 12:00 without answering.
     let mut s = given().customer_email(zurich("2026-04-13T08:00")).handoff("support-de", zurich("2026-04-13T12:00"));
     let case = s.then();
-    assert_eq!(case.state, CaseState::HandedOff);
-    assert_eq!(case.owner, team("support-de"));
+    assert_eq!(case.state(), CaseState::HandedOff);
+    assert_eq!(case.owner(), &team("support-de"));
     // 4 business hours used at central; the other 4 run on support-de's calendar (09:00-17:00 Berlin).
     assert_eq!(case.clock(ClockKind::FirstResponse).unwrap().due_at, local("2026-04-13T16:00", "Europe/Berlin"));
     assert_eq!(case.clock(ClockKind::CustomerSilence).unwrap().due_at, zurich("2026-04-18T08:00"));
@@ -232,7 +232,7 @@ fn the_receiving_teams_reply_accepts_the_handoff_but_the_handing_teams_does_not(
     assert!(s.then().clock(ClockKind::HandoffAccept).is_some(), "central's reply is not support-ch taking the case up");
     s = s.reply("support-ch", zurich("2026-04-13T10:00"));
     assert!(s.then().clock(ClockKind::HandoffAccept).is_none());
-    assert_eq!(s.then().state, CaseState::Open);
+    assert_eq!(s.then().state(), CaseState::Open);
 }
 
 #[test]
@@ -244,8 +244,8 @@ fn accepting_stops_handoff_accept_and_only_the_receiving_team_may_accept() {
     );
     s.signal(zurich("2026-04-13T09:20"), SignalKind::Accept { team: team("support-ch") }).unwrap();
     assert!(s.then().clock(ClockKind::HandoffAccept).is_none());
-    assert_eq!(s.then().state, CaseState::Open);
-    assert_eq!(s.then().owner, team("support-ch"));
+    assert_eq!(s.then().state(), CaseState::Open);
+    assert_eq!(s.then().owner(), &team("support-ch"));
 }
 
 #[test]
@@ -277,7 +277,7 @@ fn every_moment_has_one_owner_and_the_timeline_says_which_team_used_the_time_bud
     assert_eq!(total, now.duration_since(start));
     let owners: Vec<&str> = s
         .then()
-        .timeline
+        .timeline()
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Signal { .. }))
         .map(|e| e.owner.as_str())
@@ -293,9 +293,9 @@ fn a_case_closes_when_the_customer_confirms_not_when_it_is_passed_on() {
         .handoff("support-ch", zurich("2026-04-13T09:05"));
     assert!(!s.then().is_closed());
     s.signal(zurich("2026-04-13T11:00"), SignalKind::ResolutionProposed).unwrap();
-    assert_eq!(s.then().state, CaseState::ResolutionProposed);
+    assert_eq!(s.then().state(), CaseState::ResolutionProposed);
     s.signal(zurich("2026-04-14T08:00"), SignalKind::CustomerConfirmation).unwrap();
-    assert_eq!((s.then().state, s.then().close_reason), (CaseState::Closed, Some(CloseReason::Confirmed)));
+    assert_eq!((s.then().state(), s.then().close_reason()), (CaseState::Closed, Some(CloseReason::Confirmed)));
     // Nothing is due on a closed case but its deletion, when the policy's retention (90 days) is over.
     let retention_over = zurich("2026-04-14T08:00") + SignedDuration::from_hours(90 * 24);
     assert_eq!(engine::next_due(s.then()), Some(retention_over));
@@ -308,7 +308,7 @@ fn an_unconfirmed_resolution_closes_when_the_window_runs_out() {
     s.sweep_until(zurich("2026-04-20T08:59"));
     assert!(!s.then().is_closed());
     s.sweep_until(zurich("2026-04-20T09:00"));
-    assert_eq!(s.then().close_reason, Some(CloseReason::Unconfirmed));
+    assert_eq!(s.then().close_reason(), Some(CloseReason::Unconfirmed));
 }
 
 #[test]
@@ -319,8 +319,8 @@ fn not_solved_reopens_the_case_and_asks_for_an_answer() {
     s.signal(zurich("2026-04-14T09:00"), SignalKind::CustomerConfirmation).unwrap();
     s.signal(zurich("2026-04-15T09:00"), SignalKind::CustomerRejection).unwrap();
     let case = s.then();
-    assert_eq!(case.state, CaseState::Open);
-    assert!(case.timeline.last().unwrap().marks.reopened);
+    assert_eq!(case.state(), CaseState::Open);
+    assert!(case.timeline().last().unwrap().marks.reopened);
     assert_eq!(case.clock(ClockKind::NextResponse).unwrap().due_at, zurich("2026-04-15T17:00"));
 }
 
@@ -328,11 +328,11 @@ fn not_solved_reopens_the_case_and_asks_for_an_answer() {
 fn a_survey_before_the_customer_confirmed_is_a_defect_and_after_it_is_not() {
     let mut s = given().customer_email(zurich("2026-04-13T08:00"));
     s.signal(zurich("2026-04-13T09:00"), SignalKind::SurveyRequested { channel: Channel::Email }).unwrap();
-    assert!(s.then().timeline.last().unwrap().marks.premature_survey);
+    assert!(s.then().timeline().last().unwrap().marks.premature_survey);
     s.signal(zurich("2026-04-13T10:00"), SignalKind::ResolutionProposed).unwrap();
     s.signal(zurich("2026-04-13T11:00"), SignalKind::CustomerConfirmation).unwrap();
     s.signal(zurich("2026-04-13T12:00"), SignalKind::SurveyRequested { channel: Channel::Email }).unwrap();
-    assert!(!s.then().timeline.last().unwrap().marks.premature_survey);
+    assert!(!s.then().timeline().last().unwrap().marks.premature_survey);
 }
 
 #[test]
@@ -365,7 +365,7 @@ fn a_closure_ahead_is_warned_before_it_starts() {
     assert_eq!(risks, vec![("closure_risk".into(), ClockKind::CustomerSilence, 1, zurich("2026-07-16T10:05"))]);
     let case = s.then();
     assert!(
-        case.closure_warnings.contains(&zurich("2026-07-17T17:00")),
+        case.closure_warnings().contains(&zurich("2026-07-17T17:00")),
         "warned for the closure that starts Friday 17:00"
     );
 }
@@ -377,7 +377,7 @@ fn a_public_post_tightens_the_running_response_target() {
     s = s.customer_on(Channel::X, true, zurich("2026-04-13T09:00"));
     let case = s.then();
     assert_eq!(case.clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
-    let last = case.timeline.last().unwrap();
+    let last = case.timeline().last().unwrap();
     assert!(last.marks.public && last.marks.follow_up);
     assert_eq!(last.marks.channel_hop, Some(Channel::Email));
 }
@@ -391,8 +391,8 @@ fn a_chase_of_a_handed_off_case_is_an_unanswered_follow_up_that_starts_next_resp
         .handoff("support-ch", zurich("2026-04-23T10:13"))
         .customer_email(zurich("2026-05-19T08:05"));
     let case = s.then();
-    assert!(case.timeline.last().unwrap().marks.follow_up);
-    assert_eq!(case.follow_ups, 1);
+    assert!(case.timeline().last().unwrap().marks.follow_up);
+    assert_eq!(case.follow_ups(), 1);
     assert_eq!(case.clock(ClockKind::NextResponse).unwrap().due_at, zurich("2026-05-19T16:05"));
 }
 
@@ -403,11 +403,11 @@ fn the_social_teams_reply_counts_as_first_response_but_the_case_goes_on() {
     let reply =
         SignalKind::AgentReply { channel: Channel::Facebook, team: Some(team("social")), awaiting_customer: false };
     s.signal(zurich("2026-04-13T09:20"), reply).unwrap();
-    assert!(s.then().first_response_done);
+    assert!(s.then().first_response_done());
     assert!(!s.then().is_closed());
     s = s.customer_email(zurich("2026-04-13T11:00"));
     assert!(s.then().clock(ClockKind::NextResponse).is_some());
-    assert_eq!(s.then().timeline.last().unwrap().marks.channel_hop, Some(Channel::Facebook));
+    assert_eq!(s.then().timeline().last().unwrap().marks.channel_hop, Some(Channel::Facebook));
 }
 
 #[test]
@@ -424,10 +424,10 @@ fn waiting_for_the_customer_stops_the_clocks_that_measure_our_silence() {
     let mut s = given().customer_email(zurich("2026-04-13T08:00"));
     let ask = SignalKind::AgentReply { channel: Channel::Email, team: Some(team("central")), awaiting_customer: true };
     s.signal(zurich("2026-04-13T09:00"), ask).unwrap();
-    assert_eq!(s.then().state, CaseState::AwaitingCustomer);
-    assert!(s.then().clocks.is_empty());
+    assert_eq!(s.then().state(), CaseState::AwaitingCustomer);
+    assert!(s.then().clocks().is_empty());
     s = s.customer_email(zurich("2026-04-14T09:00"));
-    assert_eq!(s.then().state, CaseState::Open);
+    assert_eq!(s.then().state(), CaseState::Open);
     assert!(s.then().clock(ClockKind::NextResponse).is_some());
 }
 
@@ -451,19 +451,19 @@ fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_w
     let mut into = engine::open(CaseId::derive("BTN", "a", 0), team("central"), email, &policy).unwrap();
     let mut from = engine::open(CaseId::derive("BTN", "b", 0), team("social"), tweet, &policy).unwrap();
     engine::merge(&mut into, &mut from, zurich("2026-04-21T10:20"), "api:link", &policy);
-    assert_eq!(from.merged_into.as_ref(), Some(&into.id));
-    assert_eq!(from.close_reason, Some(CloseReason::Merged));
-    assert_eq!(into.owner, team("central"), "only a handoff changes the owner");
-    let hop = into.timeline.iter().find(|e| e.source == "x:1").unwrap();
+    assert_eq!(from.merged_into().as_ref(), Some(&into.id()));
+    assert_eq!(from.close_reason(), Some(CloseReason::Merged));
+    assert_eq!(into.owner(), &team("central"), "only a handoff changes the owner");
+    let hop = into.timeline().iter().find(|e| e.source == "x:1").unwrap();
     assert_eq!(hop.marks.channel_hop, Some(Channel::Email));
-    assert!(into.identities.contains(&Identity::X("42".into())));
+    assert!(into.identities().contains(&Identity::X("42".into())));
     assert_eq!(
         engine::apply(
             &mut from,
             Signal::new(zurich("2026-04-22T00:00"), "t", SignalKind::CustomerConfirmation),
             &policy
         ),
-        Err(Rejection::Merged(from.id.clone(), into.id.clone()))
+        Err(Rejection::Merged(from.id().clone(), into.id().clone()))
     );
 }
 
@@ -479,9 +479,9 @@ fn a_late_signal_is_placed_at_its_own_time_and_the_clocks_are_recomputed() {
     let signal = Signal::new(zurich("2026-04-13T09:00"), "late", reply);
     engine::apply(late.case.as_mut().unwrap(), signal, &late.policy).unwrap();
     let (a, b) = (in_order.then().clone(), late.then().clone());
-    assert_eq!(a.clocks, b.clocks);
-    assert_eq!(a.state, b.state);
-    let times: Vec<Timestamp> = b.timeline.iter().map(|e| e.at).collect();
+    assert_eq!(a.clocks(), b.clocks());
+    assert_eq!(a.state(), b.state());
+    let times: Vec<Timestamp> = b.timeline().iter().map(|e| e.at).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "timeline in time order");
 }
 
@@ -503,7 +503,7 @@ fn raising_the_priority_retargets_the_running_clock_and_keeps_the_time_used() {
     // email), then the hour used counts: one hour is left, the warning is at 75% of 2h.
     let mut s =
         given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T09:00"));
-    assert_eq!(s.then().priority, Priority::Urgent);
+    assert_eq!(s.then().priority(), Priority::Urgent);
     assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
     let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-13T10:00"));
     assert_eq!(
@@ -536,14 +536,14 @@ fn a_priority_raised_after_its_shorter_target_was_used_up_is_in_breach_at_once()
 fn a_priority_change_is_on_the_timeline_and_survives_a_rebuild() {
     let mut s =
         given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T09:00"));
-    let change = s.then().timeline.iter().find(|e| e.source == "test:2").expect("the change's event");
+    let change = s.then().timeline().iter().find(|e| e.source == "test:2").expect("the change's event");
     assert!(matches!(
         change.kind,
         EventKind::Signal { signal: SignalKind::PriorityChange { priority: Priority::Urgent } }
     ));
     // A late note, placed before the change, rebuilds the case from its opening priority.
     s.signal(zurich("2026-04-13T08:30"), SignalKind::InternalNote { team: Some(team("central")) }).unwrap();
-    assert_eq!((s.then().priority, s.then().first_priority), (Priority::Urgent, Some(Priority::Normal)));
+    assert_eq!((s.then().priority(), s.then().first_priority()), (Priority::Urgent, Some(Priority::Normal)));
     assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
 }
 
@@ -568,9 +568,9 @@ fn a_customer_the_policy_lists_opens_the_case_at_their_priority() {
         SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
     )
     .unwrap();
-    assert_eq!(s.then().priority, Priority::Urgent);
+    assert_eq!(s.then().priority(), Priority::Urgent);
     assert_eq!(s.then().clock(ClockKind::FirstResponse).unwrap().due_at, zurich("2026-04-13T10:00"));
     // Anybody else opens at the default.
-    let other = given().customer_email(zurich("2026-04-13T08:00")).then().priority;
+    let other = given().customer_email(zurich("2026-04-13T08:00")).then().priority();
     assert_eq!(other, Priority::Normal);
 }

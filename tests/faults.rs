@@ -164,17 +164,17 @@ async fn dynamodb_stopped_and_started_again_mid_run_loses_nothing_and_doubles_no
         let identity = Identity::Email(format!("c{n}@example.ch"));
         let id = baton.store.lookup(&Key::Customer(identity)).await.unwrap().expect("the customer's case");
         let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-        let sources: Vec<&str> = case.timeline.iter().map(|e| e.source.as_str()).collect();
+        let sources: Vec<&str> = case.timeline().iter().map(|e| e.source.as_str()).collect();
         let expected: Vec<String> = (1..=4).map(|i| format!("webhook:evt_c{n}_{i}")).collect();
         assert_eq!(sources, expected, "customer {n}");
-        assert_eq!(case.version, 4, "customer {n}: one write per event");
-        assert_eq!(case.owner.as_str(), "support-ch");
+        assert_eq!(case.version(), 4, "customer {n}: one write per event");
+        assert_eq!(case.owner().as_str(), "support-ch");
         cases.insert(id);
     }
     assert_eq!(cases.len(), CUSTOMERS);
     let lea = Key::Customer(Identity::Email("lea.kunde@example.ch".into()));
     let lea = baton.store.lookup(&lea).await.unwrap().expect("the retried mail's case");
-    assert_eq!(baton.store.load_whole(&lea).await.unwrap().unwrap().timeline.len(), 1);
+    assert_eq!(baton.store.load_whole(&lea).await.unwrap().unwrap().timeline().len(), 1);
     // And the sweep that failed is done by the next run.
     let swept = handler::sweep::handle(
         &baton.sweeper(),

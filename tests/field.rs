@@ -60,8 +60,8 @@ async fn an_instagram_comment_is_dated_by_its_seconds_not_in_1970() {
     assert_eq!(t.opened, 1, "{t:?}");
     let case = case_by_ref(&baton, MessageRef::meta("17865799348089039")).await;
     // entry.time 1785108996 is seconds: 2026-07-26, and public: first_response is due within hours.
-    assert_eq!(case.opened_at, Timestamp::from_second(1785108996).unwrap());
-    assert!(case.clocks[&ClockKind::FirstResponse].due_at > case.opened_at);
+    assert_eq!(case.opened_at(), Timestamp::from_second(1785108996).unwrap());
+    assert!(case.clocks()[&ClockKind::FirstResponse].due_at > case.opened_at());
 }
 
 #[tokio::test]
@@ -72,7 +72,7 @@ async fn a_brand_reply_in_standby_stops_the_clock() {
     assert_eq!(t.applied, 1, "the standby echo was dropped: {t:?}");
     let case = case_by_ref(&baton, MessageRef::meta("mid.1457764197618:41d102a3e1ae206a38")).await;
     assert_eq!(agent_replies(&case), 1);
-    assert!(!case.clocks.contains_key(&ClockKind::FirstResponse));
+    assert!(!case.clocks().contains_key(&ClockKind::FirstResponse));
 }
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn x_tweets_and_direct_messages_from_the_documentation_become_cases() {
         assert_eq!(t.applied + t.ignored, 1, "{name}: {t:?}");
         if let Some(reference) = reference {
             let case = case_by_ref(&baton, reference).await;
-            assert_eq!(case.opened_at, Timestamp::from_millisecond(1516403560557).unwrap());
+            assert_eq!(case.opened_at(), Timestamp::from_millisecond(1516403560557).unwrap());
         }
     }
 }
@@ -153,13 +153,13 @@ async fn a_deleted_tweet_loses_its_excerpt_and_keeps_its_timing() {
     tweet["for_user_id"] = Value::String("1000000000000000001".into());
     assert_eq!(tally(&post_x(&baton, &tweet).await).applied, 1);
     let before = case_by_ref(&baton, MessageRef::x(&deleted)).await;
-    assert!(before.timeline.iter().any(|e| e.excerpt.is_some()));
+    assert!(before.timeline().iter().any(|e| e.excerpt.is_some()));
     let t = tally(&post_x(&baton, &deletion).await);
     assert_eq!(t.erased, 1, "{t:?}");
     let after = case_by_ref(&baton, MessageRef::x(&deleted)).await;
-    assert!(after.timeline.iter().all(|e| e.excerpt.is_none()), "the deleted tweet's text is still held");
-    assert_eq!(after.opened_at, before.opened_at);
-    assert_eq!(after.timeline.len(), before.timeline.len());
+    assert!(after.timeline().iter().all(|e| e.excerpt.is_none()), "the deleted tweet's text is still held");
+    assert_eq!(after.opened_at(), before.opened_at());
+    assert_eq!(after.timeline().len(), before.timeline().len());
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ fn velcro() -> (Case, Arc<Policy>, Timestamp) {
     let case = report
         .cases
         .into_iter()
-        .find(|c| c.channels.contains(&Channel::Email) && c.merged_into.is_none())
+        .find(|c| c.channels().contains(&Channel::Email) && c.merged_into().is_none())
         .expect("the velcro email case");
     (case, policy, report.until.unwrap())
 }
@@ -44,7 +44,7 @@ fn ack_grant(case: &Case, now: Timestamp) -> Grant {
         page::view::Standing::Breached { level } => level,
         _ => 0,
     };
-    Grant::ack(case.id.clone(), clock.kind, level, now)
+    Grant::ack(case.id().clone(), clock.kind, level, now)
 }
 
 fn target_dir() -> PathBuf {
@@ -66,7 +66,7 @@ fn the_page_shows_what_a_lead_needs_and_loads_nothing_from_anywhere() {
     let view = CaseView::of(&case, &policy, now);
 
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains(&format!("<h1>{}</h1>", case.id)));
+    assert!(html.contains(&format!("<h1>{}</h1>", case.id())));
     assert_eq!(view.owner, "support-ch");
     assert!(
         html.contains("support-ch (CH) since <time datetime=\"2026-04-23T08:10:00Z\">Thu 23 Apr 10:10 CEST</time>")
@@ -93,7 +93,7 @@ fn the_page_shows_what_a_lead_needs_and_loads_nothing_from_anywhere() {
     // The ack form, posting back to this URL (no action attribute), and only on an ack grant.
     assert!(html.contains("<form method=\"post\">"));
     assert!(html.contains("name=\"snooze\" value=\"week\""));
-    let view_only = page::case_page(&case, &policy, now, &Grant::view(case.id.clone(), now));
+    let view_only = page::case_page(&case, &policy, now, &Grant::view(case.id().clone(), now));
     assert!(!view_only.contains("<form"));
 
     // Self-contained: no script, no stylesheet, image, font or frame from anywhere; the only URL is
@@ -135,7 +135,7 @@ fn the_403_and_result_pages_say_nothing_of_the_token() {
 fn the_velcro_case_page_in_chromium_at_phone_and_desktop_width() {
     let (case, policy, now) = velcro();
     let path = write_page("case.html", &page::case_page(&case, &policy, now, &ack_grant(&case, now)));
-    write_page("case-view.html", &page::case_page(&case, &policy, now, &Grant::view(case.id.clone(), now)));
+    write_page("case-view.html", &page::case_page(&case, &policy, now, &Grant::view(case.id().clone(), now)));
     write_page("forbidden.html", &page::forbidden_page());
     let url = format!("file://{}", path.display());
     let shots = target_dir().join("screenshots");
@@ -161,7 +161,7 @@ fn the_velcro_case_page_in_chromium_at_phone_and_desktop_width() {
         let csp = browser::eval(&tab, "document.querySelector('meta[http-equiv=Content-Security-Policy]').content");
         assert!(csp.as_str().unwrap().starts_with("default-src 'none'"), "{csp}");
         let text = browser::text(&tab);
-        assert!(text.contains(case.id.as_str()) && text.contains("Acknowledge"), "{name}");
+        assert!(text.contains(case.id().as_str()) && text.contains("Acknowledge"), "{name}");
         // The text a lead reads first is at least 14 px.
         let font = browser::eval(&tab, "parseFloat(getComputedStyle(document.querySelector('dl.facts dd')).fontSize)");
         assert!(font.as_f64().unwrap() >= 14.0, "{name}: {font}");
@@ -210,7 +210,7 @@ fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) ->
                 ("GET", Some(grant)) => ("200 OK", page::case_page(&case, &policy, now, &grant)),
                 ("POST", Some(grant)) => match (grant.allows, AckForm::parse(&body)) {
                     (Allows::Ack { clock, level }, Ok(form)) => {
-                        ("200 OK", page::ack_done_page(case.id.as_str(), clock, level, &form))
+                        ("200 OK", page::ack_done_page(case.id().as_str(), clock, level, &form))
                     }
                     (Allows::Ack { .. }, Err(e)) => {
                         let view = CaseView::of(&case, &policy, now);
@@ -243,7 +243,7 @@ fn the_ack_form_is_filled_and_posted_back_in_chromium_and_a_bad_link_is_refused(
     let text = browser::submit_ack_form(&browser, &format!("{address}/l/{token}"), "Ana Lead", "week");
     let Allows::Ack { clock, level } = grant.allows else { unreachable!() };
     assert!(
-        text.contains(&format!("Ana Lead acknowledged {clock} level {level} of {}, snoozed 1 week.", case.id)),
+        text.contains(&format!("Ana Lead acknowledged {clock} level {level} of {}, snoozed 1 week.", case.id())),
         "{text}"
     );
 

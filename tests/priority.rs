@@ -48,10 +48,10 @@ fn breach(report: &Report, n: u32) -> (Timestamp, String) {
     let alerts: Vec<&Published> = report
         .alerts
         .iter()
-        .filter(|p| p.alert.case_id == case.id.to_string())
+        .filter(|p| p.alert.case_id == case.id().to_string())
         .filter(|p| p.alert.clock == ClockKind::FirstResponse && p.alert.kind == "breach")
         .collect();
-    assert_eq!(alerts.len(), 1, "case {}: {alerts:?}", case.id);
+    assert_eq!(alerts.len(), 1, "case {}: {alerts:?}", case.id());
     (alerts[0].alert.at, alerts[0].alert.priority.clone())
 }
 

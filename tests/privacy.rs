@@ -125,9 +125,9 @@ fn maxs_keys() -> Vec<Key> {
 
 /// What an anonymised case must look like: no identity, excerpt, reference or platform id left.
 fn assert_anonymous(case: &Case) {
-    assert!(case.identities.is_empty(), "{}: {:?}", case.id, case.identities);
-    for event in &case.timeline {
-        assert_eq!((&event.excerpt, event.refs.len()), (&None, 0), "{}: {event:?}", case.id);
+    assert!(case.identities().is_empty(), "{}: {:?}", case.id(), case.identities());
+    for event in case.timeline() {
+        assert_eq!((&event.excerpt, event.refs.len()), (&None, 0), "{}: {event:?}", case.id());
         if let EventKind::Signal { signal } = &event.kind {
             assert!(event.source.starts_with("erased:"), "{event:?}");
             if let SignalKind::CustomerMessage { identity, .. } | SignalKind::Link { identity } = signal {
@@ -139,8 +139,8 @@ fn assert_anonymous(case: &Case) {
 
 /// The timing a case keeps through an erasure: every instant, owner and kind, and its state.
 fn timing(case: &Case) -> (Vec<(Timestamp, String, &'static str)>, String, Timestamp) {
-    let events = case.timeline.iter().map(|e| (e.at, e.owner.to_string(), e.kind.name())).collect();
-    (events, case.state.as_str().to_string(), case.opened_at)
+    let events = case.timeline().iter().map(|e| (e.at, e.owner.to_string(), e.kind.name())).collect();
+    (events, case.state().as_str().to_string(), case.opened_at())
 }
 
 /// Erases Max on a store holding the two customers' cases and checks what is left through the
@@ -151,8 +151,8 @@ async fn erase_max<S: Store>(baton: &Baton<S, Collect>) -> (CaseId, CaseId, Case
     let first_before = store.load_whole(&first).await.unwrap().unwrap();
     let second_before = store.load_whole(&second).await.unwrap().unwrap();
     let annas_before = store.load_whole(&annas).await.unwrap().unwrap();
-    assert!(first_before.timeline.iter().any(|e| e.excerpt.as_deref().is_some_and(|x| x.contains("77123"))));
-    assert_eq!(first_before.identities, BTreeSet::from([max(), max_on_x()]));
+    assert!(first_before.timeline().iter().any(|e| e.excerpt.as_deref().is_some_and(|x| x.contains("77123"))));
+    assert_eq!(first_before.identities(), &BTreeSet::from([max(), max_on_x()]));
 
     let erasure = baton.erase_customer(&max()).await.unwrap();
     assert_eq!(
@@ -167,7 +167,7 @@ async fn erase_max<S: Store>(baton: &Baton<S, Collect>) -> (CaseId, CaseId, Case
         assert_anonymous(&after);
         assert_eq!(timing(&after), timing(before), "the timing stays");
         assert_eq!(after.time_held(at("2026-06-01T00:00:00Z")), before.time_held(at("2026-06-01T00:00:00Z")));
-        assert_eq!(store.load(id).await.unwrap().unwrap().timeline, after.recent(), "the case item agrees");
+        assert_eq!(store.load(id).await.unwrap().unwrap().timeline(), after.recent(), "the case item agrees");
     }
     for key in maxs_keys() {
         assert_eq!(store.lookup(&key).await.unwrap(), None, "{key:?} still leads to a case");
@@ -291,7 +291,7 @@ async fn only_a_short_excerpt_of_a_message_is_kept_and_none_when_configured() {
     let baton = Baton::new(MemoryStore::new(), Collect::default(), policy());
     let id = opened(baton.ingest(&mail(&max(), "m1", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-    let excerpt = case.timeline[0].excerpt.clone().expect("an excerpt");
+    let excerpt = case.timeline()[0].excerpt.clone().expect("an excerpt");
     assert_eq!(excerpt.chars().count(), 80);
     assert!(TEXT.starts_with(excerpt.trim_end_matches('…')), "{excerpt}");
     assert!(!format!("{case:?}").contains("niemand antwortet"), "the rest of the body is not kept");
@@ -301,6 +301,6 @@ async fn only_a_short_excerpt_of_a_message_is_kept_and_none_when_configured() {
     let baton = Baton::new(MemoryStore::new(), Collect::default(), none);
     let id = opened(baton.ingest(&mail(&max(), "m1", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-    assert_eq!(case.timeline[0].excerpt, None);
+    assert_eq!(case.timeline()[0].excerpt, None);
     assert!(!format!("{case:?}").contains("Paket"));
 }

@@ -32,8 +32,8 @@ fn find<'a>(alerts: &'a [Published], kind: &str, clock: ClockKind, level: u8) ->
 #[test]
 fn the_velcro_story_escalates_every_silence_and_leaves_the_case_open() {
     let report = run("velcro.jsonl");
-    let email_case = report.cases.iter().find(|c| c.channels.contains(&Channel::Email)).unwrap();
-    let id = email_case.id.to_string();
+    let email_case = report.cases.iter().find(|c| c.channels().contains(&Channel::Email)).unwrap();
+    let id = email_case.id().to_string();
     let alerts: Vec<Published> = report.alerts.iter().filter(|p| p.alert.case_id == id).cloned().collect();
 
     // The email's first response breaches Monday 16:00 and climbs central's ladder.
@@ -44,11 +44,11 @@ fn the_velcro_story_escalates_every_silence_and_leaves_the_case_open() {
     assert_eq!(find(&alerts, "escalation", ClockKind::FirstResponse, 3)[0].alert.at, zurich("2026-04-16T16:00"));
 
     // The tweets are the same customer once linked: merged, with a channel hop on the timeline.
-    let tweet_case = report.cases.iter().find(|c| c.merged_into.is_some()).expect("the tweet case was merged");
-    assert_eq!(tweet_case.merged_into.as_ref(), Some(&email_case.id));
-    let hop = email_case.timeline.iter().find(|e| e.marks.channel_hop == Some(Channel::Email)).unwrap();
+    let tweet_case = report.cases.iter().find(|c| c.merged_into().is_some()).expect("the tweet case was merged");
+    assert_eq!(tweet_case.merged_into().as_ref(), Some(&email_case.id()));
+    let hop = email_case.timeline().iter().find(|e| e.marks.channel_hop == Some(Channel::Email)).unwrap();
     assert_eq!(hop.at, zurich("2026-04-21T09:15"));
-    assert!(email_case.timeline.iter().any(|e| matches!(e.kind, EventKind::Absorbed { .. })));
+    assert!(email_case.timeline().iter().any(|e| matches!(e.kind, EventKind::Absorbed { .. })));
 
     // The handoff to support-ch starts handoff_accept, which breaches as the team stays quiet.
     let quiet = find(&alerts, "breach", ClockKind::HandoffAccept, 1);
@@ -66,7 +66,7 @@ fn the_velcro_story_escalates_every_silence_and_leaves_the_case_open() {
     assert!(chase[0].alert.summary.contains("follow-up"), "{}", chase[0].alert.summary);
 
     // Still open at the end, held by support-ch, and no alert was published twice.
-    assert_eq!(email_case.state, CaseState::HandedOff);
+    assert_eq!(email_case.state(), CaseState::HandedOff);
     let mut keys: Vec<String> =
         alerts.iter().map(|p| format!("{}{}{}{}", p.alert.clock, p.alert.level, p.alert.kind, p.alert.at)).collect();
     keys.sort();
@@ -80,7 +80,7 @@ fn the_good_example_raises_no_alert_and_closes_confirmed() {
     let report = run("retailer.jsonl");
     assert!(report.alerts.is_empty(), "{:?}", report.alerts.first().map(|p| &p.alert.summary));
     assert_eq!(report.cases.len(), 1);
-    assert_eq!(report.cases[0].state, CaseState::Closed);
+    assert_eq!(report.cases[0].state(), CaseState::Closed);
 }
 
 #[test]

@@ -121,14 +121,14 @@ async fn stored_items_still_load(sample: &str) {
     let report = replay::run(&lines, policy.clone(), &Options::default(), &mut sink).await.unwrap();
     assert!(!report.cases.is_empty());
     for expected in &report.cases {
-        let whole = store.load_whole(&expected.id).await.unwrap().expect("the stored case loads whole");
-        assert_eq!(&whole, expected, "case {} loads whole as it was stored", expected.id);
-        let recent = store.load(&expected.id).await.unwrap().expect("the stored case loads");
+        let whole = store.load_whole(expected.id()).await.unwrap().expect("the stored case loads whole");
+        assert_eq!(&whole, expected, "case {} loads whole as it was stored", expected.id());
+        let recent = store.load(expected.id()).await.unwrap().expect("the stored case loads");
         assert_eq!(
             recent,
             expected.without_history(),
             "case {} loads without its history as it was stored",
-            expected.id
+            expected.id()
         );
     }
     // And the sweep goes on from them: a late sweep finds each due case and does not fail on it.

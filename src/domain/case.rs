@@ -143,71 +143,397 @@ pub struct Event {
     pub request: Option<String>,
 }
 
+/// A case: its state, clocks and timeline. Its fields change only through the engine. The DynamoDB
+/// store keeps it as its own record and the case API shows it as its own view; this serde form is
+/// only the state a continuation event carries ([`EventKind::Continues`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
-    pub id: CaseId,
+    pub(in crate::domain) id: CaseId,
     /// Bumped by every write; the store's optimistic lock.
-    pub version: u64,
-    pub state: CaseState,
+    pub(in crate::domain) version: u64,
+    pub(in crate::domain) state: CaseState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_reason: Option<CloseReason>,
-    pub priority: Priority,
+    pub(in crate::domain) close_reason: Option<CloseReason>,
+    pub(in crate::domain) priority: Priority,
     /// The priority the case opened with (needed to rebuild it; a change is on the timeline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_priority: Option<Priority>,
+    pub(in crate::domain) first_priority: Option<Priority>,
     /// The team that owned the case when it opened (needed to rebuild it).
+    pub(in crate::domain) first_owner: TeamId,
+    pub(in crate::domain) owner: TeamId,
+    pub(in crate::domain) owner_since: Timestamp,
+    pub(in crate::domain) opened_at: Timestamp,
+    pub(in crate::domain) channels: BTreeSet<Channel>,
+    pub(in crate::domain) identities: BTreeSet<Identity>,
+    /// Time each team held the case before the current owner took it (calendar time).
+    pub(in crate::domain) held: BTreeMap<TeamId, SignedDuration>,
+    pub(in crate::domain) clocks: BTreeMap<ClockKind, Clock>,
+    pub(in crate::domain) first_response_done: bool,
+    /// The earliest customer message that has no answer yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) waiting_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) last_customer_channel: Option<Channel>,
+    /// Whether the customer's last message was public (targets follow it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(in crate::domain) last_customer_public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) last_reply_at: Option<Timestamp>,
+    pub(in crate::domain) follow_ups: u32,
+    pub(in crate::domain) channel_hops: u32,
+    pub(in crate::domain) public_posts: u32,
+    /// Closures already warned about, by their start.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub(in crate::domain) closure_warnings: BTreeSet<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) merged_into: Option<CaseId>,
+    /// The case this one went on in when it was full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) continued_in: Option<CaseId>,
+    /// The full case this one continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) continues: Option<CaseId>,
+    /// When the engine next has something to do for this case (the due index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) next_due: Option<Timestamp>,
+    /// The timeline in order (see [`Event::order`]): all of it, or, for a case loaded without its
+    /// history, the [`recent`](Case::recent) events, with `omitted` counting the others.
+    pub(in crate::domain) timeline: Vec<Event>,
+    /// How many events of the timeline were not loaded. Rules that need the past (placing a late
+    /// event, merging) need the whole timeline: load it first.
+    #[serde(skip)]
+    pub(in crate::domain) omitted: u64,
+    /// The version whose write replaced the whole stored timeline (an erasure), if any: the store
+    /// ignores timeline items written before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(in crate::domain) timeline_from: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A case field by field, as a store keeps it: [`Case::into_parts`] takes a case apart for writing,
+/// [`Case::from_parts`] puts a stored case together again. Nothing else should build a case from
+/// parts: a case changes only through the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseParts {
+    pub id: CaseId,
+    pub version: u64,
+    pub state: CaseState,
+    pub close_reason: Option<CloseReason>,
+    pub priority: Priority,
+    pub first_priority: Option<Priority>,
     pub first_owner: TeamId,
     pub owner: TeamId,
     pub owner_since: Timestamp,
     pub opened_at: Timestamp,
     pub channels: BTreeSet<Channel>,
     pub identities: BTreeSet<Identity>,
-    /// Time each team held the case before the current owner took it (calendar time).
     pub held: BTreeMap<TeamId, SignedDuration>,
     pub clocks: BTreeMap<ClockKind, Clock>,
     pub first_response_done: bool,
-    /// The earliest customer message that has no answer yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_customer_channel: Option<Channel>,
-    /// Whether the customer's last message was public (targets follow it).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub last_customer_public: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reply_at: Option<Timestamp>,
     pub follow_ups: u32,
     pub channel_hops: u32,
     pub public_posts: u32,
-    /// Closures already warned about, by their start.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub closure_warnings: BTreeSet<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<CaseId>,
-    /// The case this one went on in when it was full.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continued_in: Option<CaseId>,
-    /// The full case this one continues.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continues: Option<CaseId>,
-    /// When the engine next has something to do for this case (the due index).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due: Option<Timestamp>,
-    /// The timeline in order (see [`Event::order`]): all of it, or, for a case loaded without its
-    /// history, the [`recent`](Case::recent) events, with `omitted` counting the others.
     pub timeline: Vec<Event>,
-    /// How many events of the timeline were not loaded. Rules that need the past (placing a late
-    /// event, merging) need the whole timeline: load it first.
-    #[serde(skip)]
     pub omitted: u64,
-    /// The version whose write replaced the whole stored timeline (an erasure), if any: the store
-    /// ignores timeline items written before it.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub timeline_from: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+impl Case {
+    pub fn into_parts(self) -> CaseParts {
+        let Case {
+            id,
+            version,
+            state,
+            close_reason,
+            priority,
+            first_priority,
+            first_owner,
+            owner,
+            owner_since,
+            opened_at,
+            channels,
+            identities,
+            held,
+            clocks,
+            first_response_done,
+            waiting_since,
+            last_customer_channel,
+            last_customer_public,
+            last_reply_at,
+            follow_ups,
+            channel_hops,
+            public_posts,
+            closure_warnings,
+            merged_into,
+            continued_in,
+            continues,
+            next_due,
+            timeline,
+            omitted,
+            timeline_from,
+        } = self;
+        CaseParts {
+            id,
+            version,
+            state,
+            close_reason,
+            priority,
+            first_priority,
+            first_owner,
+            owner,
+            owner_since,
+            opened_at,
+            channels,
+            identities,
+            held,
+            clocks,
+            first_response_done,
+            waiting_since,
+            last_customer_channel,
+            last_customer_public,
+            last_reply_at,
+            follow_ups,
+            channel_hops,
+            public_posts,
+            closure_warnings,
+            merged_into,
+            continued_in,
+            continues,
+            next_due,
+            timeline,
+            omitted,
+            timeline_from,
+        }
+    }
+
+    /// The case as written at store version `version` (the store's optimistic lock).
+    pub fn with_version(mut self, version: u64) -> Case {
+        self.version = version;
+        self
+    }
+
+    /// The case whose whole stored timeline was replaced by the write at version `from`.
+    pub fn with_timeline_from(mut self, from: u64) -> Case {
+        self.timeline_from = from;
+        self
+    }
+
+    /// A case loaded without its history: `omitted` events of its timeline were not read.
+    pub fn with_omitted(mut self, omitted: u64) -> Case {
+        self.omitted = omitted;
+        self
+    }
+
+    /// A case loaded without its history, completed with its whole timeline.
+    pub fn with_whole_timeline(mut self, timeline: Vec<Event>) -> Case {
+        self.timeline = timeline;
+        self.omitted = 0;
+        self
+    }
+
+    /// The case a store kept, as it was kept (no rule is checked: it was checked when recorded).
+    pub fn from_parts(parts: CaseParts) -> Case {
+        let CaseParts {
+            id,
+            version,
+            state,
+            close_reason,
+            priority,
+            first_priority,
+            first_owner,
+            owner,
+            owner_since,
+            opened_at,
+            channels,
+            identities,
+            held,
+            clocks,
+            first_response_done,
+            waiting_since,
+            last_customer_channel,
+            last_customer_public,
+            last_reply_at,
+            follow_ups,
+            channel_hops,
+            public_posts,
+            closure_warnings,
+            merged_into,
+            continued_in,
+            continues,
+            next_due,
+            timeline,
+            omitted,
+            timeline_from,
+        } = parts;
+        Case {
+            id,
+            version,
+            state,
+            close_reason,
+            priority,
+            first_priority,
+            first_owner,
+            owner,
+            owner_since,
+            opened_at,
+            channels,
+            identities,
+            held,
+            clocks,
+            first_response_done,
+            waiting_since,
+            last_customer_channel,
+            last_customer_public,
+            last_reply_at,
+            follow_ups,
+            channel_hops,
+            public_posts,
+            closure_warnings,
+            merged_into,
+            continued_in,
+            continues,
+            next_due,
+            timeline,
+            omitted,
+            timeline_from,
+        }
+    }
+}
+
+/// Reading a case. Its fields change only through the engine ([`super::engine`]); everything
+/// outside the domain reads them here.
+impl Case {
+    pub fn id(&self) -> &CaseId {
+        &self.id
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn state(&self) -> CaseState {
+        self.state
+    }
+
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    pub fn first_priority(&self) -> Option<Priority> {
+        self.first_priority
+    }
+
+    pub fn first_owner(&self) -> &TeamId {
+        &self.first_owner
+    }
+
+    pub fn owner(&self) -> &TeamId {
+        &self.owner
+    }
+
+    pub fn owner_since(&self) -> Timestamp {
+        self.owner_since
+    }
+
+    pub fn opened_at(&self) -> Timestamp {
+        self.opened_at
+    }
+
+    pub fn channels(&self) -> &BTreeSet<Channel> {
+        &self.channels
+    }
+
+    pub fn identities(&self) -> &BTreeSet<Identity> {
+        &self.identities
+    }
+
+    pub fn held(&self) -> &BTreeMap<TeamId, SignedDuration> {
+        &self.held
+    }
+
+    pub fn clocks(&self) -> &BTreeMap<ClockKind, Clock> {
+        &self.clocks
+    }
+
+    pub fn first_response_done(&self) -> bool {
+        self.first_response_done
+    }
+
+    pub fn waiting_since(&self) -> Option<Timestamp> {
+        self.waiting_since
+    }
+
+    pub fn last_customer_channel(&self) -> Option<Channel> {
+        self.last_customer_channel
+    }
+
+    pub fn last_customer_public(&self) -> bool {
+        self.last_customer_public
+    }
+
+    pub fn last_reply_at(&self) -> Option<Timestamp> {
+        self.last_reply_at
+    }
+
+    pub fn follow_ups(&self) -> u32 {
+        self.follow_ups
+    }
+
+    pub fn channel_hops(&self) -> u32 {
+        self.channel_hops
+    }
+
+    pub fn public_posts(&self) -> u32 {
+        self.public_posts
+    }
+
+    pub fn closure_warnings(&self) -> &BTreeSet<Timestamp> {
+        &self.closure_warnings
+    }
+
+    pub fn merged_into(&self) -> Option<&CaseId> {
+        self.merged_into.as_ref()
+    }
+
+    pub fn continued_in(&self) -> Option<&CaseId> {
+        self.continued_in.as_ref()
+    }
+
+    pub fn continues(&self) -> Option<&CaseId> {
+        self.continues.as_ref()
+    }
+
+    pub fn next_due(&self) -> Option<Timestamp> {
+        self.next_due
+    }
+
+    pub fn timeline(&self) -> &[Event] {
+        &self.timeline
+    }
+
+    pub fn omitted(&self) -> u64 {
+        self.omitted
+    }
+
+    pub fn timeline_from(&self) -> u64 {
+        self.timeline_from
+    }
 }
 
 impl EventKind {

@@ -9,9 +9,16 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{MAX_BODY, error, json_response};
-use crate::domain::case::Case;
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::SignedDuration;
+use serde::Serialize;
+
+use crate::domain::case::{Case, CaseState, CloseReason, Event};
+use crate::domain::clock::{Clock, ClockKind};
 use crate::domain::duration::human;
 use crate::domain::engine::Rejection;
+use crate::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
 use crate::ingest::api::{self, ApiError, Request as ApiRequest};
@@ -141,7 +148,7 @@ async fn same_request<S: Record>(
     fingerprint: &str,
 ) -> Result<bool, crate::store::StoreError> {
     let Some(case) = query::show(store, case).await? else { return Ok(false) };
-    Ok(case.timeline.iter().any(|e| e.source == source && e.request.as_deref() == Some(fingerprint)))
+    Ok(case.timeline().iter().any(|e| e.source == source && e.request.as_deref() == Some(fingerprint)))
 }
 
 fn status_of(rejection: &Rejection) -> StatusCode {
@@ -161,7 +168,7 @@ fn status_of(rejection: &Rejection) -> StatusCode {
 
 /// `GET /cases/{case}`: the case with its whole timeline, and the time each team held it up to now.
 pub fn view(case: &Case, now: Timestamp) -> Value {
-    let mut value = serde_json::to_value(case).expect("a case serialises");
+    let mut value = serde_json::to_value(CaseView::of(case)).expect("a case serialises");
     let held: serde_json::Map<String, Value> = case
         .time_held(now)
         .into_iter()
@@ -170,4 +177,104 @@ pub fn view(case: &Case, now: Timestamp) -> Value {
     value["time_held"] = Value::Object(held);
     value["as_of"] = json!(now);
     value
+}
+
+/// `GET /cases/{case}`'s case: the API's own view of a case (a contract: DESIGN.md's case API), so
+/// that the domain's [`Case`] and its stored record can change without changing what callers read.
+#[derive(Debug, Serialize)]
+pub struct CaseView<'a> {
+    id: &'a CaseId,
+    /// Bumped by every write; the store's optimistic lock.
+    version: u64,
+    state: CaseState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    close_reason: Option<CloseReason>,
+    priority: Priority,
+    /// The priority the case opened with (needed to rebuild it; a change is on the timeline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_priority: Option<Priority>,
+    /// The team that owned the case when it opened (needed to rebuild it).
+    first_owner: &'a TeamId,
+    owner: &'a TeamId,
+    owner_since: Timestamp,
+    opened_at: Timestamp,
+    channels: &'a BTreeSet<Channel>,
+    identities: &'a BTreeSet<Identity>,
+    /// Time each team held the case before the current owner took it (calendar time).
+    held: &'a BTreeMap<TeamId, SignedDuration>,
+    clocks: &'a BTreeMap<ClockKind, Clock>,
+    first_response_done: bool,
+    /// The earliest customer message that has no answer yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting_since: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_customer_channel: Option<Channel>,
+    /// Whether the customer's last message was public (targets follow it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    last_customer_public: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_reply_at: Option<Timestamp>,
+    follow_ups: u32,
+    channel_hops: u32,
+    public_posts: u32,
+    /// Closures already warned about, by their start.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    closure_warnings: &'a BTreeSet<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged_into: Option<&'a CaseId>,
+    /// The case this one went on in when it was full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continued_in: Option<&'a CaseId>,
+    /// The full case this one continues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continues: Option<&'a CaseId>,
+    /// When the engine next has something to do for this case (the due index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_due: Option<Timestamp>,
+    /// The whole timeline, in order (see [`Event::order`]).
+    timeline: &'a [Event],
+    /// The version whose write replaced the whole stored timeline (an erasure), if any: the store
+    /// ignores timeline items written before it.
+    #[serde(skip_serializing_if = "is_zero")]
+    timeline_from: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl<'a> CaseView<'a> {
+    pub fn of(case: &'a Case) -> Self {
+        Self {
+            id: case.id(),
+            version: case.version(),
+            state: case.state(),
+            close_reason: case.close_reason(),
+            priority: case.priority(),
+            first_priority: case.first_priority(),
+            first_owner: case.first_owner(),
+            owner: case.owner(),
+            owner_since: case.owner_since(),
+            opened_at: case.opened_at(),
+            channels: case.channels(),
+            identities: case.identities(),
+            held: case.held(),
+            clocks: case.clocks(),
+            first_response_done: case.first_response_done(),
+            waiting_since: case.waiting_since(),
+            last_customer_channel: case.last_customer_channel(),
+            last_customer_public: case.last_customer_public(),
+            last_reply_at: case.last_reply_at(),
+            follow_ups: case.follow_ups(),
+            channel_hops: case.channel_hops(),
+            public_posts: case.public_posts(),
+            closure_warnings: case.closure_warnings(),
+            merged_into: case.merged_into(),
+            continued_in: case.continued_in(),
+            continues: case.continues(),
+            next_due: case.next_due(),
+            timeline: case.timeline(),
+            timeline_from: case.timeline_from(),
+        }
+    }
 }

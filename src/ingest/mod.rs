@@ -81,7 +81,7 @@ impl Sender {
         match self {
             Self::Vouched | Self::Mail { authenticated: true, .. } => true,
             Self::Mail { authenticated: false, .. } => {
-                !case.is_closed() && customer.is_some_and(|c| case.identities.contains(c))
+                !case.is_closed() && customer.is_some_and(|c| case.identities().contains(c))
             }
         }
     }

@@ -140,9 +140,9 @@ pub struct CaseView {
 impl CaseView {
     /// The view of `case` at `now`. The one place the page reads a [`Case`].
     pub fn of(case: &Case, policy: &Policy, now: Timestamp) -> Self {
-        let owner = case.owner.clone();
+        let owner = case.owner().clone();
         let at_owner = |t: Timestamp| moment(t, &owner, policy);
-        let clocks = case.clocks.values().map(|clock| {
+        let clocks = case.clocks().values().map(|clock| {
             let standing = if now >= clock.due_at {
                 Standing::Breached { level: clock.fired.map_or(1, Step::level).max(1) }
             } else if clock.warn_at.is_some_and(|w| now >= w) {
@@ -176,7 +176,7 @@ impl CaseView {
 
         let mut reminders_hidden = 0;
         let mut timeline: Vec<Row> = Vec::new();
-        for e in &case.timeline {
+        for e in case.timeline() {
             if matches!(e.kind, EventKind::Alerted { alert: AlertKind::Reminder, .. }) {
                 reminders_hidden += 1;
                 continue;
@@ -209,9 +209,9 @@ impl CaseView {
             .collect();
         held.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.team.cmp(&b.team)));
 
-        let end = if case.is_closed() { case.owner_since.min(now) } else { now };
+        let end = if case.is_closed() { case.owner_since().min(now) } else { now };
         let mut bands: Vec<Band> = Vec::new();
-        for e in case.timeline.iter().filter(|e| !matches!(e.kind, EventKind::Continues { .. })) {
+        for e in case.timeline().iter().filter(|e| !matches!(e.kind, EventKind::Continues { .. })) {
             let team = e.owner.as_str();
             match bands.last_mut() {
                 Some(last) if last.team == team => {}
@@ -221,32 +221,32 @@ impl CaseView {
                 }
                 None => bands.push(Band {
                     team: team.to_string(),
-                    from: case.opened_at.min(e.at).as_second(),
+                    from: case.opened_at().min(e.at).as_second(),
                     to: end.as_second(),
                 }),
             }
         }
 
         Self {
-            id: case.id.to_string(),
+            id: case.id().to_string(),
             state: state(case),
             closed: case.is_closed(),
-            priority: case.priority.as_str().to_string(),
-            channels: case.channels.iter().map(|c| c.as_str().to_string()).collect(),
+            priority: case.priority().as_str().to_string(),
+            channels: case.channels().iter().map(|c| c.as_str().to_string()).collect(),
             owner_region: policy.region(&owner).map(str::to_string),
-            owner_since: at_owner(case.owner_since),
-            owner_for: human(now.as_second() - case.owner_since.as_second()),
-            opened: at_owner(case.opened_at),
-            waiting_since: case.waiting_since.map(at_owner),
-            waiting_for: case.waiting_since.map(|t| human(now.as_second() - t.as_second())),
-            last_reply: case.last_reply_at.map(at_owner),
+            owner_since: at_owner(case.owner_since()),
+            owner_for: human(now.as_second() - case.owner_since().as_second()),
+            opened: at_owner(case.opened_at()),
+            waiting_since: case.waiting_since().map(at_owner),
+            waiting_for: case.waiting_since().map(|t| human(now.as_second() - t.as_second())),
+            last_reply: case.last_reply_at().map(at_owner),
             clocks,
-            follow_ups: case.follow_ups,
-            channel_hops: case.channel_hops,
-            public_posts: case.public_posts,
+            follow_ups: case.follow_ups(),
+            channel_hops: case.channel_hops(),
+            public_posts: case.public_posts(),
             timeline,
             reminders_hidden,
-            earlier_events: case.omitted,
+            earlier_events: case.omitted(),
             held,
             bands,
             life_end: at_owner(end),
@@ -289,11 +289,11 @@ fn step_name(step: Step) -> String {
 }
 
 fn state(case: &Case) -> String {
-    match (case.state, case.close_reason, &case.merged_into) {
+    match (case.state(), case.close_reason(), &case.merged_into()) {
         (_, _, Some(into)) => format!("closed: merged into {into}"),
         (CaseState::Closed, Some(CloseReason::Confirmed), _) => "closed: the customer confirmed".to_string(),
         (CaseState::Closed, Some(CloseReason::Unconfirmed), _) => "closed: not confirmed in time".to_string(),
-        (CaseState::Closed, Some(CloseReason::Continued), _) => match &case.continued_in {
+        (CaseState::Closed, Some(CloseReason::Continued), _) => match &case.continued_in() {
             Some(next) => format!("closed: goes on in {next}"),
             None => "closed: goes on in a continuation".to_string(),
         },

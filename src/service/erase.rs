@@ -71,10 +71,10 @@ async fn erase_case<S: Remove>(
             store.unsee(&signal_sources(&before)).await?;
             let after = before.anonymized();
             store.replace(Change::replacing(&before, &after)).await?;
-            for held in before.identities.iter().chain([identity]) {
+            for held in before.identities().iter().chain([identity]) {
                 store.unindex(held, std::slice::from_ref(id)).await?;
             }
-            Ok(Some(before.identities))
+            Ok(Some(before.identities().clone()))
         },
     )
     .await
@@ -82,7 +82,7 @@ async fn erase_case<S: Remove>(
 
 /// The source ids of a case's signals: platform message ids, in the dedupe entries.
 fn signal_sources(case: &Case) -> Vec<String> {
-    let signals = case.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. }));
+    let signals = case.timeline().iter().filter(|e| matches!(e.kind, EventKind::Signal { .. }));
     let mut sources: Vec<String> = signals.map(|e| e.source.clone()).filter(|s| !s.starts_with("erased:")).collect();
     // One batch may not name a key twice.
     sources.sort();

@@ -116,12 +116,12 @@ impl<'a, S: Record> Ingest<'a, S> {
             SignalKind::Link { identity } => self.store.lookup(&Key::Customer(identity.clone())).await?,
             _ => None,
         };
-        let other = match other.filter(|id| *id != before.id) {
+        let other = match other.filter(|id| id != before.id()) {
             Some(id) => self.store.load_whole(&id).await?.filter(|o| !o.is_closed()),
             None => None,
         };
         if engine::signal_needs_history(&before, signal) || (other.is_some() && !before.is_whole()) {
-            before = self.store.load_whole(&before.id).await?.ok_or(SaveError::Conflict)?;
+            before = self.store.load_whole(before.id()).await?.ok_or(SaveError::Conflict)?;
         }
         let mut case = before.clone();
         if let Err(rejection) = engine::apply(&mut case, signal.clone(), policy) {
@@ -132,9 +132,9 @@ impl<'a, S: Record> Ingest<'a, S> {
             }
             return Ok(Outcome::Rejected(rejection));
         }
-        let mut keys = self.keys_for(&inbound.route, &case.id, &recorded);
+        let mut keys = self.keys_for(&inbound.route, case.id(), &recorded);
         if let SignalKind::Link { identity } = &signal.kind {
-            keys.push((Key::Customer(identity.clone()), case.id.clone()));
+            keys.push((Key::Customer(identity.clone()), case.id().clone()));
         }
         let mut absorbed = None;
         if let Some(other_before) = other {
@@ -143,7 +143,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             }
             let mut other = other_before.clone();
             engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
-            keys.extend(other.identities.iter().map(|i| (Key::Customer(i.clone()), case.id.clone())));
+            keys.extend(other.identities().iter().map(|i| (Key::Customer(i.clone()), case.id().clone())));
             absorbed = Some((other_before, other));
         }
         let mut cases = vec![Change::new(Some(&before), &case)];
@@ -151,7 +151,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             cases.push(Change::new(Some(other_before), other));
         }
         self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
-        Ok(Outcome::Applied { case: case.id.clone(), opened: false })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: false })
     }
 
     /// A signal for a full case (see [`MAX_EVENTS`](crate::domain::case::MAX_EVENTS)): the case is closed as continued, and the
@@ -165,15 +165,15 @@ impl<'a, S: Record> Ingest<'a, S> {
     ) -> Result<Outcome, SaveError> {
         let policy = self.policy;
         let signal = &inbound.signal;
-        let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id), attempt);
+        let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id()), attempt);
         let (closing, mut next) = engine::continuation(&full, id, signal.at, policy);
         if let Err(rejection) = engine::apply(&mut next, signal.clone(), policy) {
             return Ok(Outcome::Rejected(rejection));
         }
         let mut closed = full.clone();
         engine::commit(&mut closed, vec![closing], policy);
-        tracing::info!(case = %full.id, continuation = %next.id, "a full case goes on in its continuation");
-        let keys = self.keys_for(&inbound.route, &next.id, recorded);
+        tracing::info!(case = %full.id(), continuation = %next.id(), "a full case goes on in its continuation");
+        let keys = self.keys_for(&inbound.route, next.id(), recorded);
         self.store
             .save(Write {
                 cases: vec![Change::new(Some(&full), &closed), Change::new(None, &next)],
@@ -182,7 +182,7 @@ impl<'a, S: Record> Ingest<'a, S> {
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: next.id.clone(), opened: false })
+        Ok(Outcome::Applied { case: next.id().clone(), opened: false })
     }
 
     async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {
@@ -196,7 +196,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             Ok(case) => case,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
-        let keys = self.keys_for(&inbound.route, &case.id, recorded);
+        let keys = self.keys_for(&inbound.route, case.id(), recorded);
         self.store
             .save(Write {
                 cases: vec![Change::new(None, &case)],
@@ -205,7 +205,7 @@ impl<'a, S: Record> Ingest<'a, S> {
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: case.id.clone(), opened: true })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: true })
     }
 
     /// The keys a signal's write points at case `id`: its own message references (but those another
@@ -249,7 +249,7 @@ impl<'a, S: Record> Ingest<'a, S> {
                     return Ok((Some(case), recorded));
                 }
                 Some(case) => {
-                    tracing::warn!(case = %case.id, "an unauthenticated mail's tag names a case it may not join: routed without it")
+                    tracing::warn!(case = %case.id(), "an unauthenticated mail's tag names a case it may not join: routed without it")
                 }
                 None => tracing::info!("a mail's tag names no case: routed without it"),
             }

@@ -8,7 +8,7 @@ use crate::store::{Cases, Key, StoreError};
 /// The case a reference names, following merges, with its whole timeline (`GET /cases/{case}`).
 pub async fn show<S: Cases>(store: &S, reference: &CaseRef) -> Result<Option<Case>, StoreError> {
     match find(store, reference).await? {
-        Some(case) => store.load_whole(&case.id).await,
+        Some(case) => store.load_whole(case.id()).await,
         None => Ok(None),
     }
 }
@@ -29,8 +29,8 @@ pub async fn find<S: Cases>(store: &S, reference: &CaseRef) -> Result<Option<Cas
 pub async fn follow<S: Cases>(store: &S, mut id: CaseId) -> Result<Option<Case>, StoreError> {
     for _ in 0..64 {
         match store.load(&id).await? {
-            Some(case) => match case.merged_into.as_ref().or(case.continued_in.as_ref()) {
-                Some(into) => id = into.clone(),
+            Some(case) => match case.merged_into().or(case.continued_in()) {
+                Some(into) => id = (*into).clone(),
                 None => return Ok(Some(case)),
             },
             None => return Ok(None),

@@ -200,7 +200,7 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                 let Some(case) = self.store.load_whole(id).await? else { return Ok(CaseSweep::default()) };
                 self.store.forget(&crate::store::keys_of(&case, []), Some(id)).await?;
                 self.store.purge(&case).await?;
-                for identity in &case.identities {
+                for identity in case.identities() {
                     self.store.unindex(identity, std::slice::from_ref(id)).await?;
                 }
                 Ok(CaseSweep { purged: true, ..CaseSweep::default() })

@@ -45,24 +45,24 @@ impl MemoryStore {
 
 impl Inner {
     fn check(&self, id: &CaseId, expected: u64) -> Result<(), SaveError> {
-        let current = self.cases.get(id).map_or(0, |c| c.version);
+        let current = self.cases.get(id).map_or(0, |c| c.version());
         if current == expected { Ok(()) } else { Err(SaveError::Conflict) }
     }
 
     /// Removes a case and its entry in the due index; returns it.
     fn take(&mut self, id: &CaseId) -> Option<Case> {
         let old = self.cases.remove(id);
-        if let Some(due) = old.as_ref().and_then(|c| c.next_due) {
+        if let Some(due) = old.as_ref().and_then(|c| c.next_due()) {
             self.due.remove(&(due, id.clone()));
         }
         old
     }
 
     fn put(&mut self, case: Case) {
-        if let Some(due) = case.next_due {
-            self.due.insert((due, case.id.clone()));
+        if let Some(due) = case.next_due() {
+            self.due.insert((due, case.id().clone()));
         }
-        self.cases.insert(case.id.clone(), case);
+        self.cases.insert(case.id().clone(), case);
     }
 }
 
@@ -87,7 +87,7 @@ impl Record for MemoryStore {
                 return Err(SaveError::AlreadySeen);
             }
             for change in &write.cases {
-                inner.check(&change.case.id, change.expected)?;
+                inner.check(change.case.id(), change.expected)?;
             }
             // A message reference belongs to the case that recorded it first (as in DynamoDB).
             for (key, id) in &write.keys {
@@ -97,9 +97,9 @@ impl Record for MemoryStore {
             }
             for change in write.cases {
                 for identity in &change.new_identities {
-                    inner.customers.entry((*identity).clone()).or_default().insert(change.case.id.clone());
+                    inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
-                let old = inner.take(&change.case.id);
+                let old = inner.take(change.case.id());
                 inner.put(stored(old, &change));
             }
             inner.keys.extend(write.keys);
@@ -193,18 +193,18 @@ impl Remove for MemoryStore {
 
     async fn replace(&self, change: Change<'_>) -> Result<(), SaveError> {
         self.with(|inner| {
-            inner.check(&change.case.id, change.expected)?;
-            inner.take(&change.case.id);
+            inner.check(change.case.id(), change.expected)?;
+            inner.take(change.case.id());
             let timeline = change.events.iter().map(|e| (*e).clone()).collect();
-            inner.put(Case { version: change.expected + 1, ..change.case.with_timeline(timeline, 0) });
+            inner.put(change.case.with_timeline(timeline, 0).with_version(change.expected + 1));
             Ok(())
         })
     }
 
     async fn purge(&self, case: &Case) -> Result<(), SaveError> {
         self.with(|inner| {
-            inner.check(&case.id, case.version)?;
-            inner.take(&case.id);
+            inner.check(case.id(), case.version())?;
+            inner.take(case.id());
             Ok(())
         })
     }
@@ -216,7 +216,7 @@ impl Remove for MemoryStore {
 /// If the change leaves out a new event (the case counts more events than the store then holds): the
 /// caller built the change wrongly, and the DynamoDB store would lose that event.
 fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
-    let mut timeline: Vec<Event> = old.map(|c| c.timeline).unwrap_or_default();
+    let mut timeline: Vec<Event> = old.map(|c| c.into_parts().timeline).unwrap_or_default();
     for event in &change.events {
         match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
             Ok(i) => timeline[i] = (*event).clone(),
@@ -227,9 +227,9 @@ fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
         timeline.len() as u64,
         change.case.event_count(),
         "case {}: the change does not carry every new event",
-        change.case.id
+        change.case.id()
     );
-    Case { version: change.expected + 1, ..change.case.with_timeline(timeline, 0) }
+    change.case.with_timeline(timeline, 0).with_version(change.expected + 1)
 }
 
 impl Limiter for MemoryStore {

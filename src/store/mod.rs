@@ -61,20 +61,20 @@ impl<'a> Change<'a> {
     /// The change from `before`, the case as it was loaded (`None` for a new case), to `after`.
     pub fn new(before: Option<&Case>, after: &'a Case) -> Self {
         let known: HashMap<_, &Event> =
-            before.map(|b| b.timeline.iter().map(|e| (e.order(), e)).collect()).unwrap_or_default();
-        let events = after.timeline.iter().filter(|e| known.get(&e.order()) != Some(e)).collect();
+            before.map(|b| b.timeline().iter().map(|e| (e.order(), e)).collect()).unwrap_or_default();
+        let events = after.timeline().iter().filter(|e| known.get(&e.order()) != Some(e)).collect();
         let new_identities =
-            after.identities.iter().filter(|i| before.is_none_or(|b| !b.identities.contains(*i))).collect();
-        Self { case: after, expected: before.map_or(0, |b| b.version), events, new_identities }
+            after.identities().iter().filter(|i| before.is_none_or(|b| !b.identities().contains(*i))).collect();
+        Self { case: after, expected: before.map_or(0, |b| b.version()), events, new_identities }
     }
 
     /// The change that replaces the whole stored timeline of `before` (loaded whole) by `after`'s.
     pub fn replacing(before: &Case, after: &'a Case) -> Self {
-        assert!(before.is_whole() && after.is_whole(), "case {}: a replacement needs the whole timeline", before.id);
+        assert!(before.is_whole() && after.is_whole(), "case {}: a replacement needs the whole timeline", before.id());
         Self {
             case: after,
-            expected: before.version,
-            events: after.timeline.iter().collect(),
+            expected: before.version(),
+            events: after.timeline().iter().collect(),
             new_identities: Vec::new(),
         }
     }
@@ -194,7 +194,7 @@ pub fn limit_window(window: std::time::Duration, now: Timestamp) -> (i64, i64) {
 /// `identities` adds those the case held before (an erasure has already removed them from it).
 pub fn keys_of<'a>(case: &'a Case, identities: impl IntoIterator<Item = &'a Identity>) -> Vec<Key> {
     let mut keys: Vec<Key> = case.refs().into_iter().map(Key::Message).collect();
-    keys.extend(case.identities.iter().chain(identities).cloned().map(Key::Customer));
+    keys.extend(case.identities().iter().chain(identities).cloned().map(Key::Customer));
     keys.sort();
     keys.dedup();
     keys

@@ -33,7 +33,7 @@ pub fn fixture(name: &str) -> Value {
 pub fn agent_replies(case: &baton::domain::case::Case) -> usize {
     use baton::domain::case::EventKind;
     use baton::domain::signal::SignalKind;
-    case.timeline
+    case.timeline()
         .iter()
         .filter(|e| matches!(&e.kind, EventKind::Signal { signal: SignalKind::AgentReply { .. } }))
         .count()

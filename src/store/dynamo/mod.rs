@@ -25,6 +25,7 @@
 //! Loading a case is one consistent `GetItem`: the case item carries the recent events the rules
 //! need. The whole timeline is one paginated `Query` of the case's partition.
 
+mod record;
 pub mod table;
 
 use std::collections::{BTreeMap, HashMap};
@@ -42,6 +43,7 @@ use jiff::Timestamp;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value, to_item};
 use sha2::{Digest, Sha256};
 
+use self::record::CaseRecord;
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
 use crate::domain::case::{Case, Event};
@@ -295,8 +297,8 @@ impl DynamoStore {
     /// segments nobody reads, which the next run's deletion takes away. Returns the new version.
     async fn replace_in_steps(&self, change: &Change<'_>) -> Result<u64, SaveError> {
         let from = change.expected + 1 + INVISIBLE_VERSIONS;
-        let case = Case { timeline_from: from, ..change.case.clone() };
-        let pk = case_pk(&case.id);
+        let case = change.case.clone().with_timeline_from(from);
+        let pk = case_pk(case.id());
         let mut segments = Vec::new();
         let mut segment: Vec<&Event> = Vec::new();
         let mut bytes = 0;
@@ -431,9 +433,9 @@ impl DynamoStore {
     fn case_of(item: Item) -> Result<Case, StoreError> {
         let key = string(&item, PARTITION_KEY)?;
         let events = number(&item, "events")?;
-        let mut case: Case = from_item(item).map_err(|e| corrupt(&key, e))?;
-        case.omitted = events.saturating_sub(case.timeline.len() as u64);
-        Ok(case)
+        let record: CaseRecord = from_item(item).map_err(|e| corrupt(&key, e))?;
+        let omitted = events.saturating_sub(record.timeline.len() as u64);
+        Ok(record.into_case().with_omitted(omitted))
     }
 }
 
@@ -511,15 +513,13 @@ impl Cases for DynamoStore {
                     pending.extend(list.into_iter().map(|e| (v, e)));
                 }
             }
-            let Some((count, mut case)) = case else { return Ok(None) };
-            let (from, to) = (case.timeline_from, case.version);
+            let Some((count, case)) = case else { return Ok(None) };
+            let (from, to) = (case.timeline_from(), case.version());
             for (v, event) in pending.into_iter().filter(|(v, _)| (from..=to).contains(v)) {
                 keep(v, event);
             }
             if events.len() as u64 == count {
-                case.timeline = events.into_values().map(|(_, e)| e).collect();
-                case.omitted = 0;
-                return Ok(Some(case));
+                return Ok(Some(case.with_whole_timeline(events.into_values().map(|(_, e)| e).collect())));
             }
         }
         Err(StoreError::Corrupt { key: pk, reason: "its event count does not match its timeline".into() })
@@ -605,7 +605,7 @@ impl Record for DynamoStore {
         }
         for change in &write.cases {
             for identity in &change.new_identities {
-                items.push(put(table, customer_index(identity, &change.case.id), None, None)?);
+                items.push(put(table, customer_index(identity, change.case.id()), None, None)?);
             }
         }
         for entry in &write.outbox {
@@ -710,7 +710,7 @@ impl Remove for DynamoStore {
         // (`timeline_from`): from that write on, reads ignore the older timeline items, which are
         // deleted after it.
         let from = change.expected + 1;
-        let case = Case { timeline_from: from, ..change.case.clone() };
+        let case = change.case.clone().with_timeline_from(from);
         let one = Change {
             case: &case,
             expected: change.expected,
@@ -727,19 +727,19 @@ impl Remove for DynamoStore {
             Err(StoreError::TooLarge { .. }) => self.replace_in_steps(&change).await?,
             Err(e) => return Err(e.into()),
         };
-        Ok(self.delete_all(self.timeline_items(&case.id, from).await?).await?)
+        Ok(self.delete_all(self.timeline_items(case.id(), from).await?).await?)
     }
 
     async fn purge(&self, case: &Case) -> Result<(), SaveError> {
         // The case item on its version (a signal that lands meanwhile wins), with as many of its
         // timeline items as fit in the transaction, then the rest.
-        let mut rest = self.timeline_items(&case.id, u64::MAX).await?;
+        let mut rest = self.timeline_items(case.id(), u64::MAX).await?;
         let delete = Delete::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(case_pk(&case.id)))
+            .key(PARTITION_KEY, AttributeValue::S(case_pk(case.id())))
             .key(SORT_KEY, AttributeValue::S("CASE".into()))
             .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(case.version.to_string()))
+            .expression_attribute_values(":expected", AttributeValue::N(case.version().to_string()))
             .build()
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
@@ -766,15 +766,15 @@ const INVISIBLE_VERSIONS: u64 = 1 << 32;
 /// read at.
 fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result<TransactWriteItem, StoreError> {
     let case = change.case;
-    let pk = case_pk(&case.id);
-    let stored = case.with_timeline(case.recent(), 0);
+    let pk = case_pk(case.id());
+    let stored = CaseRecord::of(case.with_timeline(case.recent(), 0));
     let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
     item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
     item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
     item.insert("version".into(), AttributeValue::N(version.to_string()));
     item.insert("events".into(), AttributeValue::N(case.event_count().to_string()));
-    if let Some(due) = case.next_due {
-        item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id.shard(DUE_SHARDS))));
+    if let Some(due) = case.next_due() {
+        item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id().shard(DUE_SHARDS))));
         item.insert(DUE_AT.into(), AttributeValue::S(instant(due)));
     }
     if change.expected == 0 {
@@ -799,7 +799,7 @@ fn timeline_puts(table: &str, changes: &[Change<'_>], others: usize) -> Result<V
         return sized
             .into_iter()
             .map(|(change, event, _)| {
-                let pk = case_pk(&change.case.id);
+                let pk = case_pk(change.case.id());
                 let mut item: Item = to_item(event).map_err(|e| corrupt(&pk, e))?;
                 item.insert(SORT_KEY.into(), AttributeValue::S(event_sk(event)));
                 item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
@@ -810,10 +810,10 @@ fn timeline_puts(table: &str, changes: &[Change<'_>], others: usize) -> Result<V
     }
     let mut puts = Vec::new();
     for change in changes {
-        let case = &change.case.id;
+        let case = &change.case.id();
         let mut segment: Vec<&Event> = Vec::new();
         let mut bytes = 0;
-        let mut events = sized.iter().filter(|(c, _, _)| c.case.id == *case).peekable();
+        let mut events = sized.iter().filter(|(c, _, _)| c.case.id() == *case).peekable();
         while let Some((_, event, size)) = events.next() {
             segment.push(event);
             bytes += size;
@@ -836,7 +836,7 @@ fn timeline_puts(table: &str, changes: &[Change<'_>], others: usize) -> Result<V
         }
     }
     if others + puts.len() > MAX_TRANSACTION_ITEMS || total > MAX_TRANSACTION_BYTES {
-        let case = changes.first().map_or_else(String::new, |c| c.case.id.to_string());
+        let case = changes.first().map_or_else(String::new, |c| c.case.id().to_string());
         let reason = format!("{} events, about {} KB, in {} segments", sized.len(), total / 1000, puts.len());
         return Err(StoreError::TooLarge { case, reason });
     }
