@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
-use crate::domain::case::{Case, Event, EventKind};
+use crate::domain::case::{Case, Event, EventKind, Whole};
 use crate::domain::clock::ClockKind;
 use crate::domain::duration::human;
 use crate::domain::ids::{CaseId, Identity, TeamId};
@@ -262,7 +262,7 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
         next_sweep = sweep(&baton, next_sweep, until + MINUTE, &printer, &mut report, out).await?;
     }
     for id in opened {
-        report.cases.extend(baton.store.load_whole(&id).await?);
+        report.cases.extend(baton.store.load_whole(&id).await?.map(Whole::into_case));
     }
     report.cases.sort_by(|a, b| (a.opened_at(), &a.id()).cmp(&(b.opened_at(), &b.id())));
     if !options.json {

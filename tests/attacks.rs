@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use baton::domain::case::{Case, CaseState};
+use baton::domain::case::{Case, CaseState, Whole};
 use baton::domain::clock::ClockKind;
 use baton::domain::ids::{CaseId, Identity, MessageRef};
 use baton::domain::policy::Policy;
@@ -36,7 +36,7 @@ async fn deliver<S: Store + Limiter>(baton: &Baton<S, Collect>, mail: &Mail, ack
 
 async fn case_of<S: Store>(baton: &Baton<S, Collect>, who: &str) -> Option<Case> {
     let id = baton.store.lookup(&Key::Customer(Identity::Email(who.into()))).await.unwrap()?;
-    baton.store.load_whole(&id).await.unwrap()
+    baton.store.load_whole(&id).await.unwrap().map(Whole::into_case)
 }
 
 #[tokio::test]

@@ -186,7 +186,7 @@ async fn a_full_case_continues_on_dynamodb_and_its_customer_is_erased_from_both(
     assert_eq!(erasure.cases.len(), 2, "{erasure:?}");
     for id in [case.id(), &next] {
         let erased = baton.store.load_whole(id).await.unwrap().unwrap();
-        let text = serde_json::to_string(&erased).unwrap();
+        let text = serde_json::to_string(&*erased).unwrap();
         assert!(!text.contains(LEA) && !text.contains("zipper"), "{id} still names the customer");
     }
 }
@@ -225,7 +225,7 @@ async fn erasing_a_case_longer_than_one_transaction_works_in_steps() {
     assert_eq!(erasure.cases.len(), 1);
     let erased = baton.store.load_whole(case.id()).await.unwrap().unwrap();
     assert_eq!(erased.event_count(), total as u64, "events were lost");
-    let json = serde_json::to_string(&erased).unwrap();
+    let json = serde_json::to_string(&*erased).unwrap();
     assert!(!json.contains(LEA) && !json.contains("zipper"), "the erasure left the customer in the case");
     // Run again: nothing is left to erase, and the case is unchanged.
     assert!(baton.erase_customer(&lea()).await.unwrap().cases.is_empty());

@@ -283,7 +283,7 @@ async fn a_case_with_5000_events_reads_back_whole() {
 
     // A late handoff at the start changes the owner of every later event: 5,000 changes in one
     // atomic write, more than a transaction's 100 items, so they go in segments.
-    let before = read;
+    let before = read.into_case();
     let mut after = before.clone();
     let handoff =
         Signal::new(at("2026-04-13T08:00:30Z"), "late-handoff", SignalKind::Handoff { to: team("support-ch") });

@@ -73,7 +73,7 @@ impl Scenario {
                     self.alerts.push(("closure_risk".into(), ClockKind::CustomerSilence, 1, e.at));
                 }
             }
-            engine::commit(case, events, &self.policy);
+            engine::commit(case, events, &self.policy).expect("a case built in memory holds its whole timeline");
         }
     }
 
@@ -448,9 +448,11 @@ fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_w
         "x:1",
         SignalKind::CustomerMessage { channel: Channel::X, public: true, identity: Identity::X("42".into()) },
     );
-    let mut into = engine::open(CaseId::derive("BTN", "a", 0), team("central"), email, &policy).unwrap();
-    let mut from = engine::open(CaseId::derive("BTN", "b", 0), team("social"), tweet, &policy).unwrap();
+    let into = engine::open(CaseId::derive("BTN", "a", 0), team("central"), email, &policy).unwrap();
+    let from = engine::open(CaseId::derive("BTN", "b", 0), team("social"), tweet, &policy).unwrap();
+    let (mut into, mut from) = (into.into_whole().unwrap(), from.into_whole().unwrap());
     engine::merge(&mut into, &mut from, zurich("2026-04-21T10:20"), "api:link", &policy);
+    let (into, mut from) = (into.into_case(), from.into_case());
     assert_eq!(from.merged_into().as_ref(), Some(&into.id()));
     assert_eq!(from.close_reason(), Some(CloseReason::Merged));
     assert_eq!(into.owner(), &team("central"), "only a handoff changes the owner");

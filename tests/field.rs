@@ -50,7 +50,7 @@ fn tally(response: &http::Response<String>) -> Tally {
 async fn case_by_ref<S: Store>(baton: &Baton<S, Collect>, reference: MessageRef) -> Case {
     let id = baton.store.lookup(&Key::Message(reference.clone())).await.unwrap();
     let id = id.unwrap_or_else(|| panic!("no case holds {reference}"));
-    baton.store.load_whole(&id).await.unwrap().unwrap()
+    baton.store.load_whole(&id).await.unwrap().unwrap().into_case()
 }
 
 #[tokio::test]

@@ -337,10 +337,10 @@ impl Case {
     }
 
     /// A case loaded without its history, completed with its whole timeline.
-    pub fn with_whole_timeline(mut self, timeline: Vec<Event>) -> Case {
+    pub fn with_whole_timeline(mut self, timeline: Vec<Event>) -> Whole {
         self.timeline = timeline;
         self.omitted = 0;
-        self
+        Whole(self)
     }
 
     /// The case a store kept, as it was kept (no rule is checked: it was checked when recorded).
@@ -409,6 +409,44 @@ impl Case {
             omitted,
             timeline_from,
         }
+    }
+}
+
+/// A case loaded with its whole timeline: what placing a late event among the others, merging and
+/// replacing the timeline need. Only [`Case::into_whole`] makes one, from a case that holds its
+/// whole timeline, so a rule that needs the past takes a `Whole` and cannot be handed less.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Whole(pub(in crate::domain) Case);
+
+impl Whole {
+    pub fn into_case(self) -> Case {
+        self.0
+    }
+
+    /// See [`Case::anonymized`]: the whole case, anonymised, is whole.
+    pub fn anonymized(&self) -> Whole {
+        Whole(self.0.anonymized())
+    }
+}
+
+impl std::ops::Deref for Whole {
+    type Target = Case;
+    fn deref(&self) -> &Case {
+        &self.0
+    }
+}
+
+impl PartialEq<Case> for Whole {
+    fn eq(&self, other: &Case) -> bool {
+        self.0 == *other
+    }
+}
+
+impl Case {
+    /// The case as a [`Whole`], if it holds its whole timeline; else the case back.
+    #[expect(clippy::result_large_err, reason = "both sides hold the same case: boxing one saves nothing")]
+    pub fn into_whole(self) -> Result<Whole, Case> {
+        if self.is_whole() { Ok(Whole(self)) } else { Err(self) }
     }
 }
 
@@ -771,7 +809,7 @@ impl Case {
 
     /// Applies one timeline event. This cannot fail: the engine has already decided the event is
     /// allowed, and a rebuild replays events that were allowed when they happened.
-    pub fn record(&mut self, mut event: Event, policy: &Policy) {
+    pub(super) fn record(&mut self, mut event: Event, policy: &Policy) {
         let at = event.at;
         match &event.kind {
             EventKind::Signal { signal } => self.on_signal(signal, at, &mut event.marks, policy),
@@ -811,7 +849,6 @@ impl Case {
         }
         event.owner = self.owner.clone();
         self.timeline.push(event);
-        self.next_due = super::engine::next_due_of(self, policy);
     }
 
     fn on_signal(&mut self, signal: &SignalKind, at: Timestamp, marks: &mut Marks, policy: &Policy) {

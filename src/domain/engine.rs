@@ -11,7 +11,7 @@
 
 use jiff::Timestamp;
 
-use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks};
+use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks, Whole};
 use super::clock::{AlertKind, ClockKind};
 use super::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use super::policy::Policy;
@@ -50,6 +50,10 @@ pub enum Rejection {
     /// 409: merging would make a case of more than [`MAX_EVENTS`] events.
     #[error("case {0} and the case it would absorb hold more than {MAX_EVENTS} events together")]
     TooLargeToMerge(CaseId),
+    /// Not an answer to anyone: the case was loaded without its history and the signal belongs
+    /// before its last event. The caller loads the case whole and applies the signal again.
+    #[error("case {0} must be loaded with its whole timeline for this signal")]
+    NeedsHistory(CaseId),
     /// 409: the case holds [`MAX_IDENTITIES`] identities already.
     #[error("case {0} holds {MAX_IDENTITIES} identities, the most a case may hold")]
     TooManyIdentities(CaseId),
@@ -88,7 +92,7 @@ pub fn continuation(full: &Case, id: CaseId, at: Timestamp, policy: &Policy) -> 
     let closing = event(at, source.clone(), EventKind::ContinuedIn { case: id.clone() }, &full.owner);
     let state = Box::new(full.with_timeline(Vec::new(), 0));
     let mut next = Case::new(id, full.first_owner.clone(), full.priority, full.opened_at);
-    next.record(event(at, source, EventKind::Continues { case: full.id.clone(), state }, &full.owner), policy);
+    record(&mut next, event(at, source, EventKind::Continues { case: full.id.clone(), state }, &full.owner), policy);
     (closing, next)
 }
 
@@ -103,15 +107,25 @@ pub fn open(id: CaseId, owner: TeamId, signal: Signal, policy: &Policy) -> Resul
     }
     let priority = policy.customer_priority(identity).unwrap_or(policy.default_priority);
     let mut case = Case::new(id, owner, priority, signal.at);
-    case.record(signal_event(&case, signal), policy);
+    let event = signal_event(&case, signal);
+    record(&mut case, event, policy);
     Ok(case)
 }
 
-/// Applies a signal to a case.
+/// Applies a signal to a case. A signal that belongs before the last event of a case loaded
+/// without its history is [`Rejection::NeedsHistory`], and the case is left as it was: load it
+/// whole and apply the signal again.
 pub fn apply(case: &mut Case, signal: Signal, policy: &Policy) -> Result<(), Rejection> {
     check(case, &signal.kind, policy)?;
     let new = signal_event(case, signal);
-    commit(case, vec![new], policy);
+    commit(case, vec![new], policy).map_err(|NeedsHistory| Rejection::NeedsHistory(case.id.clone()))
+}
+
+/// [`apply`] on a whole case, which can always place a late signal.
+pub fn apply_whole(case: &mut Whole, signal: Signal, policy: &Policy) -> Result<(), Rejection> {
+    check(case, &signal.kind, policy)?;
+    let new = signal_event(case, signal);
+    commit_whole(case, vec![new], policy);
     Ok(())
 }
 
@@ -122,11 +136,6 @@ fn signal_event(case: &Case, signal: Signal) -> Event {
     event.by = signal.by;
     event.request = signal.request;
     event
-}
-
-/// Whether [`apply`]ing this signal needs the case's whole timeline (see [`needs_history`]).
-pub fn signal_needs_history(case: &Case, signal: &Signal) -> bool {
-    needs_history(case, &[signal_event(case, signal.clone())])
 }
 
 fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Rejection> {
@@ -192,20 +201,37 @@ fn is_late(case: &Case, new: &Event) -> bool {
     case.timeline.last().is_some_and(|last| new.order() < last.order())
 }
 
+/// Recording these events needs the case's whole timeline: one of them belongs before the last
+/// event of a case loaded without its history. Nothing was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a late event needs the case's whole timeline")]
+pub struct NeedsHistory;
+
 /// Records events on a case: appended when they come last, else the case is rebuilt with them in
-/// their place.
-///
-/// # Panics
-/// If an event is late and the case was loaded without its history ([`needs_history`]).
-pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) {
+/// their place, which a case loaded without its history cannot be ([`NeedsHistory`], and nothing
+/// recorded: load it whole and use [`commit_whole`]).
+pub fn commit(case: &mut Case, events: Vec<Event>, policy: &Policy) -> Result<(), NeedsHistory> {
+    if needs_history(case, &events) {
+        return Err(NeedsHistory);
+    }
+    place(case, events, policy);
+    Ok(())
+}
+
+/// [`commit`] on a whole case, which can always place a late event.
+pub fn commit_whole(case: &mut Whole, events: Vec<Event>, policy: &Policy) {
+    place(&mut case.0, events, policy);
+}
+
+/// Records events, rebuilding the case for a late one (the caller made sure the case is whole then).
+fn place(case: &mut Case, events: Vec<Event>, policy: &Policy) {
     for new in events {
         if is_late(case, &new) {
-            assert!(case.is_whole(), "case {}: a late event needs the whole timeline", case.id);
             let mut all = std::mem::take(&mut case.timeline);
             all.push(new);
             *case = rebuild(case, all, policy);
         } else {
-            case.record(new, policy);
+            record(case, new, policy);
         }
     }
 }
@@ -219,23 +245,21 @@ pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
     fresh.version = case.version;
     for mut e in events {
         e.marks = Marks::default();
-        fresh.record(e, policy);
+        record(&mut fresh, e, policy);
     }
     fresh
 }
 
 /// Merges `from` (another case of the same customer) into `into`: its signals join `into`'s timeline
 /// at their own times, and `from` is closed as merged. Alerts raised for `from` stay on `from`.
-///
-/// # Panics
-/// If either case was loaded without its history.
-pub fn merge(into: &mut Case, from: &mut Case, at: Timestamp, source: &str, policy: &Policy) {
-    assert!(into.is_whole() && from.is_whole(), "merging needs both cases' whole timelines");
+pub fn merge(into: &mut Whole, from: &mut Whole, at: Timestamp, source: &str, policy: &Policy) {
+    let (into, from) = (&mut into.0, &mut from.0);
     let mut events = std::mem::take(&mut into.timeline);
     events.extend(from.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. })).cloned());
     events.push(event(at, source.to_string(), EventKind::Absorbed { case: from.id.clone() }, &into.owner));
     *into = rebuild(into, events, policy);
-    from.record(event(at, source.to_string(), EventKind::MergedInto { case: into.id.clone() }, &from.owner), policy);
+    let merged = event(at, source.to_string(), EventKind::MergedInto { case: into.id.clone() }, &from.owner);
+    record(from, merged, policy);
 }
 
 /// What is due for a case at `now`, as the sweep acts on it.
@@ -305,7 +329,14 @@ pub fn next_due(case: &Case) -> Option<Timestamp> {
     case.next_due
 }
 
-pub(crate) fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
+/// Records an event on a case (the case's own fold, [`Case::record`]) and says when the case is next
+/// due: the engine's one way of changing a case.
+fn record(case: &mut Case, event: Event, policy: &Policy) {
+    case.record(event, policy);
+    case.next_due = next_due_of(case, policy);
+}
+
+fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
     if case.is_closed() {
         // Closing moved `owner_since` to the closing: the case is deleted once its retention is over.
         return policy.data.retention.map(|r| case.owner_since.checked_add(r).unwrap_or(Timestamp::MAX));

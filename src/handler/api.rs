@@ -153,6 +153,8 @@ async fn same_request<S: Record>(
 
 fn status_of(rejection: &Rejection) -> StatusCode {
     match rejection {
+        // The ingest loads the case whole and applies again: never an answer.
+        Rejection::NeedsHistory(_) => StatusCode::INTERNAL_SERVER_ERROR,
         Rejection::UnknownTeam(_) | Rejection::NotAnOpening(_) => StatusCode::BAD_REQUEST,
         Rejection::Closed(_)
         | Rejection::Merged(..)

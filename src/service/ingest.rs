@@ -5,11 +5,11 @@
 use super::ServiceError;
 use super::query;
 use super::retry::retry_on_conflict;
-use crate::domain::case::Case;
-use crate::domain::engine::{self, Rejection};
+use crate::domain::case::{Case, Whole};
+use crate::domain::engine::{self, NeedsHistory, Rejection};
 use crate::domain::ids::{CaseId, MessageRef};
 use crate::domain::policy::Policy;
-use crate::domain::signal::SignalKind;
+use crate::domain::signal::{Signal, SignalKind};
 use crate::ingest::{Inbound, Route};
 use crate::store::{Change, Key, Record, SaveError, StoreError, Write};
 
@@ -111,7 +111,7 @@ impl<'a, S: Record> Ingest<'a, S> {
         if engine::is_full(&before) {
             return self.continue_full(before, inbound, attempt, &recorded).await;
         }
-        // A merge, or a signal that belongs before the last event, rebuilds the case from its past.
+        // A link to another open case of the customer merges it: both whole, since a merge rebuilds.
         let other = match &signal.kind {
             SignalKind::Link { identity } => self.store.lookup(&Key::Customer(identity.clone())).await?,
             _ => None,
@@ -120,38 +120,73 @@ impl<'a, S: Record> Ingest<'a, S> {
             Some(id) => self.store.load_whole(&id).await?.filter(|o| !o.is_closed()),
             None => None,
         };
-        if engine::signal_needs_history(&before, signal) || (other.is_some() && !before.is_whole()) {
-            before = self.store.load_whole(before.id()).await?.ok_or(SaveError::Conflict)?;
+        if let Some(other) = other {
+            let whole = match before.into_whole() {
+                Ok(whole) => whole,
+                Err(partial) => self.store.load_whole(partial.id()).await?.ok_or(SaveError::Conflict)?,
+            };
+            return self.merge(whole, other, inbound, &recorded).await;
         }
         let mut case = before.clone();
-        if let Err(rejection) = engine::apply(&mut case, signal.clone(), policy) {
-            // A retried delivery of a signal that was applied may no longer fit the case (an accept
-            // after the accept): it is a duplicate, not a refusal.
-            if self.store.was_seen(&signal.source).await? {
-                return Ok(Outcome::Duplicate);
-            }
+        let mut applied = engine::apply(&mut case, signal.clone(), policy);
+        if let Err(Rejection::NeedsHistory(_)) = applied {
+            // The signal belongs before the last event: the case is rebuilt from its whole past.
+            before = self.store.load_whole(before.id()).await?.ok_or(SaveError::Conflict)?.into_case();
+            case = before.clone();
+            applied = engine::apply(&mut case, signal.clone(), policy);
+        }
+        if let Err(rejection) = applied {
+            return self.refused(signal, rejection).await;
+        }
+        let keys = self.signal_keys(inbound, case.id(), &recorded);
+        let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, ..Write::default() };
+        self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
+        Ok(Outcome::Applied { case: case.id().clone(), opened: false })
+    }
+
+    /// A link that merges `other` (another open case of the same customer) into `before`, in one
+    /// write: the linked case, the absorbed one, and the keys of both customers' identities.
+    async fn merge(
+        &self,
+        before: Whole,
+        other: Whole,
+        inbound: &Inbound,
+        recorded: &Recorded,
+    ) -> Result<Outcome, SaveError> {
+        let signal = &inbound.signal;
+        let mut case = before.clone();
+        if let Err(rejection) = engine::apply_whole(&mut case, signal.clone(), self.policy) {
+            return self.refused(signal, rejection).await;
+        }
+        if let Err(rejection) = engine::check_merge(&case, &other) {
             return Ok(Outcome::Rejected(rejection));
         }
-        let mut keys = self.keys_for(&inbound.route, case.id(), &recorded);
-        if let SignalKind::Link { identity } = &signal.kind {
-            keys.push((Key::Customer(identity.clone()), case.id().clone()));
-        }
-        let mut absorbed = None;
-        if let Some(other_before) = other {
-            if let Err(rejection) = engine::check_merge(&case, &other_before) {
-                return Ok(Outcome::Rejected(rejection));
-            }
-            let mut other = other_before.clone();
-            engine::merge(&mut case, &mut other, signal.at, &signal.source, policy);
-            keys.extend(other.identities().iter().map(|i| (Key::Customer(i.clone()), case.id().clone())));
-            absorbed = Some((other_before, other));
-        }
-        let mut cases = vec![Change::new(Some(&before), &case)];
-        if let Some((other_before, other)) = &absorbed {
-            cases.push(Change::new(Some(other_before), other));
-        }
+        let mut absorbed = other.clone();
+        engine::merge(&mut case, &mut absorbed, signal.at, &signal.source, self.policy);
+        let mut keys = self.signal_keys(inbound, case.id(), recorded);
+        keys.extend(absorbed.identities().iter().map(|i| (Key::Customer(i.clone()), case.id().clone())));
+        let cases = vec![Change::new(Some(&before), &case), Change::new(Some(&other), &absorbed)];
         self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
         Ok(Outcome::Applied { case: case.id().clone(), opened: false })
+    }
+
+    /// The engine refused a signal. A retried delivery of a signal that was applied may no longer
+    /// fit the case (an accept after the accept): it is a duplicate, not a refusal.
+    async fn refused(&self, signal: &Signal, rejection: Rejection) -> Result<Outcome, SaveError> {
+        if self.store.was_seen(&signal.source).await? {
+            return Ok(Outcome::Duplicate);
+        }
+        Ok(Outcome::Rejected(rejection))
+    }
+
+    /// The keys an applied signal points at its case: the route's (see [`Self::keys_for`]) and,
+    /// for a link, the linked identity.
+    fn signal_keys(&self, inbound: &Inbound, id: &CaseId, recorded: &Recorded) -> Vec<(Key, CaseId)> {
+        let mut keys = self.keys_for(&inbound.route, id, recorded);
+        if let SignalKind::Link { identity } = &inbound.signal.kind {
+            keys.push((Key::Customer(identity.clone()), id.clone()));
+        }
+        keys
     }
 
     /// A signal for a full case (see [`MAX_EVENTS`](crate::domain::case::MAX_EVENTS)): the case is closed as continued, and the
@@ -171,7 +206,14 @@ impl<'a, S: Record> Ingest<'a, S> {
             return Ok(Outcome::Rejected(rejection));
         }
         let mut closed = full.clone();
-        engine::commit(&mut closed, vec![closing], policy);
+        let mut full = full;
+        if let Err(NeedsHistory) = engine::commit(&mut closed, vec![closing.clone()], policy) {
+            // The signal belongs before the full case's last event: it closes from its whole past.
+            let whole = self.store.load_whole(full.id()).await?.ok_or(SaveError::Conflict)?;
+            let mut changed = whole.clone();
+            engine::commit_whole(&mut changed, vec![closing], policy);
+            (full, closed) = (whole.into_case(), changed.into_case());
+        }
         tracing::info!(case = %full.id(), continuation = %next.id(), "a full case goes on in its continuation");
         let keys = self.keys_for(&inbound.route, next.id(), recorded);
         self.store

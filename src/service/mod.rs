@@ -18,7 +18,7 @@ pub use erase::Erasure;
 pub use ingest::{Ingest, Outcome};
 pub use sweep::{OUTBOX_CLAIM, Sweep, SweepOptions, SweepReport};
 
-use crate::domain::case::Case;
+use crate::domain::case::{Case, Whole};
 use crate::domain::ids::{CaseId, Identity, MessageRef};
 use crate::domain::policy::Policy;
 use crate::ingest::{CaseRef, Inbound};
@@ -73,7 +73,7 @@ impl<S: Store, N: Notifier> Baton<S, N> {
     }
 
     /// See [`query::show`].
-    pub async fn show(&self, reference: &CaseRef) -> Result<Option<Case>, StoreError> {
+    pub async fn show(&self, reference: &CaseRef) -> Result<Option<Whole>, StoreError> {
         query::show(&self.store, reference).await
     }
 
@@ -113,7 +113,7 @@ mod tests {
         async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
             self.0.load(id).await
         }
-        async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        async fn load_whole(&self, id: &CaseId) -> Result<Option<Whole>, StoreError> {
             self.0.load_whole(id).await
         }
         async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {

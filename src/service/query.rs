@@ -1,12 +1,12 @@
 //! Queries: the case a reference names, following merges and continuations.
 
-use crate::domain::case::Case;
+use crate::domain::case::{Case, Whole};
 use crate::domain::ids::CaseId;
 use crate::ingest::CaseRef;
 use crate::store::{Cases, Key, StoreError};
 
 /// The case a reference names, following merges, with its whole timeline (`GET /cases/{case}`).
-pub async fn show<S: Cases>(store: &S, reference: &CaseRef) -> Result<Option<Case>, StoreError> {
+pub async fn show<S: Cases>(store: &S, reference: &CaseRef) -> Result<Option<Whole>, StoreError> {
     match find(store, reference).await? {
         Some(case) => store.load_whole(case.id()).await,
         None => Ok(None),

@@ -9,7 +9,7 @@ use super::ServiceError;
 use super::retry::retry_on_conflict;
 use crate::domain::alert::Alert;
 use crate::domain::case::Event;
-use crate::domain::engine::{self, Due};
+use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
 use crate::domain::policy::Policy;
 use crate::notify::{Notifier, NotifyError, Outbound};
@@ -143,21 +143,21 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
             || format!("sweep of case {id}"),
             |_| async move {
                 let Some(mut before) = self.store.load(id).await? else { return Ok(Recorded::Nothing) };
-                let mut due = engine::due(&before, now, self.policy);
-                if let Due::Events(events) = &due
-                    && engine::needs_history(&before, events)
-                {
-                    let Some(whole) = self.store.load_whole(id).await? else { return Ok(Recorded::Nothing) };
-                    before = whole;
-                    due = engine::due(&before, now, self.policy);
-                }
-                let events = match due {
+                let mut events = match engine::due(&before, now, self.policy) {
                     Due::Nothing => return Ok(Recorded::Nothing),
                     Due::Purge => return Ok(Recorded::Purge),
                     Due::Events(events) => events,
                 };
                 let mut case = before.clone();
-                engine::commit(&mut case, events.clone(), self.policy);
+                if let Err(NeedsHistory) = engine::commit(&mut case, events.clone(), self.policy) {
+                    // A late event (an alert due before the last signal): the case is rebuilt
+                    // from its whole past.
+                    let Some(whole) = self.store.load_whole(id).await? else { return Ok(Recorded::Nothing) };
+                    let Due::Events(due) = engine::due(&whole, now, self.policy) else { return Ok(Recorded::Nothing) };
+                    let mut changed = whole.clone();
+                    engine::commit_whole(&mut changed, due.clone(), self.policy);
+                    (before, case, events) = (whole.into_case(), changed.into_case(), due);
+                }
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
                     match Alert::build(&case, &event, self.policy) {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
-use crate::domain::case::{Case, Event};
+use crate::domain::case::{Case, Event, Whole};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
 
@@ -71,8 +71,14 @@ impl Cases for MemoryStore {
         Ok(self.with(|inner| inner.cases.get(id).map(Case::without_history)))
     }
 
-    async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        Ok(self.with(|inner| inner.cases.get(id).cloned()))
+    async fn load_whole(&self, id: &CaseId) -> Result<Option<Whole>, StoreError> {
+        let case = self.with(|inner| inner.cases.get(id).cloned());
+        // The store keeps every case whole: a case that is not was stored wrongly.
+        let whole = case.map(|c| {
+            c.into_whole()
+                .map_err(|c| StoreError::Corrupt { key: c.id().to_string(), reason: "events are missing".into() })
+        });
+        whole.transpose()
     }
 
     async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {

@@ -12,7 +12,7 @@ use std::future::Future;
 
 use jiff::Timestamp;
 
-use crate::domain::case::{Case, Event};
+use crate::domain::case::{Case, Event, Whole};
 use crate::domain::ids::{CaseId, Identity, MessageRef};
 use crate::notify::Outbound;
 
@@ -69,8 +69,7 @@ impl<'a> Change<'a> {
     }
 
     /// The change that replaces the whole stored timeline of `before` (loaded whole) by `after`'s.
-    pub fn replacing(before: &Case, after: &'a Case) -> Self {
-        assert!(before.is_whole() && after.is_whole(), "case {}: a replacement needs the whole timeline", before.id());
+    pub fn replacing(before: &Whole, after: &'a Whole) -> Self {
         Self {
             case: after,
             expected: before.version(),
@@ -109,7 +108,7 @@ pub trait Cases: Send + Sync {
     /// The case without its history: its state and its [`recent`](Case::recent) events. One read.
     fn load(&self, id: &CaseId) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
     /// The case with its whole timeline.
-    fn load_whole(&self, id: &CaseId) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
+    fn load_whole(&self, id: &CaseId) -> impl Future<Output = Result<Option<Whole>, StoreError>> + Send;
     /// The case each key points at, in the keys' order. One read.
     fn lookup_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<CaseId>>, StoreError>> + Send;
     fn lookup(&self, key: &Key) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send {

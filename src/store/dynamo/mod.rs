@@ -46,7 +46,7 @@ use sha2::{Digest, Sha256};
 use self::record::CaseRecord;
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
-use crate::domain::case::{Case, Event};
+use crate::domain::case::{Case, Event, Whole};
 use crate::domain::ids::{CaseId, Identity};
 use crate::notify::Outbound;
 
@@ -483,7 +483,7 @@ impl Cases for DynamoStore {
         self.get(case_pk(id), "CASE").await?.map(Self::case_of).transpose()
     }
 
-    async fn load_whole(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+    async fn load_whole(&self, id: &CaseId) -> Result<Option<Whole>, StoreError> {
         let pk = case_pk(id);
         // A write that lands while the pages are read shows as a count that does not add up: read again.
         for _ in 0..3 {
