@@ -1,8 +1,8 @@
 //! Tables exist: an item written by an earlier Baton must still load. `tests/fixtures/stored/` holds
 //! every item of a DynamoDB table after the velcro and retailer replays, as DynamoDB JSON, written
-//! by the code of 2026-11-24 (before the stored record type was split from the domain's case). Each
-//! test puts those items into a fresh table on DynamoDB Local and checks the cases load as the same
-//! replay leaves them in memory, and that the sweep goes on from them.
+//! by the code of 2026-11-24 (before the stored record type was split from the domain's case), and
+//! each case as the case API showed it then. Each test puts those items into a fresh table on
+//! DynamoDB Local and checks every case loads as it was, and that the sweep goes on from them.
 //!
 //! `BATON_CAPTURE_STORED=1 cargo test --test stored` writes the fixtures anew from the current code:
 //! only for a new schema version, kept beside (never instead of) the old files.
@@ -13,7 +13,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use baton::domain::case::Case;
+use baton::domain::ids::CaseId;
 use baton::domain::policy::Policy;
+use baton::handler::api::CaseView;
 use baton::notify::Collect;
 use baton::replay::{self, Options};
 use baton::service::Baton;
@@ -26,6 +29,16 @@ type Item = HashMap<String, AttributeValue>;
 
 fn fixture_path(sample: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/stored/{sample}-2026-11.json"))
+}
+
+/// The cases as the case API showed them when the items were written: what they must load as.
+fn views_path(sample: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/stored/{sample}-2026-11-cases.json"))
+}
+
+fn view(case: &Case) -> Value {
+    serde_json::to_value(CaseView::of(case)).unwrap()
 }
 
 /// DynamoDB JSON (`{"S": "..."}`, `{"N": "..."}`, ...), as the AWS CLI prints items.
@@ -87,7 +100,8 @@ async fn capture(sample: &str) {
     let policy = Arc::new(Policy::default_policy());
     let store = dynamodb::store(&format!("capture-{sample}")).await;
     let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
-    replay::run_on(baton, &lines(sample, &policy), &Options::default(), &mut std::io::sink()).await.unwrap();
+    let report =
+        replay::run_on(baton, &lines(sample, &policy), &Options::default(), &mut std::io::sink()).await.unwrap();
     let mut items: Vec<Value> = scan(&store)
         .await
         .iter()
@@ -97,6 +111,12 @@ async fn capture(sample: &str) {
     let path = fixture_path(sample);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, serde_json::to_string_pretty(&items).unwrap() + "\n").unwrap();
+    let mut views = Vec::new();
+    for case in &report.cases {
+        let stored = store.load_whole(case.id()).await.unwrap().expect("the case was stored");
+        views.push(view(&stored));
+    }
+    std::fs::write(views_path(sample), serde_json::to_string_pretty(&views).unwrap() + "\n").unwrap();
 }
 
 async fn stored_items_still_load(sample: &str) {
@@ -115,26 +135,37 @@ async fn stored_items_still_load(sample: &str) {
         client.put_item().table_name(store.table()).set_item(Some(item)).send().await.expect("the put");
     }
 
-    // The same replay in memory, with today's code: what those items must load as.
-    let policy = Arc::new(Policy::default_policy());
-    let (lines, mut sink) = (lines(sample, &policy), std::io::sink());
-    let report = replay::run(&lines, policy.clone(), &Options::default(), &mut sink).await.unwrap();
-    assert!(!report.cases.is_empty());
-    for expected in &report.cases {
-        let whole = store.load_whole(expected.id()).await.unwrap().expect("the stored case loads whole");
-        assert_eq!(&whole, expected, "case {} loads whole as it was stored", expected.id());
-        let recent = store.load(expected.id()).await.unwrap().expect("the stored case loads");
-        assert_eq!(
-            recent,
-            expected.without_history(),
-            "case {} loads without its history as it was stored",
-            expected.id()
+    // The cases as they were when written, seen through the case API.
+    let text = std::fs::read_to_string(views_path(sample)).unwrap();
+    let views: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(!views.is_empty());
+    for expected in &views {
+        let id: CaseId = expected["id"].as_str().unwrap().parse().unwrap();
+        let whole = store.load_whole(&id).await.unwrap().expect("the stored case loads whole");
+        assert_eq!(&view(&whole), expected, "case {id} loads whole as it was stored");
+        let recent = store.load(&id).await.unwrap().expect("the stored case loads");
+        assert_eq!(recent.event_count(), whole.event_count());
+        assert_eq!(recent.version(), whole.version());
+        assert!(
+            recent.timeline().iter().all(|e| whole.timeline().contains(e)),
+            "case {id}: its recent events are its own"
         );
     }
     // And the sweep goes on from them: a late sweep finds each due case and does not fail on it.
-    let later = report.until.unwrap() + jiff::SignedDuration::from_hours(24 * 400);
+    let last = views
+        .iter()
+        .map(|v| {
+            v["timeline"].as_array().unwrap().last().unwrap()["at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        })
+        .max()
+        .unwrap();
+    let later = last + jiff::SignedDuration::from_hours(24 * 400);
     let due = store.due(later).await.unwrap();
-    let baton = Baton::new(store, Collect::default(), policy);
+    let baton = Baton::new(store, Collect::default(), Arc::new(Policy::default_policy()));
     let swept = baton.sweep(later).await.unwrap();
     assert_eq!(swept.cases_due, due.len());
     assert!(swept.failed.is_empty(), "{:?}", swept.failed);
