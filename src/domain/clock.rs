@@ -323,10 +323,8 @@ impl Clock {
             if at > now {
                 break;
             }
-            if let Some(&(last, _)) = due.last() {
-                if last == Step::Warning {
-                    due.pop();
-                }
+            if due.last().is_some_and(|&(last, _)| last == Step::Warning) {
+                due.pop();
             }
             due.push((step, at));
             probe.fired = Some(step);
