@@ -441,7 +441,8 @@ async fn replay_both(sample: &str, json: bool) -> (String, String) {
 async fn the_velcro_replay_reads_the_same_on_dynamodb() {
     for json in [false, true] {
         let (in_memory, on_dynamo) = replay_both("velcro.jsonl", json).await;
-        assert!(in_memory.lines().count() > 100, "{in_memory}");
+        // One reminder per case per business day (issue 17) made the velcro output 79 JSON lines, not 134.
+        assert!(in_memory.lines().count() > 50, "{in_memory}");
         assert_eq!(on_dynamo, in_memory, "json: {json}");
     }
     let (in_memory, on_dynamo) = replay_both("retailer.jsonl", false).await;

@@ -2,7 +2,7 @@
 //! the sweep is simulated by calling `evaluate` at each `next_due`.
 
 use baton::domain::case::{Case, CaseState, CloseReason, EventKind};
-use baton::domain::clock::ClockKind;
+use baton::domain::clock::{ClockKind, ClockLevel};
 use baton::domain::engine::{self, Rejection};
 use baton::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use baton::domain::policy::Policy;
@@ -32,10 +32,12 @@ struct Scenario {
     case: Option<Case>,
     seq: u32,
     alerts: Vec<Seen>,
+    /// Each reminder's instant and the clocks it listed.
+    reminders: Vec<(Timestamp, Vec<ClockLevel>)>,
 }
 
 fn given() -> Scenario {
-    Scenario { policy: Policy::default_policy(), case: None, seq: 0, alerts: Vec::new() }
+    Scenario { policy: Policy::default_policy(), case: None, seq: 0, alerts: Vec::new(), reminders: Vec::new() }
 }
 
 impl Scenario {
@@ -66,8 +68,11 @@ impl Scenario {
             let events = engine::evaluate(case, due, &self.policy);
             assert!(!events.is_empty(), "next_due {due} promised something and evaluate gave nothing");
             for e in &events {
-                if let EventKind::Alerted { alert, clock, level, .. } = &e.kind {
+                if let EventKind::Alerted { alert, clock, level, clocks, .. } = &e.kind {
                     self.alerts.push((alert.as_str().to_string(), *clock, *level, e.at));
+                    if alert.as_str() == "reminder" {
+                        self.reminders.push((e.at, clocks.clone()));
+                    }
                 }
                 if let EventKind::ClosureRisk { .. } = &e.kind {
                     self.alerts.push(("closure_risk".into(), ClockKind::CustomerSilence, 1, e.at));
@@ -136,9 +141,9 @@ fn first_response_is_eight_business_hours_of_the_owning_team_with_a_warning_at_7
 }
 
 #[test]
-fn the_ladder_climbs_to_level_3_then_reminds_every_business_day_until_acknowledged() {
+fn the_ladder_climbs_to_level_3_then_reminds_at_the_start_of_every_business_day_until_acknowledged() {
     let mut s = given().customer_email(zurich("2026-04-13T08:00"));
-    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-21T08:00"));
+    let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-21T07:59"));
     assert_eq!(
         alerts,
         vec![
@@ -146,8 +151,9 @@ fn the_ladder_climbs_to_level_3_then_reminds_every_business_day_until_acknowledg
             alert("breach", 1, zurich("2026-04-13T16:00")),
             alert("escalation", 2, zurich("2026-04-14T16:00")),
             alert("escalation", 3, zurich("2026-04-16T16:00")),
-            alert("reminder", 3, zurich("2026-04-17T16:00")),
-            alert("reminder", 3, zurich("2026-04-20T16:00")),
+            // One reminder for the case at central's opening (08:00), none over the weekend.
+            alert("reminder", 3, zurich("2026-04-17T08:00")),
+            alert("reminder", 3, zurich("2026-04-20T08:00")),
         ]
     );
 }
@@ -178,7 +184,7 @@ fn an_acknowledged_level_is_snoozed_not_forgotten() {
         vec![
             alert("escalation", 2, zurich("2026-04-15T16:30")),
             alert("escalation", 3, zurich("2026-04-16T16:00")),
-            alert("reminder", 3, zurich("2026-04-17T16:00")),
+            alert("reminder", 3, zurich("2026-04-17T08:00")),
         ]
     );
 }
@@ -575,4 +581,136 @@ fn a_customer_the_policy_lists_opens_the_case_at_their_priority() {
     // Anybody else opens at the default.
     let other = given().customer_email(zurich("2026-04-13T08:00")).then().priority();
     assert_eq!(other, Priority::Normal);
+}
+
+fn cleared(s: &mut Scenario, until: Timestamp) -> Vec<(ClockKind, u8, Timestamp)> {
+    s.alerts_until(until).into_iter().filter(|a| a.0 == "cleared").map(|(_, c, l, at)| (c, l, at)).collect()
+}
+
+#[test]
+fn a_case_in_breach_gets_one_reminder_a_business_day_listing_every_clock_in_breach_the_most_severe_first() {
+    // Given an email nobody answers: first_response reaches level 3 on Thursday, customer_silence
+    // breaches on Saturday (five calendar days).
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    // When the sweep runs to Tuesday noon.
+    let reminders: Vec<Seen> =
+        s.alerts_until(zurich("2026-04-21T12:00")).into_iter().filter(|a| a.0 == "reminder").collect();
+    // Then one reminder on each of central's business days from Friday, at its opening, none at the weekend.
+    let days: Vec<Timestamp> = reminders.iter().map(|r| r.3).collect();
+    assert_eq!(days, vec![zurich("2026-04-17T08:00"), zurich("2026-04-20T08:00"), zurich("2026-04-21T08:00")]);
+    // And each lists every clock in breach: the most severe is the alert's own clock and level.
+    assert_eq!((reminders[1].1, reminders[1].2), (ClockKind::FirstResponse, 3));
+    let listed: Vec<(ClockKind, u8)> = s.reminders[1].1.iter().map(|c| (c.clock, c.level)).collect();
+    assert_eq!(listed, vec![(ClockKind::FirstResponse, 3), (ClockKind::CustomerSilence, 1)]);
+    assert_eq!(s.reminders[1].1[1].due_at, zurich("2026-04-18T08:00"));
+    assert_eq!(s.reminders[0].1.len(), 1, "customer_silence had not breached on Friday");
+}
+
+#[test]
+fn no_reminder_on_a_holiday_of_the_owning_team() {
+    // Given a case handed to support-ch, which takes it up only... never: handoff_accept reaches
+    // level 3 on Thursday 7 May.
+    let mut s = given()
+        .customer_email(zurich("2026-05-04T08:00"))
+        .reply("central", zurich("2026-05-04T08:30"))
+        .handoff("support-ch", zurich("2026-05-04T09:00"));
+    // When the sweep runs over Ascension (Thursday 14 May, a holiday of ch-office).
+    let days: Vec<Timestamp> =
+        s.alerts_until(zurich("2026-05-16T00:00")).into_iter().filter(|a| a.0 == "reminder").map(|a| a.3).collect();
+    // Then support-ch's business days get one reminder each at 08:00, and the holiday none.
+    let expected: Vec<Timestamp> = ["2026-05-08", "2026-05-11", "2026-05-12", "2026-05-13", "2026-05-15"]
+        .iter()
+        .map(|d| zurich(&format!("{d}T08:00")))
+        .collect();
+    assert_eq!(days, expected);
+}
+
+#[test]
+fn an_acknowledged_clock_is_not_reminded_of_until_its_snooze_ends() {
+    // Given first_response at level 3 since Thursday, reminded of on Friday at 08:00.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.sweep_until(zurich("2026-04-17T09:00"));
+    // When a lead acknowledges level 3 for two business days (to Tuesday 09:00).
+    let ack = SignalKind::Acknowledge {
+        clock: ClockKind::FirstResponse,
+        level: 3,
+        by: "lead@brand.example".into(),
+        snooze: "2d".parse().unwrap(),
+    };
+    s.signal(zurich("2026-04-17T09:00"), ack).unwrap();
+    s.reminders.clear();
+    s.sweep_until(zurich("2026-04-22T12:00"));
+    // Then no reminder until the first business day that starts after the snooze: Wednesday.
+    let days: Vec<Timestamp> = s.reminders.iter().map(|r| r.0).collect();
+    assert_eq!(days, vec![zurich("2026-04-22T08:00")]);
+    // And an acknowledged clock is not listed while it is snoozed; customer_silence, in breach since
+    // Saturday, does not call for a reminder below level 3 (its escalations are the news).
+    assert!(s.reminders[0].1.iter().any(|c| c.clock == ClockKind::FirstResponse));
+}
+
+#[test]
+fn a_reply_clears_a_clock_that_breached_once_at_the_level_it_reached() {
+    // Given first_response in breach since Monday 16:00 and at level 2 since Tuesday 16:00.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    s.sweep_until(zurich("2026-04-15T09:59"));
+    s.alerts.clear();
+    // When central replies on Wednesday at 10:00.
+    s = s.reply("central", zurich("2026-04-15T10:00"));
+    // Then the case is due at once, and one `cleared` alert at level 2 is raised at the reply.
+    assert_eq!(engine::next_due(s.then()), Some(zurich("2026-04-15T10:00")));
+    assert_eq!(
+        cleared(&mut s, zurich("2026-05-15T00:00")),
+        vec![(ClockKind::FirstResponse, 2, zurich("2026-04-15T10:00"))]
+    );
+    // And a second sweep at the same instant finds nothing more.
+    let case = s.then().clone();
+    assert!(engine::evaluate(&case, zurich("2026-04-15T10:00"), &s.policy).is_empty());
+    assert!(s.then().cleared().is_empty());
+}
+
+#[test]
+fn a_clock_that_never_breached_is_never_cleared() {
+    // Given a warning for first_response (Monday 14:00) but no breach.
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    // When central replies before the breach, and the case runs for weeks.
+    s = s.reply("central", zurich("2026-04-13T15:00"));
+    // Then no clock is cleared: none breached.
+    assert!(cleared(&mut s, zurich("2026-04-15T00:00")).is_empty());
+}
+
+#[test]
+fn accepting_a_handoff_that_breached_clears_handoff_accept() {
+    // Given a handoff to support-ch that breached (4 business hours) on Monday 13:00.
+    let mut s = given()
+        .customer_email(zurich("2026-04-13T08:00"))
+        .reply("central", zurich("2026-04-13T08:30"))
+        .handoff("support-ch", zurich("2026-04-13T09:00"));
+    s.sweep_until(zurich("2026-04-13T14:00"));
+    s.alerts.clear();
+    // When support-ch accepts.
+    s.signal(zurich("2026-04-13T14:00"), SignalKind::Accept { team: team("support-ch") }).unwrap();
+    // Then handoff_accept is cleared at level 1, and nothing else.
+    assert_eq!(
+        cleared(&mut s, zurich("2026-04-14T00:00")),
+        vec![(ClockKind::HandoffAccept, 1, zurich("2026-04-13T14:00"))]
+    );
+}
+
+#[test]
+fn closing_clears_what_breached_and_the_closed_case_raises_the_alert() {
+    // Given next_response in breach (the customer chased after the first answer).
+    let mut s = given()
+        .customer_email(zurich("2026-04-13T08:00"))
+        .reply("central", zurich("2026-04-13T09:00"))
+        .customer_email(zurich("2026-04-13T10:00"));
+    s.sweep_until(zurich("2026-04-14T11:00"));
+    s.alerts.clear();
+    // When the customer confirms, which closes the case.
+    s.signal(zurich("2026-04-14T11:00"), SignalKind::CustomerConfirmation).unwrap();
+    assert!(s.then().is_closed());
+    // Then the closed case still raises the `cleared` alert, at once.
+    assert_eq!(
+        cleared(&mut s, zurich("2026-04-15T00:00")),
+        vec![(ClockKind::NextResponse, 1, zurich("2026-04-14T11:00"))]
+    );
 }

@@ -108,7 +108,8 @@ fn every_alert_keeps_the_v1_contract() {
         }
         assert_eq!(json["schema"], "baton.alert.v1");
         assert!(
-            ["warning", "breach", "escalation", "reminder", "closure_risk"].contains(&json["kind"].as_str().unwrap())
+            ["warning", "breach", "escalation", "reminder", "closure_risk", "cleared"]
+                .contains(&json["kind"].as_str().unwrap())
         );
         assert!(p.published_at >= p.alert.at && p.published_at.as_second() - p.alert.at.as_second() < 60);
         assert!(p.alert.subject().chars().count() < 100, "{}", p.alert.subject());
@@ -237,4 +238,80 @@ fn webhook_lines_and_auto_acknowledgements_replay() {
     let out = baton().args(["replay", &sample, "--auto-ack", "--until", "2026-04-13T00:00:00Z"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("auto-acknowledgement to max.muster@example.ch: \"[BTN-"), "{text}");
+}
+
+#[test]
+fn the_velcro_story_has_one_voice_per_case_and_no_state_change_is_lost() {
+    // Given the velcro story with the shipped policy (reminders = "digest", which sends them as
+    // "daily" until the daily digest exists).
+    let report = run("velcro.jsonl");
+    // Then the state changes (warnings, breaches, escalations, cleared) fit in 45 messages, where
+    // per-clock reminders made 134 messages in all; the reminders are what the digest will carry.
+    let changes = report.alerts.iter().filter(|p| p.alert.kind != "reminder").count();
+    assert!(changes <= 45, "{changes} alerts besides reminders");
+    // And a case gets at most one reminder per business day, at the start of the owning team's day
+    // (08:00 in Zurich for support-ch and the social desk), and none on its weekends or holidays.
+    let reminders: Vec<&Published> = report.alerts.iter().filter(|p| p.alert.kind == "reminder").collect();
+    let mut days: Vec<(String, String)> = reminders
+        .iter()
+        .map(|p| {
+            (p.alert.case_id.clone(), p.alert.at.to_zoned(TimeZone::get("Europe/Zurich").unwrap()).date().to_string())
+        })
+        .collect();
+    let before = days.len();
+    days.dedup();
+    assert_eq!(before, days.len(), "two reminders of a case on one day");
+    for p in &reminders {
+        let local = p.alert.at.to_zoned(TimeZone::get("Europe/Zurich").unwrap());
+        assert_eq!((local.hour(), local.minute()), (8, 0), "{}", p.alert.summary);
+        if p.alert.team.as_str() == "support-ch" {
+            assert!(local.weekday().to_monday_one_offset() <= 5, "a weekend reminder: {local}");
+            assert_ne!(local.date().to_string(), "2026-05-14", "Ascension is a holiday of ch-office");
+            assert_ne!(local.date().to_string(), "2026-05-25", "Whit Monday is a holiday of ch-office");
+        }
+        // Each lists every clock in breach, the most severe first: the alert's own.
+        let first = &p.alert.clocks[0];
+        assert_eq!((first.clock, first.level), (p.alert.clock, p.alert.level));
+        assert!(p.alert.clocks.windows(2).all(|w| w[0].level >= w[1].level));
+    }
+    // Once support-ch's case is past level 3 on every quiet clock, a reminder lists them all.
+    let late = reminders.iter().find(|p| p.alert.at == zurich("2026-06-01T08:00")).expect("a reminder on Mon 1 June");
+    let listed: Vec<ClockKind> = late.alert.clocks.iter().map(|c| c.clock).collect();
+    for clock in [ClockKind::HandoffAccept, ClockKind::CustomerSilence, ClockKind::NextResponse] {
+        assert!(listed.contains(&clock), "{clock} not in {listed:?}");
+    }
+}
+
+#[test]
+fn a_breached_clock_that_stops_is_cleared_and_one_that_never_breached_is_not() {
+    let report = run("velcro.jsonl");
+    let email_case = report.cases.iter().find(|c| c.channels().contains(&Channel::Email)).unwrap();
+    let alerts: Vec<&Published> =
+        report.alerts.iter().filter(|p| p.alert.case_id == email_case.id().to_string()).collect();
+    let cleared: Vec<(ClockKind, u8, Timestamp)> = alerts
+        .iter()
+        .filter(|p| p.alert.kind == "cleared")
+        .map(|p| (p.alert.clock, p.alert.level, p.alert.at))
+        .collect();
+    // The social desk's answer on X (merged in at 10:20) stops central's first_response (level 3)
+    // and customer_silence (level 2): both are cleared when the merge brings the answer to light.
+    assert_eq!(
+        cleared,
+        vec![
+            (ClockKind::CustomerSilence, 2, zurich("2026-04-21T10:20")),
+            (ClockKind::FirstResponse, 3, zurich("2026-04-21T10:20")),
+        ]
+    );
+    let first = alerts.iter().find(|p| p.alert.kind == "cleared" && p.alert.clock == ClockKind::FirstResponse).unwrap();
+    assert!(first.alert.summary.starts_with("Cleared: social replied after"), "{}", first.alert.summary);
+    assert!(first.alert.subject().contains("cleared: first_response"), "{}", first.alert.subject());
+    assert!(!first.alert.text().contains("Acknowledge:"), "nothing to acknowledge");
+    // Every cleared alert comes after its clock's breach; handoff_accept never stops (support-ch
+    // never takes the case up), so it is never cleared.
+    for (clock, _, at) in &cleared {
+        assert!(find(&report.alerts, "breach", *clock, 1).iter().any(|b| b.alert.at < *at));
+    }
+    assert!(find(&report.alerts, "cleared", ClockKind::HandoffAccept, 3).is_empty());
+    // The retailer answers everything in time: nothing breached, nothing cleared.
+    assert!(run("retailer.jsonl").alerts.iter().all(|p| p.alert.kind != "cleared"));
 }

@@ -283,7 +283,8 @@ async fn the_velcro_replay_prints_what_sns_delivers() {
         })
         .collect();
     let mut delivered: Vec<serde_json::Value> = moto::drain(&queue).await.into_iter().map(|r| r.alert).collect();
-    assert!(printed.len() > 100, "{} alerts", printed.len());
+    // (79 since reminders are one per case and business day, not one per clock.)
+    assert!(printed.len() > 50, "{} alerts", printed.len());
     let key = |a: &serde_json::Value| a.to_string();
     printed.sort_by_key(key);
     delivered.sort_by_key(key);

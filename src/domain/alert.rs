@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::case::{Case, Event, EventKind, Marks};
-use super::clock::ClockKind;
+use super::case::{Case, CloseReason, Event, EventKind, Marks, Stop, Stopped};
+use super::clock::{AlertKind, ClockKind, ClockLevel};
 use super::duration::human;
 use super::engine::channel_of;
 use super::ids::{Channel, TeamId};
@@ -33,6 +33,11 @@ pub struct Alert {
     pub customer_waiting_since: Timestamp,
     pub summary: String,
     pub timeline: Vec<TimelineLine>,
+    /// A reminder's clocks: every clock of the case in breach and not acknowledged, the most severe
+    /// first (the alert's own `clock` and `level`). Other kinds are about their one clock and carry
+    /// none (the field is left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clocks: Vec<ClockLevel>,
 }
 
 /// One event as an alert shows it: what happened, where, and who held the case. No message bodies.
@@ -54,9 +59,13 @@ pub struct TimelineLine {
 impl Alert {
     /// The alert for an `Alerted` or `ClosureRisk` event of `case`; `None` for other events.
     pub fn build(case: &Case, event: &Event, policy: &Policy) -> Option<Self> {
-        let (kind, clock, level, due_at) = match &event.kind {
-            EventKind::Alerted { alert, clock, level, due_at, .. } => (alert.as_str(), *clock, *level, *due_at),
-            EventKind::ClosureRisk { silence_due, .. } => ("closure_risk", ClockKind::CustomerSilence, 1, *silence_due),
+        let (kind, clock, level, due_at, clocks) = match &event.kind {
+            EventKind::Alerted { alert, clock, level, due_at, clocks, .. } => {
+                (alert.as_str(), *clock, *level, *due_at, clocks.clone())
+            }
+            EventKind::ClosureRisk { silence_due, .. } => {
+                ("closure_risk", ClockKind::CustomerSilence, 1, *silence_due, Vec::new())
+            }
             _ => return None,
         };
         let team = event.owner.clone();
@@ -78,6 +87,7 @@ impl Alert {
             customer_waiting_since: case.waiting_since.unwrap_or(case.opened_at),
             summary: summary(case, event, policy),
             timeline,
+            clocks,
         })
     }
 
@@ -90,6 +100,9 @@ impl Alert {
         let region = self.region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default();
         text += &format!("Held by:  {}{region}\n", self.team);
         text += &format!("Clock:    {}, level {}, due {}\n", self.clock, self.level, minute(self.due_at));
+        for other in self.clocks.iter().skip(1) {
+            text += &format!("          {}, level {}, due {}\n", other.clock, other.level, minute(other.due_at));
+        }
         text += &format!("Waiting:  since {}\n", minute(self.customer_waiting_since));
         if !self.timeline.is_empty() {
             text += "\nLast events:\n";
@@ -100,10 +113,13 @@ impl Alert {
                 text += &format!("  {}  {}{channel}{by}, owner {}{marks}\n", minute(line.at), line.event, line.owner);
             }
         }
-        text += &format!(
-            "\nAcknowledge: POST /cases/{}/ack {{\"clock\": \"{}\", \"level\": {}}}\n",
-            self.case_id, self.clock, self.level
-        );
+        // A cleared clock has nothing left to acknowledge.
+        if self.kind != AlertKind::Cleared.as_str() {
+            text += &format!(
+                "\nAcknowledge: POST /cases/{}/ack {{\"clock\": \"{}\", \"level\": {}}}\n",
+                self.case_id, self.clock, self.level
+            );
+        }
         text
     }
 
@@ -114,6 +130,7 @@ impl Alert {
             ("breach", _) => "breach".to_string(),
             ("warning", _) => "warning".to_string(),
             ("reminder", _) => "reminder".to_string(),
+            ("cleared", _) => "cleared".to_string(),
             _ => "closure risk".to_string(),
         };
         let subject = format!("[Baton] {} {what}: {} held by {}", self.case_id, self.clock, self.team);
@@ -173,6 +190,44 @@ impl TimelineLine {
     }
 }
 
+/// A `cleared` alert's summary: good news first, what stopped the clock, after how long, and how
+/// far it had climbed.
+fn cleared(
+    case: &Case,
+    event: &Event,
+    clock: ClockKind,
+    level: u8,
+    stopped: Option<&Stopped>,
+    policy: &Policy,
+) -> String {
+    let owner = &event.owner;
+    let tz = policy.calendar(owner).time_zone().clone();
+    let local = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%a %-d %b %H:%M %Z").to_string();
+    let breached = stopped.map(|s| format!(" (breached {})", local(s.due_at))).unwrap_or_default();
+    let started = stopped.map_or(event.at, |s| s.started_at);
+    let after = human(event.at.as_second() - started.as_second());
+    let what = match stopped.map(|s| &s.why) {
+        Some(Stop::Replied { by }) => format!("{} replied", by.as_ref().unwrap_or(owner)),
+        Some(Stop::Accepted { by }) => format!("{by} took the case up"),
+        Some(Stop::ResolutionProposed) => format!("{owner} proposed a resolution"),
+        Some(Stop::HandedOn { to }) => format!("the case was handed on to {to}"),
+        Some(Stop::Closed { reason }) => match reason {
+            CloseReason::Confirmed => "the customer confirmed the resolution".to_string(),
+            CloseReason::Unconfirmed => "the case closed unconfirmed".to_string(),
+            CloseReason::Merged => format!(
+                "the case was merged into {}",
+                case.merged_into.as_ref().map_or_else(|| "another".to_string(), ToString::to_string)
+            ),
+            CloseReason::Continued => "the case goes on in its continuation".to_string(),
+        },
+        Some(Stop::CustomerWrote) | None => format!("{clock} stopped"),
+    };
+    format!(
+        "Cleared: {what} after {after}; {clock} had reached level {level}{breached}. {} is held by {owner}.",
+        case.id,
+    )
+}
+
 /// Alerts show what people did, not earlier alerts.
 fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
     let team = &event.owner;
@@ -180,11 +235,14 @@ fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
     let local = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%a %-d %b %H:%M %Z").to_string();
     let since = |t: Timestamp| human(event.at.as_second() - t.as_second());
     let (head, clock) = match &event.kind {
-        EventKind::Alerted { step, clock, .. } => {
-            let head = match step.kind() {
-                super::clock::AlertKind::Warning => "Warning".to_string(),
-                super::clock::AlertKind::Breach => "Breach".to_string(),
-                super::clock::AlertKind::Reminder => "Reminder (level 3)".to_string(),
+        EventKind::Alerted { alert: AlertKind::Cleared, clock, level, stopped, .. } => {
+            return cleared(case, event, *clock, *level, stopped.as_ref(), policy);
+        }
+        EventKind::Alerted { alert, step, clock, level, .. } => {
+            let head = match alert {
+                AlertKind::Warning => "Warning".to_string(),
+                AlertKind::Breach => "Breach".to_string(),
+                AlertKind::Reminder => format!("Reminder (level {level})"),
                 _ => format!("Level {}", step.level()),
             };
             (head, *clock)
@@ -225,8 +283,17 @@ fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
     }
     let stakes = if stakes.is_empty() { String::new() } else { format!("; {}", stakes.join(", ")) };
     let waiting = case.waiting_since.unwrap_or(case.opened_at);
+    // A reminder names the other clocks it carries, so one message a day says all of it.
+    let also = match &event.kind {
+        EventKind::Alerted { alert: AlertKind::Reminder, clocks, .. } if clocks.len() > 1 => {
+            let others: Vec<String> =
+                clocks.iter().skip(1).map(|c| format!("{} (level {})", c.clock, c.level)).collect();
+            format!("; also in breach: {}", others.join(", "))
+        }
+        _ => String::new(),
+    };
     format!(
-        "{head}: {what}. Customer waiting since {} ({}){stakes}. {team} holds {} since {}. Acknowledge: POST /cases/{}/ack",
+        "{head}: {what}{also}. Customer waiting since {} ({}){stakes}. {team} holds {} since {}. Acknowledge: POST /cases/{}/ack",
         local(waiting),
         since(waiting),
         case.id,

@@ -255,6 +255,21 @@ impl Calendar {
         self.days_off.contains(&date)
     }
 
+    /// The first start of a business day at or after `t`: the first opening of a day that is not off
+    /// (`None` past a year of days off).
+    pub fn day_start_from(&self, t: Timestamp) -> Option<Timestamp> {
+        let mut day = t.to_zoned(self.tz.clone()).date();
+        for _ in 0..400 {
+            if let Some((open, _)) = self.opening(day).next()
+                && open >= t
+            {
+                return Some(open);
+            }
+            day = day.tomorrow().ok()?;
+        }
+        None
+    }
+
     /// The instant `d` before `t`, counted as calendar time in this calendar's zone (used to look ahead
     /// of a closure, where business time would stand still).
     pub fn before(&self, t: Timestamp, d: PolicyDuration) -> Timestamp {

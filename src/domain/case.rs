@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::clock::{AlertKind, Clock, ClockKind, Snooze, Step};
+use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Snooze, Step};
 use super::ids::{CaseId, Channel, ChannelClass, Identity, MessageRef, Priority, TeamId};
 use super::policy::Policy;
 use super::signal::SignalKind;
@@ -88,8 +88,20 @@ impl Marks {
 pub enum EventKind {
     /// A signal that was applied.
     Signal { signal: SignalKind },
-    /// An alert was raised for a ladder step.
-    Alerted { alert: AlertKind, clock: ClockKind, step: Step, level: u8, due_at: Timestamp },
+    /// An alert was raised: for a ladder step of `clock`; for the case (a reminder: `clock` and
+    /// `step` are its most severe clock's, `clocks` every clock it lists); or because `clock`, which
+    /// breached, stopped (`cleared`: `step` is the highest it reached, `stopped` says when, and why).
+    Alerted {
+        alert: AlertKind,
+        clock: ClockKind,
+        step: Step,
+        level: u8,
+        due_at: Timestamp,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        clocks: Vec<ClockLevel>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stopped: Option<Stopped>,
+    },
     /// A closure or holiday ahead will make the case breach `customer_silence`.
     ClosureRisk { closure_starts: Timestamp, reopens: Timestamp, silence_due: Timestamp },
     /// The confirmation window ran out: closed as unconfirmed.
@@ -103,6 +115,53 @@ pub enum EventKind {
     /// This case continues `case`: its state at that moment (without its timeline), from which this
     /// case's own events go on. Always the first event of a continuation.
     Continues { case: CaseId, state: Box<Case> },
+}
+
+/// What stopped a clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stop", rename_all = "snake_case")]
+pub enum Stop {
+    /// A reply the customer saw (by `by`, when Baton knows the team).
+    Replied {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<TeamId>,
+    },
+    /// The receiving team accepted the handoff.
+    Accepted { by: TeamId },
+    /// A resolution was proposed.
+    ResolutionProposed,
+    /// The case was handed on to another team before this one took it up.
+    HandedOn { to: TeamId },
+    /// The case closed.
+    Closed { reason: CloseReason },
+    /// The customer wrote again while periodic updates were due: the response clock covers the
+    /// customer now, and the breach is cleared by the next reply (or the closing), not by this.
+    CustomerWrote,
+}
+
+/// A clock that breached and stopped: its `cleared` alert is due at `at`, the instant it stopped
+/// (`None` while it waits for the reply that clears it, see [`Stop::CustomerWrote`]). The sweep
+/// finds it through [`Case::next_due`] like a ladder step, and it leaves the case when its alert is
+/// recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopped {
+    pub clock: ClockKind,
+    /// The stopped clock's start: with the clock, it names this run (and the alert's source id).
+    pub started_at: Timestamp,
+    pub due_at: Timestamp,
+    /// The highest ladder step the clock reached.
+    pub reached: Step,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    pub why: Stop,
+}
+
+impl Stopped {
+    /// The source id of its `cleared` alert: the case, the clock and its run, so a second sweep
+    /// cannot raise it twice.
+    pub fn source(&self, case: &CaseId) -> String {
+        format!("baton:{case}:{}:cleared:{}", self.clock, self.started_at.as_second())
+    }
 }
 
 /// How many recent events a case keeps at hand when it is loaded without its history.
@@ -193,6 +252,12 @@ pub struct Case {
     /// The full case this one continues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(in crate::domain) continues: Option<CaseId>,
+    /// Clocks that breached and stopped, whose `cleared` alert is still to be raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(in crate::domain) cleared: Vec<Stopped>,
+    /// The start of the business day of the case's last reminder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(in crate::domain) reminded: Option<Timestamp>,
     /// When the engine next has something to do for this case (the due index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(in crate::domain) next_due: Option<Timestamp>,
@@ -244,6 +309,8 @@ pub struct CaseParts {
     pub merged_into: Option<CaseId>,
     pub continued_in: Option<CaseId>,
     pub continues: Option<CaseId>,
+    pub cleared: Vec<Stopped>,
+    pub reminded: Option<Timestamp>,
     pub next_due: Option<Timestamp>,
     pub timeline: Vec<Event>,
     pub omitted: u64,
@@ -279,6 +346,8 @@ impl Case {
             merged_into,
             continued_in,
             continues,
+            cleared,
+            reminded,
             next_due,
             timeline,
             omitted,
@@ -311,6 +380,8 @@ impl Case {
             merged_into,
             continued_in,
             continues,
+            cleared,
+            reminded,
             next_due,
             timeline,
             omitted,
@@ -372,6 +443,8 @@ impl Case {
             merged_into,
             continued_in,
             continues,
+            cleared,
+            reminded,
             next_due,
             timeline,
             omitted,
@@ -404,6 +477,8 @@ impl Case {
             merged_into,
             continued_in,
             continues,
+            cleared,
+            reminded,
             next_due,
             timeline,
             omitted,
@@ -557,6 +632,14 @@ impl Case {
         self.continues.as_ref()
     }
 
+    pub fn cleared(&self) -> &[Stopped] {
+        &self.cleared
+    }
+
+    pub fn reminded(&self) -> Option<Timestamp> {
+        self.reminded
+    }
+
     pub fn next_due(&self) -> Option<Timestamp> {
         self.next_due
     }
@@ -636,6 +719,8 @@ impl Case {
             merged_into: None,
             continued_in: None,
             continues: None,
+            cleared: Vec::new(),
+            reminded: None,
             next_due: None,
             timeline: Vec::new(),
             omitted: 0,
@@ -710,6 +795,8 @@ impl Case {
             merged_into,
             continued_in,
             continues,
+            cleared,
+            reminded,
             next_due,
             timeline: _,
             omitted: _,
@@ -742,6 +829,8 @@ impl Case {
             merged_into: merged_into.clone(),
             continued_in: continued_in.clone(),
             continues: continues.clone(),
+            cleared: cleared.clone(),
+            reminded: *reminded,
             next_due: *next_due,
             timeline,
             omitted,
@@ -813,9 +902,16 @@ impl Case {
         let at = event.at;
         match &event.kind {
             EventKind::Signal { signal } => self.on_signal(signal, at, &mut event.marks, policy),
-            EventKind::Alerted { clock, step, .. } => {
+            EventKind::Alerted { alert: AlertKind::Cleared, .. } => {
+                let id = &self.id;
+                self.cleared.retain(|s| s.source(id) != event.source);
+            }
+            EventKind::Alerted { alert, clock, step, .. } => {
                 if let Some(c) = self.clocks.get_mut(clock) {
                     c.mark_fired(*step);
+                }
+                if *alert == AlertKind::Reminder {
+                    self.reminded = Some(at);
                 }
             }
             EventKind::ClosureRisk { closure_starts, .. } => {
@@ -828,10 +924,12 @@ impl Case {
                 self.close(at, CloseReason::Merged);
             }
             EventKind::ContinuedIn { case } => {
-                // The continuation carries the clocks on (closing clears them here): this case
-                // raises nothing more, and is deleted after the retention like any closed case.
+                // The continuation carries the clocks on (closing clears them here), and the
+                // `cleared` alerts still due: this case raises nothing more, and is deleted after
+                // the retention like any closed case.
                 self.continued_in = Some(case.clone());
                 self.close(at, CloseReason::Continued);
+                self.cleared.clear();
             }
             EventKind::Continues { case, state } => {
                 let timeline = std::mem::take(&mut self.timeline);
@@ -864,18 +962,23 @@ impl Case {
                 self.on_reply(team.as_ref(), at, policy);
                 if *awaiting_customer && self.state == CaseState::Open {
                     self.state = CaseState::AwaitingCustomer;
-                    self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate]);
+                    let why = Stop::Replied { by: team.clone() };
+                    self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate], at, &why);
                 }
             }
             SignalKind::InternalNote { .. } => {}
             SignalKind::Handoff { to } => self.on_handoff(to, at, policy),
             SignalKind::Accept { team } => {
-                self.stop_handoff_by(team);
+                self.stop_handoff_by(team, at, &Stop::Accepted { by: team.clone() });
             }
             SignalKind::ResolutionProposed => {
                 let owner = self.owner.clone();
                 self.on_reply(Some(&owner), at, policy);
-                self.stop(&[ClockKind::PeriodicUpdate, ClockKind::CustomerSilence, ClockKind::HandoffAccept]);
+                self.stop(
+                    &[ClockKind::PeriodicUpdate, ClockKind::CustomerSilence, ClockKind::HandoffAccept],
+                    at,
+                    &Stop::ResolutionProposed,
+                );
                 self.state = CaseState::ResolutionProposed;
                 self.start(ClockKind::ResolutionConfirm, at, self.class(), policy);
             }
@@ -884,7 +987,7 @@ impl Case {
                 marks.reopened = self.is_closed();
                 let channel = self.last_customer_channel.unwrap_or(Channel::Email);
                 self.reopen_for_customer(at, marks.reopened);
-                self.stop(&[ClockKind::ResolutionConfirm]);
+                self.stop(&[ClockKind::ResolutionConfirm], at, &Stop::CustomerWrote);
                 self.respond_within(ChannelClass::of(channel, false), at, policy);
             }
             SignalKind::Link { identity } => {
@@ -938,7 +1041,7 @@ impl Case {
         self.last_customer_public = public;
 
         self.reopen_for_customer(at, marks.reopened);
-        self.stop(&[ClockKind::ResolutionConfirm]);
+        self.stop(&[ClockKind::ResolutionConfirm], at, &Stop::CustomerWrote);
         self.respond_within(ChannelClass::of(channel, public), at, policy);
     }
 
@@ -972,7 +1075,7 @@ impl Case {
         }
         self.waiting_since.get_or_insert(at);
         // While an answer is due, that clock covers the customer; periodic updates wait.
-        self.stop(&[ClockKind::PeriodicUpdate]);
+        self.stop(&[ClockKind::PeriodicUpdate], at, &Stop::CustomerWrote);
         if !self.clocks.contains_key(&ClockKind::CustomerSilence) {
             self.start(ClockKind::CustomerSilence, at, class, policy);
         }
@@ -985,14 +1088,20 @@ impl Case {
         }
         self.first_response_done = true;
         self.waiting_since = None;
-        self.stop(&[ClockKind::FirstResponse, ClockKind::NextResponse]);
+        let why = Stop::Replied { by: team.cloned() };
+        // A breach that waited for an answer (periodic updates while the customer wrote) is cleared.
+        for waiting in self.cleared.iter_mut().filter(|s| s.at.is_none()) {
+            waiting.at = Some(at);
+            waiting.why = why.clone();
+        }
+        self.stop(&[ClockKind::FirstResponse, ClockKind::NextResponse], at, &why);
         if let Some(team) = team {
-            self.stop_handoff_by(team);
+            self.stop_handoff_by(team, at, &why);
         }
         if self.state.is_ours() {
             // The customer just heard from us: silence and periodic updates count from now.
             let class = self.class();
-            self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate]);
+            self.stop(&[ClockKind::CustomerSilence, ClockKind::PeriodicUpdate], at, &why);
             self.start(ClockKind::CustomerSilence, at, class, policy);
             self.start(ClockKind::PeriodicUpdate, at, class, policy);
         }
@@ -1007,7 +1116,7 @@ impl Case {
         if self.state != CaseState::Closed {
             self.state = CaseState::HandedOff;
         }
-        self.stop(&[ClockKind::HandoffAccept, ClockKind::ResolutionConfirm]);
+        self.stop(&[ClockKind::HandoffAccept, ClockKind::ResolutionConfirm], at, &Stop::HandedOn { to: to.clone() });
         for kind in
             [ClockKind::FirstResponse, ClockKind::NextResponse, ClockKind::PeriodicUpdate, ClockKind::CustomerSilence]
         {
@@ -1023,9 +1132,9 @@ impl Case {
     }
 
     /// The receiving team took the case up (by accepting or by replying).
-    fn stop_handoff_by(&mut self, team: &TeamId) {
+    fn stop_handoff_by(&mut self, team: &TeamId, at: Timestamp, why: &Stop) {
         if self.clocks.get(&ClockKind::HandoffAccept).is_some_and(|c| c.team == *team) {
-            self.clocks.remove(&ClockKind::HandoffAccept);
+            self.stop(&[ClockKind::HandoffAccept], at, why);
         }
         if self.state == CaseState::HandedOff && self.owner == *team {
             self.state = CaseState::Open;
@@ -1039,7 +1148,13 @@ impl Case {
         }
         self.state = CaseState::Closed;
         self.close_reason = Some(reason);
-        self.clocks.clear();
+        let why = Stop::Closed { reason };
+        for waiting in self.cleared.iter_mut().filter(|s| s.at.is_none()) {
+            waiting.at = Some(at);
+            waiting.why = why.clone();
+        }
+        let kinds: Vec<ClockKind> = self.clocks.keys().copied().collect();
+        self.stop(&kinds, at, &why);
         self.waiting_since = None;
     }
 
@@ -1048,9 +1163,32 @@ impl Case {
         self.clocks.insert(kind, Clock::start(kind, at, self.owner.clone(), target, policy));
     }
 
-    fn stop(&mut self, kinds: &[ClockKind]) {
+    /// Stops clocks at `at`: each that breached leaves its `cleared` alert due (see [`Stopped`]).
+    fn stop(&mut self, kinds: &[ClockKind], at: Timestamp, why: &Stop) {
         for kind in kinds {
-            self.clocks.remove(kind);
+            let Some(clock) = self.clocks.remove(kind) else { continue };
+            // The confirmation window has no ladder; a full case's clocks go on in its continuation.
+            let carried_on = matches!(why, Stop::Closed { reason: CloseReason::Continued });
+            let Some(reached) = clock.fired.filter(|s| s.level() >= 1) else { continue };
+            if clock.kind == ClockKind::ResolutionConfirm || carried_on {
+                continue;
+            }
+            let when = if *why == Stop::CustomerWrote { None } else { Some(at) };
+            let stopped = Stopped {
+                clock: clock.kind,
+                started_at: clock.started_at,
+                due_at: clock.due_at,
+                reached,
+                at: when,
+                why: why.clone(),
+            };
+            // A rebuild may have placed the alert before the signal that stopped the clock (both at
+            // the same instant, ordered by source id): it is raised already.
+            let source = stopped.source(&self.id);
+            if self.timeline.iter().rev().take_while(|e| e.at >= at).any(|e| e.source == source) {
+                continue;
+            }
+            self.cleared.push(stopped);
         }
     }
 

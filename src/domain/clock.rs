@@ -5,9 +5,10 @@
 //! handoff on, so every team is measured on its own hours. Calendar clocks ignore calendars for their
 //! target, but their ladder delays are business days of the holding team.
 //!
-//! The ladder is a sequence of steps: warning, breach (level 1), level 2, level 3, then reminders at
-//! level 3. A step's instant is derived from the clock, never stored, so it follows handoffs; what
-//! is stored is the last step fired and an acknowledgement's snooze.
+//! The ladder is a sequence of steps: warning, breach (level 1), level 2, level 3. A step's instant is
+//! derived from the clock, never stored, so it follows handoffs; what is stored is the last step fired
+//! and an acknowledgement's snooze. Reminders are not a clock's steps: a case has one voice, and its
+//! reminder (one per business day, listing every clock in breach) is scheduled by the engine.
 
 use std::fmt;
 
@@ -76,7 +77,8 @@ pub enum Step {
     Breach,
     Level2,
     Level3,
-    /// The n-th reminder after level 3 (n >= 1).
+    /// The n-th reminder of this clock after level 3 (n >= 1). Only in cases stored before reminders
+    /// became one per case (see `engine`): a clock's ladder now ends at level 3.
     Reminder(u32),
 }
 
@@ -89,6 +91,8 @@ pub enum AlertKind {
     Escalation,
     Reminder,
     ClosureRisk,
+    /// A clock that breached stopped: what a breach opened (a page, a chat thread) can be closed.
+    Cleared,
 }
 
 impl AlertKind {
@@ -99,6 +103,7 @@ impl AlertKind {
             Self::Escalation => "escalation",
             Self::Reminder => "reminder",
             Self::ClosureRisk => "closure_risk",
+            Self::Cleared => "cleared",
         }
     }
 }
@@ -142,6 +147,15 @@ impl Step {
             Self::Reminder(n) => 3 + u64::from(n),
         }
     }
+}
+
+/// A clock as a reminder lists it (`clocks` of `baton.alert.v1`): the level it reached and when it
+/// breached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockLevel {
+    pub clock: ClockKind,
+    pub level: u8,
+    pub due_at: Timestamp,
 }
 
 /// An acknowledgement: steps up to `level` are silenced until `until`; higher ones wait for it.
@@ -255,16 +269,24 @@ impl Clock {
             Step::Breach => Some(self.due_at),
             Step::Level2 => Some(calendar.after(self.due_at, ladder.level_2_after)),
             Step::Level3 => Some(calendar.after(self.due_at, ladder.level_3_after)),
-            Step::Reminder(n) => {
-                let every = ladder.repeat_every?;
-                let level3 = calendar.after(self.due_at, ladder.level_3_after);
-                let n = i64::from(n);
-                Some(
-                    calendar
-                        .after(level3, PolicyDuration { days: every.days * n, seconds: every.seconds * n, ..every }),
-                )
-            }
+            // The ladder ends at level 3; reminders are the case's (`engine`), not the clock's.
+            Step::Reminder(_) => None,
         }
+    }
+
+    /// The level the clock reached: that of the last step fired (0 before its breach).
+    pub fn reached(&self) -> u8 {
+        self.fired.map_or(0, Step::level)
+    }
+
+    /// Whether the clock breached (its breach, level 1, was raised).
+    pub fn breached(&self) -> bool {
+        self.reached() >= 1
+    }
+
+    /// Whether an acknowledgement covers the level the clock reached at `at` (a snooze not over).
+    pub fn acknowledged_at(&self, at: Timestamp) -> bool {
+        self.snooze.is_some_and(|s| at < s.until && s.level >= self.reached())
     }
 
     /// The next step to fire and the instant it becomes due, taking the snooze into account.
@@ -293,7 +315,7 @@ impl Clock {
     }
 
     /// The steps due at `now`, in order. After a gap (a sweep that did not run), a warning is not
-    /// sent once the breach is due too, and only the latest reminder is sent.
+    /// sent once the breach is due too.
     pub fn due_steps(&self, now: Timestamp, policy: &Policy) -> Vec<(Step, Timestamp)> {
         let mut due: Vec<(Step, Timestamp)> = Vec::new();
         let mut probe = self.clone();
@@ -301,11 +323,8 @@ impl Clock {
             if at > now {
                 break;
             }
-            if let Some(&(last, _)) = due.last() {
-                let superseded = matches!((last, step), (Step::Warning, _) | (Step::Reminder(_), Step::Reminder(_)));
-                if superseded {
-                    due.pop();
-                }
+            if due.last().is_some_and(|&(last, _)| last == Step::Warning) {
+                due.pop();
             }
             due.push((step, at));
             probe.fired = Some(step);

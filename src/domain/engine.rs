@@ -3,16 +3,17 @@
 //! - [`open`] makes a new case from a customer's first message;
 //! - [`apply`] decides whether a signal is allowed and records it (a late signal is placed at its own
 //!   time and the case rebuilt, so clocks come out as if it had arrived in order);
-//! - [`evaluate`] says what is due at `now`: ladder alerts, a closure risk, an expired confirmation
-//!   window; the caller records those events with [`commit`] and publishes the alerts;
+//! - [`evaluate`] says what is due at `now`: ladder alerts, the case's reminder, `cleared` alerts, a
+//!   closure risk, an expired confirmation window; the caller records those events with [`commit`]
+//!   and publishes the alerts;
 //! - [`next_due`] says when to call [`evaluate`] again.
 //!
 //! Nothing here reads a clock or does I/O (like quinn-proto's `poll_timeout`).
 
 use jiff::Timestamp;
 
-use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks, Whole};
-use super::clock::{AlertKind, ClockKind};
+use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks, Stopped, Whole};
+use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Step};
 use super::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use super::policy::Policy;
 use super::signal::{Signal, SignalKind};
@@ -227,13 +228,37 @@ pub fn commit_whole(case: &mut Whole, events: Vec<Event>, policy: &Policy) {
 fn place(case: &mut Case, events: Vec<Event>, policy: &Policy) {
     for new in events {
         if is_late(case, &new) {
+            let since = new.at;
+            let learned = case.timeline.last().map_or(new.at, |last| last.at);
             let mut all = std::mem::take(&mut case.timeline);
             all.push(new);
-            *case = rebuild(case, all, policy);
+            let rebuilt = rebuild(case, all, policy);
+            *case = keep_new_cleared(case, rebuilt, since, learned, policy);
         } else {
             record(case, new, policy);
         }
     }
+}
+
+/// A rebuilt case with only the `cleared` alerts that were due before, or that the events from
+/// `since` on made due: a clock that breached and stopped long ago, in a case stored before `cleared`
+/// alerts existed, is not announced by a rebuild. A stop the rebuild brought to light (a merged
+/// case's reply, a late signal) is raised when it was `learned`, not before: an alert is never
+/// raised in the past.
+fn keep_new_cleared(before: &Case, mut rebuilt: Case, since: Timestamp, learned: Timestamp, policy: &Policy) -> Case {
+    let was_due = |s: &Stopped| before.cleared.iter().any(|b| (b.clock, b.started_at) == (s.clock, s.started_at));
+    let mut fresh = Vec::new();
+    for mut stopped in std::mem::take(&mut rebuilt.cleared) {
+        if was_due(&stopped) {
+            fresh.push(stopped);
+        } else if stopped.at.is_none_or(|at| at >= since) {
+            stopped.at = stopped.at.map(|at| at.max(learned));
+            fresh.push(stopped);
+        }
+    }
+    rebuilt.cleared = fresh;
+    rebuilt.next_due = next_due_of(&rebuilt, policy);
+    rebuilt
 }
 
 /// Builds a case anew from its events, in timeline order.
@@ -255,9 +280,13 @@ pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
 pub fn merge(into: &mut Whole, from: &mut Whole, at: Timestamp, source: &str, policy: &Policy) {
     let (into, from) = (&mut into.0, &mut from.0);
     let mut events = std::mem::take(&mut into.timeline);
-    events.extend(from.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. })).cloned());
+    let absorbed: Vec<Event> =
+        from.timeline.iter().filter(|e| matches!(e.kind, EventKind::Signal { .. })).cloned().collect();
+    let since = absorbed.iter().map(|e| e.at).min().unwrap_or(at).min(at);
+    events.extend(absorbed);
     events.push(event(at, source.to_string(), EventKind::Absorbed { case: from.id.clone() }, &into.owner));
-    *into = rebuild(into, events, policy);
+    let rebuilt = rebuild(into, events, policy);
+    *into = keep_new_cleared(into, rebuilt, since, at, policy);
     let merged = event(at, source.to_string(), EventKind::MergedInto { case: into.id.clone() }, &from.owner);
     record(from, merged, policy);
 }
@@ -277,17 +306,19 @@ pub enum Due {
 /// What is due for a case at `now`: the events [`evaluate`] finds, or for a closed case whether its
 /// retention is over (closing made [`next_due`] the end of its retention).
 pub fn due(case: &Case, now: Timestamp, policy: &Policy) -> Due {
-    if case.is_closed() {
-        return if case.next_due.is_some_and(|end| end <= now) { Due::Purge } else { Due::Nothing };
-    }
     let events = evaluate(case, now, policy);
+    if case.is_closed() && events.is_empty() {
+        let retained = case.cleared.is_empty() && case.next_due.is_some_and(|end| end <= now);
+        return if retained { Due::Purge } else { Due::Nothing };
+    }
     if events.is_empty() { Due::Nothing } else { Due::Events(events) }
 }
 
 /// What is due for a case at `now`: alerts, a closure risk, an expired confirmation window. Record
-/// them with [`commit`], then publish the alerts.
+/// them with [`commit`], then publish the alerts. A closed case may still have `cleared` alerts due
+/// (the clocks its closing stopped).
 pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
-    let mut due = Vec::new();
+    let mut due = cleared(case, now);
     if case.is_closed() {
         return due;
     }
@@ -300,6 +331,7 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
             EventKind::ConfirmationExpired,
             &case.owner,
         ));
+        due.sort_by(|a, b| a.order().cmp(&b.order()));
         return due;
     }
     for clock in case.clocks.values().filter(|c| c.kind != ClockKind::ResolutionConfirm) {
@@ -310,6 +342,8 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
                 step,
                 level: step.level(),
                 due_at: clock.due_at,
+                clocks: Vec::new(),
+                stopped: None,
             };
             let source = derived(case, &format!("{}:{}", clock.kind, step_name(step)), clock.started_at);
             due.push(event(at, source, kind, &case.owner));
@@ -320,8 +354,93 @@ pub fn evaluate(case: &Case, now: Timestamp, policy: &Policy) -> Vec<Event> {
     {
         due.push(event(at, derived(case, "closure_risk", at), risk, &case.owner));
     }
+    if let Some(reminder) = reminder(case, now, policy) {
+        due.push(reminder);
+    }
     due.sort_by(|a, b| a.order().cmp(&b.order()));
     due
+}
+
+/// The `cleared` alerts due at `now`: one per clock that breached and stopped, at the instant it
+/// stopped, at the highest level it reached.
+fn cleared(case: &Case, now: Timestamp) -> Vec<Event> {
+    let due = case.cleared.iter().filter_map(|s| Some((s, s.at.filter(|at| *at <= now)?)));
+    due.map(|(stopped, at)| {
+        let kind = EventKind::Alerted {
+            alert: AlertKind::Cleared,
+            clock: stopped.clock,
+            step: stopped.reached,
+            level: stopped.reached.level(),
+            due_at: stopped.due_at,
+            clocks: Vec::new(),
+            stopped: Some(stopped.clone()),
+        };
+        event(at, stopped.source(&case.id), kind, &case.owner)
+    })
+    .collect()
+}
+
+/// The case's reminder due at `now`, if any: one per business day of the owning team at most, at
+/// its start, listing every clock in breach and not acknowledged, the most severe first (the
+/// alert's own clock and level). After a gap, only the latest is sent. Its source id names the case
+/// and the day, so a second sweep cannot raise it twice.
+fn reminder(case: &Case, now: Timestamp, policy: &Policy) -> Option<Event> {
+    if !policy.ladder.reminders.as_alerts() {
+        return None;
+    }
+    let mut at = next_reminder(case, case.reminded, policy).filter(|at| *at <= now)?;
+    for _ in 0..1_000 {
+        match next_reminder(case, Some(at), policy) {
+            Some(later) if later <= now => at = later,
+            _ => break,
+        }
+    }
+    let mut clocks: Vec<&Clock> = case
+        .clocks
+        .values()
+        .filter(|c| c.kind != ClockKind::ResolutionConfirm && c.breached() && !c.acknowledged_at(at))
+        .collect();
+    clocks.sort_by(|a, b| b.reached().cmp(&a.reached()).then(a.due_at.cmp(&b.due_at)));
+    let first = clocks.first()?;
+    let kind = EventKind::Alerted {
+        alert: AlertKind::Reminder,
+        clock: first.kind,
+        step: first.fired.unwrap_or(Step::Level3),
+        level: first.reached(),
+        due_at: first.due_at,
+        clocks: clocks.iter().map(|c| ClockLevel { clock: c.kind, level: c.reached(), due_at: c.due_at }).collect(),
+        stopped: None,
+    };
+    Some(event(at, derived(case, "reminder", at), kind, &case.owner))
+}
+
+/// When the case's next reminder is due after the one of `reminded` (the start of its business
+/// day): the start of a business day of the owning team, after a clock reached level 3 (below it,
+/// the next escalation is the news) and at least `repeat_every` after the last reminder, when a
+/// clock at level 3 is not acknowledged.
+fn next_reminder(case: &Case, reminded: Option<Timestamp>, policy: &Policy) -> Option<Timestamp> {
+    let every = policy.ladder.repeat_every?;
+    if case.is_closed() {
+        return None;
+    }
+    let calendar = policy.calendar(&case.owner);
+    let top: Vec<&Clock> =
+        case.clocks.values().filter(|c| c.kind != ClockKind::ResolutionConfirm && c.reached() >= 3).collect();
+    let level3 = top.iter().filter_map(|c| c.scheduled(Step::Level3, policy)).min()?;
+    let mut from = level3 + jiff::SignedDuration::from_secs(1);
+    if let Some(last) = reminded {
+        from = from.max(calendar.after(last, every).max(last + jiff::SignedDuration::from_secs(1)));
+    }
+    for _ in 0..64 {
+        let start = calendar.day_start_from(from)?;
+        if top.iter().any(|c| !c.acknowledged_at(start)) {
+            return Some(start);
+        }
+        // Every clock at level 3 is acknowledged: reminders wait for the first snooze to end.
+        from =
+            top.iter().filter_map(|c| c.snooze.map(|s| s.until)).min()?.max(start + jiff::SignedDuration::from_secs(1));
+    }
+    None
 }
 
 /// When [`evaluate`] next has something to say for this case.
@@ -337,15 +456,18 @@ fn record(case: &mut Case, event: Event, policy: &Policy) {
 }
 
 fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
+    let cleared = case.cleared.iter().filter_map(|s| s.at).min();
     if case.is_closed() {
         // Closing moved `owner_since` to the closing: the case is deleted once its retention is over.
-        return policy.data.retention.map(|r| case.owner_since.checked_add(r).unwrap_or(Timestamp::MAX));
+        let end = policy.data.retention.map(|r| case.owner_since.checked_add(r).unwrap_or(Timestamp::MAX));
+        return cleared.into_iter().chain(end).min();
     }
     let ladder = case.clocks.values().filter_map(|c| match c.kind {
         ClockKind::ResolutionConfirm => Some(c.due_at),
         _ => c.next_step(policy).map(|(_, at)| at),
     });
-    ladder.chain(closure_risk(case, policy).map(|(at, _)| at)).min()
+    let reminder = if policy.ladder.reminders.as_alerts() { next_reminder(case, case.reminded, policy) } else { None };
+    ladder.chain(closure_risk(case, policy).map(|(at, _)| at)).chain(reminder).chain(cleared).min()
 }
 
 /// A closure or holiday of the owning team over which `customer_silence` would breach: the team's
@@ -383,6 +505,7 @@ fn step_name(step: super::clock::Step) -> String {
         super::clock::Step::Level2 => "level2".into(),
         super::clock::Step::Level3 => "level3".into(),
         super::clock::Step::Reminder(n) => format!("reminder{n}"),
+        // (Cleared and the case's reminder have source ids of their own.)
     }
 }
 

@@ -178,6 +178,8 @@ struct RawLadder {
     #[serde(default)]
     repeat_every: Option<String>,
     #[serde(default)]
+    reminders: Option<String>,
+    #[serde(default)]
     closure_lookahead: Option<String>,
 }
 
@@ -220,10 +222,45 @@ pub struct Ladder {
     pub warning_percent: Option<u8>,
     pub level_2_after: PolicyDuration,
     pub level_3_after: PolicyDuration,
-    /// Reminders at level 3 until acknowledged; `None`: no reminders.
+    /// How often a case in breach is reminded of, at least (business time of the owning team; a
+    /// reminder is at the start of a business day, so `1d` is every business day); `None`: never.
     pub repeat_every: Option<PolicyDuration>,
+    /// Where reminders go (`reminders`).
+    pub reminders: Reminders,
     /// How far ahead a closure is looked for to warn of cases that will breach over it.
     pub closure_lookahead: PolicyDuration,
+}
+
+/// Where a case still in breach is reminded of (`[ladder] reminders`, DESIGN.md "One voice per
+/// case"). Either way a clock's ladder ends at level 3, and warnings, breaches, escalations, closure
+/// risks and `cleared` alerts are published as they happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reminders {
+    /// In the owning team's daily digest (the default). The digest does not exist yet: until it
+    /// does, this falls back to [`Reminders::Daily`], so that a lead is not left without reminders.
+    #[default]
+    Digest,
+    /// At most one `reminder` alert per case per business day of the owning team, at the start of
+    /// that day, listing every clock of the case in breach and not acknowledged.
+    Daily,
+}
+
+impl Reminders {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Digest => "digest",
+            Self::Daily => "daily",
+        }
+    }
+
+    /// Whether the sweep publishes reminders as alerts: always, until the daily digest exists.
+    pub fn as_alerts(self) -> bool {
+        match self {
+            Self::Daily => true,
+            // The fallback: no digest carries them yet.
+            Self::Digest => true,
+        }
+    }
 }
 
 /// The validated policy.
@@ -624,6 +661,14 @@ fn read_ladder(raw: &RawLadder, problems: &mut Problems) -> Option<Ladder> {
         Some(t) => duration("closure_lookahead", t),
         None => Some("7d calendar".parse().expect("valid literal")),
     };
+    let reminders = match raw.reminders.as_deref().map(str::trim) {
+        None | Some("digest") => Reminders::Digest,
+        Some("daily") => Reminders::Daily,
+        Some(other) => {
+            problems.add("ladder.reminders", format!("`{other}` is not one of digest, daily"));
+            Reminders::Digest
+        }
+    };
     let warning_percent = match raw.warning_at.as_deref() {
         None => None,
         Some(text) => match text.trim().trim_end_matches('%').parse::<u8>() {
@@ -644,6 +689,7 @@ fn read_ladder(raw: &RawLadder, problems: &mut Problems) -> Option<Ladder> {
         level_2_after: level_2_after?,
         level_3_after: level_3_after?,
         repeat_every,
+        reminders,
         closure_lookahead: closure_lookahead?,
     })
 }

@@ -356,6 +356,7 @@ fn describe(event: &Event) -> String {
             AlertKind::Escalation => format!("Alert: level {level} escalation, {clock}"),
             AlertKind::Reminder => format!("Alert: reminder, {clock}"),
             AlertKind::ClosureRisk => format!("Alert: closure risk, {clock}"),
+            AlertKind::Cleared => format!("Cleared: {clock} (had reached level {level})"),
         },
         EventKind::ClosureRisk { .. } => "Alert: closure risk (the team will be away)".to_string(),
         EventKind::ConfirmationExpired => "Confirmation window ran out: closed".to_string(),

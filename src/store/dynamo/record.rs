@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::case::{Case, CaseParts, CaseState, CloseReason, Event};
+use crate::domain::case::{Case, CaseParts, CaseState, CloseReason, Event, Stopped};
 use crate::domain::clock::{Clock, ClockKind};
 use crate::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use jiff::{SignedDuration, Timestamp};
@@ -59,6 +59,12 @@ pub struct CaseRecord {
     /// The full case this one continues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     continues: Option<CaseId>,
+    /// Clocks that breached and stopped, whose `cleared` alert is still to be raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    cleared: Vec<Stopped>,
+    /// The start of the business day of the case's last reminder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reminded: Option<Timestamp>,
     /// When the engine next has something to do for this case (the due index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_due: Option<Timestamp>,
@@ -109,6 +115,8 @@ impl CaseRecord {
             merged_into: parts.merged_into,
             continued_in: parts.continued_in,
             continues: parts.continues,
+            cleared: parts.cleared,
+            reminded: parts.reminded,
             next_due: parts.next_due,
             timeline: parts.timeline,
             omitted: parts.omitted,
@@ -144,6 +152,8 @@ impl CaseRecord {
             merged_into: self.merged_into,
             continued_in: self.continued_in,
             continues: self.continues,
+            cleared: self.cleared,
+            reminded: self.reminded,
             next_due: self.next_due,
             timeline: self.timeline,
             omitted: self.omitted,
