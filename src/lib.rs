@@ -6,6 +6,7 @@
 //! The Lambda functions in `functions/` are thin shells over it.
 
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod handler;
 pub mod ingest;

@@ -374,25 +374,7 @@ impl Printer<'_> {
         if opened {
             notes.push("new case".to_string());
         }
-        let marks = &event.marks;
-        if marks.follow_up {
-            notes.push("follow-up".into());
-        }
-        if let Some(from) = marks.channel_hop {
-            notes.push(format!(
-                "channel hop {from}→{}",
-                crate::domain::engine::channel_of(&event).map_or("?", |c| c.as_str())
-            ));
-        }
-        if marks.public {
-            notes.push("public".into());
-        }
-        if marks.reopened {
-            notes.push("reopened".into());
-        }
-        if marks.premature_survey {
-            notes.push("survey before resolution: defect".into());
-        }
+        notes.extend(event.marks.labels());
         if let EventKind::Signal { signal: SignalKind::Link { .. } } = &event.kind {
             for absorbed in case.timeline().iter().filter(|e| e.source == signal.source) {
                 if let EventKind::Absorbed { case: other } = &absorbed.kind {

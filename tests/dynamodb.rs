@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use baton::domain::case::{Case, EventKind};
 use baton::domain::engine;
-use baton::domain::ids::{CaseId, Channel, Identity, MessageRef, TeamId};
+use baton::domain::ids::{CaseId, Channel, Identity, MessageRef};
 use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use baton::ingest::{CaseRef, Inbound, Route};
@@ -20,19 +20,8 @@ use baton::store::dynamo::{DynamoStore, Usage, local_client, table};
 use baton::store::memory::MemoryStore;
 use baton::store::{Cases, Change, Key, Record, Schedule, Store, Write};
 use common::dynamodb;
+use common::{applied, at, policy, team};
 use jiff::{SignedDuration, Timestamp};
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-fn team(name: &str) -> TeamId {
-    name.parse().unwrap()
-}
-
-fn policy() -> Arc<Policy> {
-    Arc::new(Policy::default_policy())
-}
 
 fn customer() -> Identity {
     Identity::Email("max@example.ch".into())
@@ -64,13 +53,6 @@ fn note() -> SignalKind {
     SignalKind::InternalNote { team: None }
 }
 
-fn opened(outcome: Outcome) -> CaseId {
-    match outcome {
-        Outcome::Applied { case, .. } => case,
-        other => panic!("expected the signal to be applied, got {other:?}"),
-    }
-}
-
 /// The story as a list of signals: an email, a handoff, a reply on X, a follow-up, an ack, a
 /// resolution: every kind of event and item the store keeps.
 fn story(id: Option<&CaseId>) -> Vec<Inbound> {
@@ -94,7 +76,7 @@ fn story(id: Option<&CaseId>) -> Vec<Inbound> {
 /// Runs the story on a store, with a sweep a day after each signal; returns the case id.
 async fn play<S: Store>(baton: &Baton<S, Collect>) -> CaseId {
     let first = &story(None)[0];
-    let id = opened(baton.ingest(first).await.unwrap());
+    let id = applied(baton.ingest(first).await.unwrap());
     let mut now = first.signal.at;
     for inbound in story(Some(&id)) {
         baton.sweep(inbound.signal.at).await.unwrap();
@@ -172,7 +154,7 @@ async fn every_item_kind_round_trips_and_matches_the_memory_store() {
 async fn a_closed_case_is_due_only_for_its_deletion() {
     let store = dynamodb::store("closed").await;
     let baton = Baton::new(store.clone(), Collect::default(), policy());
-    let id = opened(baton.ingest(&customer_mail("m", at("2026-04-13T08:00:00Z"))).await.unwrap());
+    let id = applied(baton.ingest(&customer_mail("m", at("2026-04-13T08:00:00Z"))).await.unwrap());
     assert_eq!(store.due(at("2026-05-01T00:00:00Z")).await.unwrap(), vec![id.clone()]);
     let propose = on_case(&id, "a1", at("2026-04-13T09:00:00Z"), SignalKind::ResolutionProposed);
     baton.ingest(&propose).await.unwrap();
@@ -189,7 +171,7 @@ async fn fifty_concurrent_signals_on_one_case_all_land_in_order() {
     let store = dynamodb::store("concurrent").await;
     let baton = Arc::new(Baton::new(store.clone(), Collect::default(), policy()));
     let start = at("2026-04-13T08:00:00Z");
-    let id = opened(baton.ingest(&customer_mail("open", start)).await.unwrap());
+    let id = applied(baton.ingest(&customer_mail("open", start)).await.unwrap());
 
     // Sent in an order unlike their instants, so that many arrive late and rebuild the case.
     let mut tasks = tokio::task::JoinSet::new();
@@ -218,7 +200,7 @@ async fn fifty_concurrent_signals_on_one_case_all_land_in_order() {
 async fn the_same_signal_delivered_ten_times_has_one_effect() {
     let store = dynamodb::store("dedupe").await;
     let baton = Arc::new(Baton::new(store.clone(), Collect::default(), policy()));
-    let id = opened(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap());
+    let id = applied(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let reply = on_case(
         &id,
         "reply-1",
@@ -381,7 +363,7 @@ async fn costs_per_signal_and_per_due_case() {
     let measure = |before: Usage| store.usage() - before;
 
     let u = store.usage();
-    let id = opened(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap());
+    let id = applied(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let open = measure(u);
 
     let u = store.usage();

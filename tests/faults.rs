@@ -6,11 +6,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baton::domain::ids::{Channel, Identity, MessageRef, TeamId};
-use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use baton::handler;
 use baton::ingest::{Inbound, Route, signature};
@@ -21,19 +19,12 @@ use baton::service::Baton;
 use baton::store::dynamo::{DynamoStore, local_client, table};
 use baton::store::{Cases, Key, Store};
 use common::{WEBHOOK_SECRET, dynamodb, fixture, moto, secrets, service};
+use common::{at, policy};
 use futures::StreamExt;
 use http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use lambda_http::aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::{Value, json};
-
-fn policy() -> Arc<Policy> {
-    Arc::new(Policy::default_policy())
-}
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
 
 fn scheduled() -> EventBridgeEvent<Value> {
     serde_json::from_value(fixture("eventbridge-scheduled.json")).unwrap()

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use baton::domain::case::{Case, EventKind};
-use baton::domain::ids::{CaseId, Channel, Identity, MessageRef, TeamId};
+use baton::domain::ids::{CaseId, Channel, Identity, MessageRef};
 use baton::domain::policy::Policy;
 use baton::domain::signal::{Signal, SignalKind};
 use baton::ingest::{CaseRef, Inbound, Route};
@@ -19,15 +19,8 @@ use baton::store::dynamo::DynamoStore;
 use baton::store::memory::MemoryStore;
 use baton::store::{Cases, Key, Store};
 use common::dynamodb;
+use common::{at, opened, policy, team};
 use jiff::{SignedDuration, Timestamp};
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-fn team(name: &str) -> TeamId {
-    name.parse().unwrap()
-}
 
 fn max() -> Identity {
     Identity::Email("max.muster@example.ch".into())
@@ -74,17 +67,6 @@ fn on_case(case: &CaseId, source: &str, when: Timestamp, kind: SignalKind) -> In
         signal: Signal::new(when, source, kind),
         route: Route { case: Some(CaseRef::Id(case.clone())), ..Route::default() },
     }
-}
-
-fn opened(outcome: Outcome) -> CaseId {
-    match outcome {
-        Outcome::Applied { case, opened: true } => case,
-        other => panic!("expected a new case, got {other:?}"),
-    }
-}
-
-fn policy() -> Arc<Policy> {
-    Arc::new(Policy::default_policy())
 }
 
 /// Max writes by email, is linked to his X account and tweets, gets a resolution he confirms; weeks

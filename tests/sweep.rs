@@ -6,8 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use baton::domain::ids::{CaseId, Channel, Identity, MessageRef, TeamId};
-use baton::domain::policy::Policy;
+use baton::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use baton::domain::signal::{Signal, SignalKind};
 use baton::ingest::api::{self, Request};
 use baton::ingest::{Inbound, Route};
@@ -18,16 +17,9 @@ use baton::store::dynamo::DynamoStore;
 use baton::store::{Schedule, Store};
 use common::dynamodb;
 use common::moto::{self, Received};
+use common::{applied, at, policy};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-fn policy() -> Arc<Policy> {
-    Arc::new(Policy::default_policy())
-}
 
 fn mail(n: usize, when: Timestamp) -> Inbound {
     let identity = Identity::Email(format!("customer-{n}@example.ch"));
@@ -40,13 +32,6 @@ fn mail(n: usize, when: Timestamp) -> Inbound {
             team: Some("central".parse::<TeamId>().unwrap()),
             ..Route::default()
         },
-    }
-}
-
-fn opened(outcome: Outcome) -> CaseId {
-    match outcome {
-        Outcome::Applied { case, .. } => case,
-        other => panic!("expected the signal to be applied, got {other:?}"),
     }
 }
 
@@ -83,7 +68,7 @@ async fn a_breach_produces_exactly_one_alert_per_level_with_attributes_to_filter
     let (topic, queue) = moto::topic_with_queue("ladder", true).await;
     let baton = sns_baton(&store, &topic).await;
     // Monday 13 April 2026, 08:00 in Zurich.
-    let id = opened(baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap());
+    let id = applied(baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap());
     // Every due minute, and each of them twice: the second sweep finds nothing new.
     let mut now = at("2026-04-13T06:00:00Z");
     let until = at("2026-04-22T00:00:00Z");
@@ -231,7 +216,7 @@ async fn an_acknowledged_level_stays_quiet_until_its_snooze_ends() {
     let store = dynamodb::store("ack").await;
     let (topic, queue) = moto::topic_with_queue("ack", true).await;
     let baton = sns_baton(&store, &topic).await;
-    let id = opened(baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap());
+    let id = applied(baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap());
     // Warning at 12:00, breach at 14:00 UTC on Monday.
     sweep_until(&baton, at("2026-04-13T14:00:00Z")).await;
     assert_eq!(moto::drain(&queue).await.len(), 2);

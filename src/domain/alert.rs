@@ -143,23 +143,8 @@ fn join(channels: &[Channel]) -> String {
 }
 
 fn marks(marks: &Marks) -> String {
-    let mut found = Vec::new();
-    if marks.follow_up {
-        found.push("follow-up".to_string());
-    }
-    if let Some(from) = marks.channel_hop {
-        found.push(format!("channel hop from {from}"));
-    }
-    if marks.public {
-        found.push("public".to_string());
-    }
-    if marks.reopened {
-        found.push("reopened".to_string());
-    }
-    if marks.premature_survey {
-        found.push("survey before resolution".to_string());
-    }
-    if found.is_empty() { String::new() } else { format!(" [{}]", found.join(", ")) }
+    let labels = marks.labels();
+    if labels.is_empty() { String::new() } else { format!(" [{}]", labels.join(", ")) }
 }
 
 impl TimelineLine {

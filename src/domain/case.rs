@@ -81,6 +81,27 @@ impl Marks {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// How the marks read, in alerts and in the replay alike.
+    pub fn labels(&self) -> Vec<String> {
+        let mut labels = Vec::new();
+        if self.follow_up {
+            labels.push("follow-up".to_string());
+        }
+        if let Some(from) = self.channel_hop {
+            labels.push(format!("channel hop from {from}"));
+        }
+        if self.public {
+            labels.push("public".to_string());
+        }
+        if self.reopened {
+            labels.push("reopened".to_string());
+        }
+        if self.premature_survey {
+            labels.push("survey before resolution".to_string());
+        }
+        labels
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

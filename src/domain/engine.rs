@@ -523,15 +523,6 @@ fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Even
     }
 }
 
-/// The alert kind of an event, if it is one that is published.
-pub fn alert_kind(event: &Event) -> Option<AlertKind> {
-    match event.kind {
-        EventKind::Alerted { alert, .. } => Some(alert),
-        EventKind::ClosureRisk { .. } => Some(AlertKind::ClosureRisk),
-        _ => None,
-    }
-}
-
 /// The channel of a signal event, for display.
 pub fn channel_of(event: &Event) -> Option<Channel> {
     match &event.kind {

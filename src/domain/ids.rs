@@ -6,6 +6,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// Whether `text` may prefix case ids (the policy's `case_prefix`): 2 to 8 capital letters.
+pub fn is_case_prefix(text: &str) -> bool {
+    (2..=8).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// A case id like `BTN-7K3QF9`: the policy's prefix and six Crockford base32 characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -57,7 +62,7 @@ impl FromStr for CaseId {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = || IdError::Case(text.to_string());
         let (prefix, code) = text.split_once('-').ok_or_else(bad)?;
-        let prefix_ok = (2..=8).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase());
+        let prefix_ok = is_case_prefix(prefix);
         let code_ok = code.len() == 6 && code.chars().all(|c| CROCKFORD.contains(c));
         if prefix_ok && code_ok { Ok(Self(text.to_string())) } else { Err(bad()) }
     }

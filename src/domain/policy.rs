@@ -504,7 +504,7 @@ type Targets = BTreeMap<(Option<Priority>, ClockKind), ClassTargets>;
 /// `[organisation]`: checks the case prefix and the domains, and gives the default priority
 /// (`normal` when it is not named, or wrong).
 fn read_organisation(org: &RawOrganisation, problems: &mut Problems) -> Priority {
-    let prefix_ok = (2..=8).contains(&org.case_prefix.len()) && org.case_prefix.bytes().all(|b| b.is_ascii_uppercase());
+    let prefix_ok = super::ids::is_case_prefix(&org.case_prefix);
     if !prefix_ok {
         problems.add("organisation.case_prefix", "must be 2 to 8 capital letters");
     }

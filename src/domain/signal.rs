@@ -89,11 +89,6 @@ pub enum SignalKind {
 }
 
 impl SignalKind {
-    /// Whether the customer sees this as an answer from the organisation.
-    pub fn is_customer_visible_reply(&self) -> bool {
-        matches!(self, Self::AgentReply { .. } | Self::ResolutionProposed)
-    }
-
     pub fn name(&self) -> &'static str {
         match self {
             Self::CustomerMessage { .. } => "customer_message",

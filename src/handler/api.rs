@@ -127,16 +127,8 @@ pub async fn handle<S: Record + Remove>(
 /// The fingerprint an `Idempotency-Key` is bound to: the method, the path (with its case) and the
 /// body as JSON (so whitespace does not count, but every field and value does).
 fn fingerprint(method: &str, path: &str, body: &Value) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(method.to_ascii_uppercase())
-        .chain_update(b"\n")
-        .chain_update(path)
-        .chain_update(b"\n")
-        .chain_update(body.to_string())
-        .finalize();
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    let request = format!("{}\n{path}\n{body}", method.to_ascii_uppercase());
+    format!("sha256:{}", &crate::digest::sha256_hex(request)[..32])
 }
 
 /// Whether the request this key was first used for is this one: its event is on this case, with

@@ -8,7 +8,6 @@
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
-use sha2::{Digest, Sha256};
 
 use super::{Notifier, NotifyError, Outbound};
 use crate::domain::alert::Alert;
@@ -129,7 +128,7 @@ fn deduplication_id(id: &str) -> String {
     if id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()) {
         return id.to_string();
     }
-    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(id)
 }
 
 #[cfg(test)]

@@ -25,23 +25,24 @@
 //! Loading a case is one consistent `GetItem`: the case item carries the recent events the rules
 //! need. The whole timeline is one paginated `Query` of the case's partition.
 
+mod items;
+mod keys;
 mod record;
 pub mod table;
+mod usage;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
-    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
+    AttributeValue, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
+    TransactWriteItem, WriteRequest,
 };
 use jiff::Timestamp;
-use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value, to_item};
-use sha2::{Digest, Sha256};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value};
 
 use self::record::CaseRecord;
 use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
@@ -52,47 +53,10 @@ use crate::notify::Outbound;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// How long a dedupe item lives: longer than any platform retries a delivery.
-const SEEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-/// DynamoDB's limits for one transaction: 100 items, 4 MB. We keep a margin on the size, which we
-/// estimate from the JSON of the events.
-const MAX_TRANSACTION_ITEMS: usize = 100;
-const MAX_TRANSACTION_BYTES: usize = 3_500_000;
-/// A segment stays well under DynamoDB's 400 KB per item.
-const MAX_SEGMENT_BYTES: usize = 300_000;
-/// DynamoDB's key size limits (bytes): longer keys are shortened with a digest.
-const MAX_PARTITION_KEY: usize = 2048;
-const MAX_SORT_KEY: usize = 1024;
-
-/// Requests made and capacity units consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Usage {
-    pub requests: u64,
-    pub read_units: f64,
-    pub write_units: f64,
-}
-
-impl std::ops::Sub for Usage {
-    type Output = Usage;
-    fn sub(self, rhs: Usage) -> Usage {
-        Usage {
-            requests: self.requests - rhs.requests,
-            read_units: self.read_units - rhs.read_units,
-            write_units: self.write_units - rhs.write_units,
-        }
-    }
-}
-
-impl std::ops::Add for Usage {
-    type Output = Usage;
-    fn add(self, rhs: Usage) -> Usage {
-        Usage {
-            requests: self.requests + rhs.requests,
-            read_units: self.read_units + rhs.read_units,
-            write_units: self.write_units + rhs.write_units,
-        }
-    }
-}
+use self::items::*;
+pub use self::keys::instant;
+use self::keys::*;
+pub use self::usage::Usage;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -756,212 +720,4 @@ impl Remove for DynamoStore {
         self.transact(items, None).await?;
         Ok(self.delete_all(later).await?)
     }
-}
-
-/// How far past a case's version [`DynamoStore::replace_in_steps`] writes a new timeline, so that no
-/// read sees it before the switch: a case would need this many writes to reach it.
-const INVISIBLE_VERSIONS: u64 = 1 << 32;
-
-/// The case item's put at `version`, on the condition that the case is still at the version it was
-/// read at.
-fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result<TransactWriteItem, StoreError> {
-    let case = change.case;
-    let pk = case_pk(case.id());
-    let stored = CaseRecord::of(case.with_timeline(case.recent(), 0));
-    let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
-    item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
-    item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
-    item.insert("version".into(), AttributeValue::N(version.to_string()));
-    item.insert("events".into(), AttributeValue::N(case.event_count().to_string()));
-    if let Some(due) = case.next_due() {
-        item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id().shard(DUE_SHARDS))));
-        item.insert(DUE_AT.into(), AttributeValue::S(instant(due)));
-    }
-    if change.expected == 0 {
-        put(table, item, Some("attribute_not_exists(#pk)"), None)
-    } else {
-        put(table, item, Some("version = :expected"), Some(AttributeValue::N(change.expected.to_string())))
-    }
-}
-
-/// The puts for the changes' timeline events: one item per event when they fit in the transaction
-/// beside the `others` items already in it, else segments.
-fn timeline_puts(table: &str, changes: &[Change<'_>], others: usize) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let mut sized = Vec::new();
-    for change in changes {
-        for event in &change.events {
-            let size = serde_json::to_vec(event).map_or(usize::MAX / 4, |j| j.len()) + 64 + event.source.len();
-            sized.push((change, *event, size));
-        }
-    }
-    let total: usize = sized.iter().map(|(_, _, s)| s).sum();
-    if others + sized.len() <= MAX_TRANSACTION_ITEMS && total <= MAX_TRANSACTION_BYTES {
-        return sized
-            .into_iter()
-            .map(|(change, event, _)| {
-                let pk = case_pk(change.case.id());
-                let mut item: Item = to_item(event).map_err(|e| corrupt(&pk, e))?;
-                item.insert(SORT_KEY.into(), AttributeValue::S(event_sk(event)));
-                item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
-                item.insert("v".into(), AttributeValue::N((change.expected + 1).to_string()));
-                put(table, item, None, None)
-            })
-            .collect();
-    }
-    let mut puts = Vec::new();
-    for change in changes {
-        let case = &change.case.id();
-        let mut segment: Vec<&Event> = Vec::new();
-        let mut bytes = 0;
-        let mut events = sized.iter().filter(|(c, _, _)| c.case.id() == *case).peekable();
-        while let Some((_, event, size)) = events.next() {
-            segment.push(event);
-            bytes += size;
-            let full = events.peek().is_none_or(|(_, _, next)| bytes + next > MAX_SEGMENT_BYTES);
-            if full {
-                let pk = case_pk(case);
-                let item = HashMap::from([
-                    (
-                        SORT_KEY.to_string(),
-                        AttributeValue::S(format!("SEG#{:012}#{:04}", change.expected + 1, puts.len())),
-                    ),
-                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
-                    ("v".to_string(), AttributeValue::N((change.expected + 1).to_string())),
-                    ("events".to_string(), to_attribute_value(&segment).map_err(|e| corrupt(&pk, e))?),
-                ]);
-                puts.push(put(table, item, None, None)?);
-                segment.clear();
-                bytes = 0;
-            }
-        }
-    }
-    if others + puts.len() > MAX_TRANSACTION_ITEMS || total > MAX_TRANSACTION_BYTES {
-        let case = changes.first().map_or_else(String::new, |c| c.case.id().to_string());
-        let reason = format!("{} events, about {} KB, in {} segments", sized.len(), total / 1000, puts.len());
-        return Err(StoreError::TooLarge { case, reason });
-    }
-    Ok(puts)
-}
-
-fn put(
-    table: &str,
-    item: Item,
-    condition: Option<&str>,
-    expected: Option<AttributeValue>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut put = Put::builder().table_name(table).set_item(Some(item));
-    if let Some(condition) = condition {
-        put = put
-            .condition_expression(condition)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None);
-        if condition.contains("#pk") {
-            put = put.expression_attribute_names("#pk", PARTITION_KEY);
-        }
-        if condition.contains("#case") {
-            put = put.expression_attribute_names("#case", "case");
-        }
-    }
-    if let Some(expected) = expected {
-        put = put.expression_attribute_values(":expected", expected);
-    }
-    let put = put.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-/// An instant as keys hold it: UTC, fixed width, nanoseconds, so that text order is time order.
-pub fn instant(t: Timestamp) -> String {
-    format!("{}.{:09}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_nanosecond().max(0))
-}
-
-/// The outbox's partition: alerts waiting to be published are few and short-lived.
-const OUTBOX: &str = "OUTBOX";
-
-fn outbox_sk(message: &Outbound) -> String {
-    bounded(format!("{}#{}", instant(message.alert.at), message.id), MAX_SORT_KEY)
-}
-
-/// A limit counter's key: the digest of what it counts (an address, a domain), never the text.
-fn limit_pk(key: &str, window: Duration, index: i64) -> String {
-    let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    format!("LIMIT#{digest}#{}#{index}", window.as_secs())
-}
-
-fn seen_pk(source: &str) -> String {
-    bounded(format!("SEEN#{source}"), MAX_PARTITION_KEY)
-}
-
-fn case_pk(id: &CaseId) -> String {
-    format!("CASE#{id}")
-}
-
-/// The customer index: one item per case an identity was held by, in the identity's key partition.
-fn customer_index(identity: &Identity, id: &CaseId) -> Item {
-    HashMap::from([
-        (PARTITION_KEY.to_string(), AttributeValue::S(ref_pk(&Key::Customer(identity.clone())))),
-        (SORT_KEY.to_string(), AttributeValue::S(index_sk(id))),
-        ("case".to_string(), AttributeValue::S(id.to_string())),
-    ])
-}
-
-fn index_sk(id: &CaseId) -> String {
-    format!("CASE#{id}")
-}
-
-fn event_sk(event: &Event) -> String {
-    bounded(format!("EV#{}#{}#{}", instant(event.at), event.source, event.kind.name()), MAX_SORT_KEY)
-}
-
-fn ref_pk(key: &Key) -> String {
-    let pk = match key {
-        Key::Message(message) => format!("REF#message#{message}"),
-        Key::Customer(identity) => format!("REF#customer#{identity}"),
-    };
-    bounded(pk, MAX_PARTITION_KEY)
-}
-
-/// A key cut to DynamoDB's limit: a long one keeps its start and ends with the digest of the whole.
-fn bounded(key: String, max: usize) -> String {
-    if key.len() <= max {
-        return key;
-    }
-    let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    let mut cut = max - digest.len() - 1;
-    while !key.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}#{digest}", &key[..cut])
-}
-
-fn case_id(pk: &str) -> Result<CaseId, StoreError> {
-    pk.strip_prefix("CASE#").and_then(|id| id.parse().ok()).ok_or_else(|| corrupt(pk, "not a case key"))
-}
-
-fn string(item: &Item, name: &str) -> Result<String, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(s)) => Ok(s.clone()),
-        _ => Err(corrupt(&describe(item), format!("no text attribute `{name}`"))),
-    }
-}
-
-fn number(item: &Item, name: &str) -> Result<u64, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(n)) => n.parse().map_err(|e| corrupt(&describe(item), e)),
-        _ => Err(corrupt(&describe(item), format!("no number attribute `{name}`"))),
-    }
-}
-
-fn describe(item: &Item) -> String {
-    let key = |name| match item.get(name) {
-        Some(AttributeValue::S(s)) => s.as_str(),
-        _ => "?",
-    };
-    format!("{} {}", key(PARTITION_KEY), key(SORT_KEY))
-}
-
-fn corrupt(key: &str, reason: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { key: key.to_string(), reason: reason.to_string() }
-}
-
-fn backend<E: std::error::Error + Send + Sync + 'static>(operation: &str, error: E) -> StoreError {
-    StoreError::Backend(format!("{operation}: {}", DisplayErrorContext(error)).into())
 }
