@@ -324,11 +324,7 @@ impl DynamoStore {
     /// Writes requests 25 to a `BatchWriteItem`, asking again for those DynamoDB leaves.
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
-            let mut requests = chunk.to_vec();
-            for attempt in 0u32..10 {
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
-                }
+            until_processed("BatchWriteItem", chunk.to_vec(), |requests| async move {
                 let out = self
                     .client
                     .batch_write_item()
@@ -338,14 +334,9 @@ impl DynamoStore {
                     .await
                     .map_err(|e| backend("BatchWriteItem", e))?;
                 self.count(false, out.consumed_capacity());
-                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-            }
-            if !requests.is_empty() {
-                return Err(StoreError::Backend("BatchWriteItem: items still unprocessed after 10 attempts".into()));
-            }
+                Ok(out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|r| !r.is_empty()))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -490,7 +481,7 @@ impl Cases for DynamoStore {
     }
 
     async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
-        let mut found: HashMap<String, CaseId> = HashMap::new();
+        let found: Mutex<HashMap<String, CaseId>> = Mutex::default();
         let mut wanted: Vec<String> = keys.iter().map(ref_pk).collect();
         wanted.sort();
         wanted.dedup();
@@ -503,12 +494,9 @@ impl Cases for DynamoStore {
                     (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
                 ]));
             }
-            let mut request = Some(request.build().map_err(|e| StoreError::Backend(Box::new(e)))?);
-            for attempt in 0u32..10 {
-                let Some(keys) = request.take() else { break };
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
-                }
+            let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let found = &found;
+            until_processed("BatchGetItem", request, |keys| async move {
                 let out = self
                     .client
                     .batch_get_item()
@@ -520,15 +508,38 @@ impl Cases for DynamoStore {
                 self.count(true, out.consumed_capacity());
                 for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
                     let pk = string(&item, PARTITION_KEY)?;
-                    found.insert(pk, case_id(&format!("CASE#{}", string(&item, "case")?))?);
+                    found
+                        .lock()
+                        .expect("lookup lock")
+                        .insert(pk, case_id(&format!("CASE#{}", string(&item, "case")?))?);
                 }
-                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
-            }
-            if request.is_some() {
-                return Err(StoreError::Backend("BatchGetItem: keys still unprocessed after 10 attempts".into()));
-            }
+                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
+            })
+            .await?;
         }
+        let found = found.into_inner().expect("lookup lock");
         Ok(keys.iter().map(|key| found.get(&ref_pk(key)).cloned()).collect())
+    }
+}
+
+/// Runs a batch request until DynamoDB has processed all of it: `call` sends what is pending and
+/// returns what DynamoDB left unprocessed, which is sent again after a growing pause, 10 times at most.
+async fn until_processed<T, F, Fut>(operation: &str, pending: T, mut call: F) -> Result<(), StoreError>
+where
+    F: FnMut(T) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StoreError>>,
+{
+    let mut pending = Some(pending);
+    for attempt in 0u32..10 {
+        let Some(now) = pending.take() else { return Ok(()) };
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(20 << attempt.min(6))).await;
+        }
+        pending = call(now).await?;
+    }
+    match pending {
+        None => Ok(()),
+        Some(_) => Err(StoreError::Backend(format!("{operation}: still unprocessed after 10 attempts").into())),
     }
 }
 
