@@ -4,7 +4,7 @@
     python3 benches/make_timeline.py --events 1000000 --seed 7 > /tmp/timeline.jsonl
 
 Cases open by email (half), on X (a third) and on Facebook Messenger, one every few minutes around
-the clock for as long as the number of events asks. Each case lives the life of STORIES.md: the
+the clock for as long as the number of events asks. Each case lives the life of docs/stories.md: the
 customer writes, central answers on the channel, hands the case to a regional team, which accepts it;
 the customer writes again, the region answers, proposes a resolution and the customer confirms it.
 One case in ten is left with the region after the handoff for days, until the ladder reaches a lead:

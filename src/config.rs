@@ -1,4 +1,4 @@
-//! Function configuration from the environment (DESIGN.md, "Function configuration"): read once at
+//! Function configuration from the environment (docs/design.md, "Function configuration"): read once at
 //! start; a missing variable stops the function with a message naming it.
 //!
 //! The webhook secrets come from Secrets Manager when `BATON_SECRET_ARN` names a secret (deployed:

@@ -1,4 +1,4 @@
-//! Signed links (DESIGN.md, "The lead's side"): a token names a case, what it allows (`view`, or
+//! Signed links (docs/design.md, "The lead's side"): a token names a case, what it allows (`view`, or
 //! `ack` of one clock and level) and when it expires (14 days by default), signed with HMAC-SHA256
 //! and written in URL-safe base64 without padding. The token is the credential of `GET`/`POST
 //! /l/<token>`, so it is never logged and no error quotes it.

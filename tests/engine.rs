@@ -1,4 +1,4 @@
-//! Engine rules and the stories of STORIES.md, in given/when/then form. Pure: no store, no clock;
+//! Engine rules and the stories of docs/stories.md, in given/when/then form. Pure: no store, no clock;
 //! the sweep is simulated by calling `evaluate` at each `next_due`.
 
 use baton::domain::case::{Case, CaseState, CloseReason, EventKind};

@@ -1,4 +1,4 @@
-//! The case page of `/l/<token>`: the velcro case (STORIES.md, story 1) replayed through the library,
+//! The case page of `/l/<token>`: the velcro case (docs/stories.md, story 1) replayed through the library,
 //! rendered, and opened in a real headless Chromium at phone (390 x 844) and desktop (1280 x 800)
 //! size. The screenshots stay under `target/screenshots/` and the pages under `target/page/`.
 //! Without Chromium the browser tests fail and say how to install it.

@@ -1,4 +1,4 @@
-//! The alert message, `baton.alert.v1` (a contract: see DESIGN.md). The sweep publishes it over SNS
+//! The alert message, `baton.alert.v1` (a contract: see docs/design.md). The sweep publishes it over SNS
 //! and the replay prints it; both build it here.
 
 use jiff::Timestamp;

@@ -231,7 +231,7 @@ pub struct Ladder {
     pub closure_lookahead: PolicyDuration,
 }
 
-/// Where a case still in breach is reminded of (`[ladder] reminders`, DESIGN.md "One voice per
+/// Where a case still in breach is reminded of (`[ladder] reminders`, docs/design.md "One voice per
 /// case"). Either way a clock's ladder ends at level 3, and warnings, breaches, escalations, closure
 /// risks and `cleared` alerts are published as they happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

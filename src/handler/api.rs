@@ -1,4 +1,4 @@
-//! `case-api`: the case API of DESIGN.md (HTTP API, IAM authorised). `{case}` is a case id or any
+//! `case-api`: the case API of docs/design.md (HTTP API, IAM authorised). `{case}` is a case id or any
 //! message reference the case holds. A `POST` is deduplicated by its `Idempotency-Key` header when
 //! given, else by API Gateway's request id. Every event a call records names the caller (`by`): the
 //! IAM ARN API Gateway put in the request context, never something the body says.
@@ -173,7 +173,7 @@ pub fn view(case: &Case, now: Timestamp) -> Value {
     value
 }
 
-/// `GET /cases/{case}`'s case: the API's own view of a case (a contract: DESIGN.md's case API), so
+/// `GET /cases/{case}`'s case: the API's own view of a case (a contract: docs/design.md's case API), so
 /// that the domain's [`Case`] and its stored record can change without changing what callers read.
 #[derive(Debug, Serialize)]
 pub struct CaseView<'a> {

@@ -1,4 +1,4 @@
-//! The automatic acknowledgement (the sports retailer of STORIES.md): a customer's first email to a
+//! The automatic acknowledgement (the sports retailer of docs/stories.md): a customer's first email to a
 //! team that asks for it is answered at once with the case number in the subject, so every later mail
 //! threads to the case. It is marked `Auto-Submitted: auto-replied` (RFC 3834): when the organisation's
 //! capture copy (a BCC or transport rule) brings it back to Baton, ingest skips it, so it never counts as a reply.

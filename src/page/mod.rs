@@ -1,4 +1,4 @@
-//! The case page of `GET /l/<token>` (DESIGN.md, "The lead's side"): one self-contained HTML
+//! The case page of `GET /l/<token>` (docs/design.md, "The lead's side"): one self-contained HTML
 //! document, no scripts, fonts or images from anywhere, inline CSS and inline SVG only, readable on
 //! a 360-pixel-wide phone and on a desktop, and complete without JavaScript. It shows the case as a
 //! lead needs it from an alert: who holds it and since when, the customer waiting since, the clocks

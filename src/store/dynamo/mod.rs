@@ -1,4 +1,4 @@
-//! The DynamoDB store: one table (see [`table`]), items as DESIGN.md's "Store" describes.
+//! The DynamoDB store: one table (see [`table`]), items as docs/design.md's "Store" describes.
 //!
 //! | item      | PK                      | SK                                   | holds                         |
 //! |-----------|-------------------------|--------------------------------------|-------------------------------|
