@@ -33,6 +33,10 @@ pub struct Alert {
     pub customer_waiting_since: Timestamp,
     pub summary: String,
     pub timeline: Vec<TimelineLine>,
+    /// The signed links (case page, and acknowledge), when the link secret and public URL are
+    /// configured; filled where the alert leaves (the SNS notifier, the replay's printer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<crate::link::Links>,
 }
 
 /// One event as an alert shows it: what happened, where, and who held the case. No message bodies.
@@ -78,6 +82,7 @@ impl Alert {
             customer_waiting_since: case.waiting_since.unwrap_or(case.opened_at),
             summary: summary(case, event, policy),
             timeline,
+            links: None,
         })
     }
 
