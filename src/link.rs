@@ -521,7 +521,8 @@ mod tests {
 
     #[test]
     fn the_case_page_needs_a_secret_and_not_the_public_url() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
+        let env = |pairs: &[(&'static str, &'static str)]| {
+            let pairs = pairs.to_vec();
             move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
         };
         assert!(matches!(signer_source_of(env(&[])), Err(LinkConfigError::NoSecret)));
