@@ -180,6 +180,12 @@ pub fn topic() -> Result<String, ConfigError> {
     required("BATON_TOPIC_ARN", "the SNS topic alerts are published to")
 }
 
+/// `BATON_CHAT_TOPIC_ARN` (optional): a standard SNS topic that also gets each alert in the
+/// custom-notification format of Amazon Q Developer in chat applications; unset or blank, none.
+pub fn chat_topic() -> Option<String> {
+    std::env::var("BATON_CHAT_TOPIC_ARN").ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
 /// `BATON_POLICY` (a path or the policy text), else the shipped policy.
 pub fn policy() -> Result<Policy, ConfigError> {
     match std::env::var("BATON_POLICY") {

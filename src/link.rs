@@ -254,6 +254,11 @@ pub enum LinkConfigError {
     SecretUnreadable { arn: String, reason: String },
     #[error("the secret {arn} (BATON_LINK_SECRET_ARN) is not a JSON object with a BATON_LINK_SECRET string")]
     SecretFormat { arn: String },
+    /// The case page without either secret setting.
+    #[error(
+        "neither BATON_LINK_SECRET_ARN nor BATON_LINK_SECRET is set: the case page needs the link secret to check links"
+    )]
+    NoSecret,
 }
 
 /// Where the link secret comes from, as the environment says.
@@ -297,9 +302,7 @@ fn source_of(env: impl Fn(&str) -> Option<String>) -> Result<LinkSource, LinkCon
 }
 
 fn linker(secret: &str, source_name: &str, url: &str) -> Result<Linker, LinkConfigError> {
-    let signer = LinkSigner::new(secret.as_bytes())
-        .map_err(|e| LinkConfigError::ShortSecret { source_name: source_name.to_string(), bytes: e.bytes })?;
-    Linker::new(signer, url)
+    Linker::new(signer(secret, source_name)?, url)
 }
 
 /// Reads the link secret from the Secrets Manager secret `arn` (its `SecretString` a JSON object
@@ -318,15 +321,58 @@ pub async fn read_secret(
 }
 
 fn linker_of_secret(arn: &str, text: &str, public_url: &str) -> Result<Linker, LinkConfigError> {
+    Linker::new(signer_of_secret(arn, text)?, public_url)
+}
+
+fn signer_of_secret(arn: &str, text: &str) -> Result<LinkSigner, LinkConfigError> {
     // The parse error is dropped: serde_json quotes the text around it, which is the secret.
     let values: BTreeMap<String, serde_json::Value> =
         serde_json::from_str(text).map_err(|_| LinkConfigError::SecretFormat { arn: arn.to_string() })?;
     match values.get("BATON_LINK_SECRET") {
-        Some(serde_json::Value::String(secret)) => {
-            linker(secret, &format!("BATON_LINK_SECRET in the secret {arn}"), public_url)
-        }
+        Some(serde_json::Value::String(secret)) => signer(secret, &format!("BATON_LINK_SECRET in the secret {arn}")),
         _ => Err(LinkConfigError::SecretFormat { arn: arn.to_string() }),
     }
+}
+
+fn signer(secret: &str, source_name: &str) -> Result<LinkSigner, LinkConfigError> {
+    LinkSigner::new(secret.as_bytes())
+        .map_err(|e| LinkConfigError::ShortSecret { source_name: source_name.to_string(), bytes: e.bytes })
+}
+
+/// Where the case page's signer comes from: it verifies tokens and makes no links, so it needs the
+/// secret and not `BATON_PUBLIC_URL` (which, for a function behind the HTTP API, would be a
+/// reference from the function to the API that already refers to the function).
+#[derive(Debug)]
+pub enum SignerSource {
+    /// `BATON_LINK_SECRET` (local runs and tests).
+    Ready(LinkSigner),
+    /// `BATON_LINK_SECRET_ARN`: read the secret at start ([`read_signer`]).
+    Manager { arn: String },
+}
+
+/// The case page's secret from the environment: `BATON_LINK_SECRET_ARN` (deployed; it wins) or
+/// `BATON_LINK_SECRET`. One of them is required: a case page without a secret cannot check a link.
+pub fn signer_source_from_env() -> Result<SignerSource, LinkConfigError> {
+    signer_source_of(|n| std::env::var(n).ok())
+}
+
+fn signer_source_of(env: impl Fn(&str) -> Option<String>) -> Result<SignerSource, LinkConfigError> {
+    let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    match (get("BATON_LINK_SECRET_ARN"), get("BATON_LINK_SECRET")) {
+        (Some(arn), _) => Ok(SignerSource::Manager { arn: arn.trim().to_string() }),
+        (None, Some(secret)) => Ok(SignerSource::Ready(signer(&secret, "BATON_LINK_SECRET")?)),
+        (None, None) => Err(LinkConfigError::NoSecret),
+    }
+}
+
+/// Reads the link secret from the Secrets Manager secret `arn` (as [`read_secret`]) for a signer alone.
+pub async fn read_signer(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<LinkSigner, LinkConfigError> {
+    let out = client.get_secret_value().secret_id(arn).send().await.map_err(|e| LinkConfigError::SecretUnreadable {
+        arn: arn.to_string(),
+        reason: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+    })?;
+    let text = out.secret_string().ok_or_else(|| LinkConfigError::SecretFormat { arn: arn.to_string() })?;
+    signer_of_secret(arn, text)
 }
 
 #[cfg(test)]
@@ -471,6 +517,22 @@ mod tests {
         assert!(matches!(source_of(env(&[url, arn, secret])), Ok(LinkSource::Manager { .. })), "the ARN wins");
         assert!(source_of(env(&[arn])).unwrap_err().to_string().contains("BATON_PUBLIC_URL is not"));
         assert!(matches!(source_of(env(&[("BATON_PUBLIC_URL", "nope"), secret])), Err(LinkConfigError::BadUrl)));
+    }
+
+    #[test]
+    fn the_case_page_needs_a_secret_and_not_the_public_url() {
+        let env = |pairs: &[(&'static str, &'static str)]| {
+            let pairs = pairs.to_vec();
+            move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+        };
+        assert!(matches!(signer_source_of(env(&[])), Err(LinkConfigError::NoSecret)));
+        let secret = ("BATON_LINK_SECRET", "0123456789abcdef0123456789abcdef");
+        assert!(matches!(signer_source_of(env(&[secret])), Ok(SignerSource::Ready(_))));
+        let arn = ("BATON_LINK_SECRET_ARN", "arn:s");
+        assert!(matches!(signer_source_of(env(&[arn, secret])), Ok(SignerSource::Manager { .. })), "the ARN wins");
+        let error = signer_source_of(env(&[("BATON_LINK_SECRET", "hush")])).unwrap_err().to_string();
+        assert!(error.contains("too short") && !error.contains("hush"), "{error}");
+        assert!(signer_of_secret("arn:s", r#"{"BATON_LINK_SECRET": "0123456789abcdef0123456789abcdef"}"#).is_ok());
     }
 
     #[test]

@@ -147,7 +147,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let file = std::fs::File::open(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
             let lines = replay::read(std::io::BufReader::new(file), &policy)
                 .with_context(|| format!("{}", timeline.display()))?;
-            let options = replay::Options { until, json, auto_ack };
+            // The sweep's link settings, so the replay shows the links its alerts would carry.
+            let linker = match baton::link::source_from_env()? {
+                baton::link::LinkSource::Off => None,
+                baton::link::LinkSource::Ready(linker) => Some(linker),
+                baton::link::LinkSource::Manager { .. } => {
+                    anyhow::bail!("the replay reads the link secret from BATON_LINK_SECRET, not BATON_LINK_SECRET_ARN")
+                }
+            };
+            let options = replay::Options { until, json, auto_ack, linker };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             runtime()?.block_on(async {

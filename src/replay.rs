@@ -136,6 +136,8 @@ pub struct Options {
     pub json: bool,
     /// Show the automatic acknowledgements the email function would send (off by default).
     pub auto_ack: bool,
+    /// Signed links for the alerts (`BATON_LINK_SECRET` and `BATON_PUBLIC_URL`), as the sweep makes them.
+    pub linker: Option<crate::link::Linker>,
 }
 
 /// What a replay did, for the summary and for tests.
@@ -197,7 +199,7 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
     };
     let last_at = lines.iter().map(|l| l.at).max().unwrap_or(first.at);
     let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
-    let printer = Printer { policy: &policy, json: options.json };
+    let printer = Printer { policy: &policy, json: options.json, linker: options.linker.as_ref() };
     let mut report = Report { until: Some(until), ..Report::default() };
     let mut next_sweep = ceil_minute(first.at);
 
@@ -288,7 +290,11 @@ async fn sweep<S: Store, N: Notifier>(
     if let Some((case, e)) = result.failed.first() {
         return Err(ReplayError::Sweep(format!("case {case}: {e}")));
     }
-    for (alert, event) in result.alerts {
+    for (mut alert, event) in result.alerts {
+        // As the SNS notifier makes them: as of the alert's `at`.
+        if let Some(linker) = printer.linker {
+            alert.links = linker.for_alert(&alert, alert.at);
+        }
         let published = Published { alert, published_at: at };
         printer.alert(&published, &event, out)?;
         report.alerts.push(published);
@@ -326,6 +332,7 @@ pub enum ReplayError {
 struct Printer<'a> {
     policy: &'a Policy,
     json: bool,
+    linker: Option<&'a crate::link::Linker>,
 }
 
 impl Printer<'_> {

@@ -7,8 +7,8 @@ mod common;
 use baton::domain::alert::Alert;
 use baton::link::{Allows, LinkSigner, Linker};
 use baton::notify::chat::{self, MAX_DESCRIPTION, MAX_TITLE, SCHEMA_URL};
-use baton::notify::sns::{ChatNotifier, SnsNotifier, local_client};
-use baton::notify::{Notifier, Outbound};
+use baton::notify::sns::{ChatNotifier, SnsNotifier, email_text, local_client};
+use baton::notify::{Fanout, Notifier, Outbound};
 use common::moto;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -186,4 +186,64 @@ async fn a_standard_topic_delivers_the_chat_message_unchanged_with_the_alert_top
     assert_ne!(linker().for_alert(&alert, later), Some(links.clone()));
     ChatNotifier::new(local_client(moto::endpoint()), &chat_topic, Some(linker())).publish(&outbound).await.unwrap();
     assert_eq!(moto::drain(&chat_queue).await[0].alert, sent);
+}
+
+#[test]
+fn the_email_text_opens_with_the_two_links_and_a_cleared_alerts_with_the_case_link() {
+    let plain = breach();
+    assert_eq!(email_text(&plain), plain.text(), "without links the text is as it was");
+    let mut alert = breach();
+    alert.links = linker().for_alert(&alert, alert.at);
+    let links = alert.links.clone().unwrap();
+    let text = email_text(&alert);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("Acknowledge handoff_accept level 1: {}", links.ack.as_deref().unwrap()));
+    assert_eq!(lines[1], format!("Open the case: {}", links.case));
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], alert.summary);
+    assert!(!text.contains("POST /cases/"), "the link replaces the case API command: {text}");
+    assert!(text.contains("Held by:  support-ch (region CH)"), "{text}");
+
+    let mut cleared = Alert { kind: "cleared".into(), ..breach() };
+    cleared.links = linker().for_alert(&cleared, cleared.at);
+    let text = email_text(&cleared);
+    assert_eq!(text.lines().next().unwrap(), format!("Open the case: {}", cleared.links.as_ref().unwrap().case));
+    assert!(!text.contains("Acknowledge"), "{text}");
+}
+
+/// The sweep's notifier: the alert topic, with links, then the chat topic. The JSON SQS consumers
+/// read gains `links` and nothing else changes; the attributes are the same on both.
+#[tokio::test]
+async fn with_a_linker_the_alert_carries_its_links_and_the_chat_topic_gets_the_same_alert() {
+    let (chat_topic, chat_queue) = moto::topic_with_queue("fanout-chat", false).await;
+    let (alert_topic, alert_queue) = moto::topic_with_queue("fanout-alerts", false).await;
+    let alert = breach();
+    let outbound = Outbound { id: "baton:BTN-EGT6FK:handoff_accept:breach:1".into(), alert: alert.clone() };
+    let sns = local_client(moto::endpoint());
+    let notifier = Fanout {
+        first: SnsNotifier::new(sns.clone(), &alert_topic).with_linker(Some(linker())),
+        second: Some(ChatNotifier::new(sns, &chat_topic, Some(linker()))),
+    };
+    notifier.publish(&outbound).await.unwrap();
+
+    let links = linker().for_alert(&alert, alert.at).unwrap();
+    let received = moto::drain(&alert_queue).await;
+    assert_eq!(received.len(), 1);
+    let mut expected = serde_json::to_value(&alert).unwrap();
+    expected["links"] = serde_json::to_value(&links).unwrap();
+    assert_eq!(received[0].alert, expected, "the alert JSON plus its links");
+    assert_eq!(received[0].alert["links"]["ack"], links.ack.as_deref().unwrap());
+    let chat = moto::drain(&chat_queue).await;
+    assert_eq!(chat.len(), 1);
+    assert_eq!(chat[0].alert["metadata"]["relatedResources"], json!([links.case]));
+    assert_eq!(chat[0].attributes, received[0].attributes);
+
+    // Without a chat topic only the alert topic is published to.
+    let alone: Fanout<SnsNotifier, ChatNotifier> =
+        Fanout { first: SnsNotifier::new(local_client(moto::endpoint()), &alert_topic), second: None };
+    alone.publish(&outbound).await.unwrap();
+    let received = moto::drain(&alert_queue).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].alert.get("links").is_none(), "no linker, no links");
+    assert!(moto::drain(&chat_queue).await.is_empty());
 }

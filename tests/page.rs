@@ -5,19 +5,31 @@
 
 #[path = "common/browser.rs"]
 mod browser;
+#[allow(dead_code)] // the on-disk DynamoDB Local of the fault tests
+#[path = "common/dynamodb.rs"]
+mod dynamodb;
+#[allow(dead_code)]
+#[path = "common/service.rs"]
+mod service;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use baton::domain::case::Case;
+use baton::domain::case::{Case, EventKind};
 use baton::domain::clock::ClockKind;
 use baton::domain::ids::Channel;
 use baton::domain::policy::Policy;
+use baton::domain::signal::SignalKind;
+use baton::handler;
 use baton::link::{Allows, Grant, LinkSigner};
+use baton::notify::Collect;
 use baton::page::{self, AckForm, CaseView, HEADERS};
 use baton::replay::{self, Options};
+use baton::service::Baton;
+use baton::store::Cases;
+use baton::store::dynamo::DynamoStore;
 use jiff::Timestamp;
 
 /// The velcro replay's email case (the one the tweets were merged into) at the replay's end.
@@ -173,11 +185,9 @@ fn the_velcro_case_page_in_chromium_at_phone_and_desktop_width() {
     }
 }
 
-/// A stand-in for the `/l/{token}` route on a loopback port, as far as the browser can tell: `GET`
-/// verifies the token and answers the case page, `POST` reads the form and answers the result page,
-/// a bad token answers 403. It records nothing: the DynamoDB end-to-end test goes through the real
-/// handler.
-fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) -> String {
+/// An HTTP/1.1 server on a loopback port that answers each request with `respond(method, path,
+/// body)`: `(status line, page)`, sent with the pages' [`HEADERS`]. One request per connection.
+fn listen(respond: impl Fn(&str, &str, Vec<u8>) -> (String, String) + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -204,22 +214,7 @@ fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) ->
             reader.read_exact(&mut body).unwrap();
             let mut parts = request_line.split_whitespace();
             let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let grant = path.strip_prefix("/l/").and_then(|token| signer.verify(token, now).ok());
-            let (status, html) = match (method, grant) {
-                (_, None) => ("403 Forbidden", page::forbidden_page()),
-                ("GET", Some(grant)) => ("200 OK", page::case_page(&case, &policy, now, &grant)),
-                ("POST", Some(grant)) => match (grant.allows, AckForm::parse(&body)) {
-                    (Allows::Ack { clock, level }, Ok(form)) => {
-                        ("200 OK", page::ack_done_page(case.id().as_str(), clock, level, &form))
-                    }
-                    (Allows::Ack { .. }, Err(e)) => {
-                        let view = CaseView::of(&case, &policy, now);
-                        ("400 Bad Request", page::render_case(&view, &grant, Some(&e)))
-                    }
-                    (Allows::View, _) => ("403 Forbidden", page::forbidden_page()),
-                },
-                _ => ("405 Method Not Allowed", page::forbidden_page()),
-            };
+            let (status, html) = respond(method, path, body);
             let mut response = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n", html.len());
             for (name, value) in HEADERS {
                 response += &format!("{name}: {value}\r\n");
@@ -229,6 +224,32 @@ fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) ->
         }
     });
     address
+}
+
+/// A stand-in for the `/l/{token}` route on a loopback port, as far as the browser can tell: `GET`
+/// verifies the token and answers the case page, `POST` reads the form and answers the result page,
+/// a bad token answers 403. It records nothing: the DynamoDB end-to-end test below goes through the
+/// real handler.
+fn serve(case: Case, policy: Arc<Policy>, now: Timestamp, signer: LinkSigner) -> String {
+    listen(move |method, path, body| {
+        let grant = path.strip_prefix("/l/").and_then(|token| signer.verify(token, now).ok());
+        let (status, html) = match (method, grant) {
+            (_, None) => ("403 Forbidden", page::forbidden_page()),
+            ("GET", Some(grant)) => ("200 OK", page::case_page(&case, &policy, now, &grant)),
+            ("POST", Some(grant)) => match (grant.allows, AckForm::parse(&body)) {
+                (Allows::Ack { clock, level }, Ok(form)) => {
+                    ("200 OK", page::ack_done_page(case.id().as_str(), clock, level, &form))
+                }
+                (Allows::Ack { .. }, Err(e)) => {
+                    let view = CaseView::of(&case, &policy, now);
+                    ("400 Bad Request", page::render_case(&view, &grant, Some(&e)))
+                }
+                (Allows::View, _) => ("403 Forbidden", page::forbidden_page()),
+            },
+            _ => ("405 Method Not Allowed", page::forbidden_page()),
+        };
+        (status.to_string(), html)
+    })
 }
 
 #[test]
@@ -254,4 +275,81 @@ fn the_ack_form_is_filled_and_posted_back_in_chromium_and_a_bad_link_is_refused(
     let tab = browser::open(&browser, &format!("{address}/l/{altered}"), (390, 844));
     let text = browser::text(&tab);
     assert!(text.contains("This link does not work") && !text.contains(&altered), "{text}");
+}
+
+/// The real `/l/{token}` handler over `store` on a loopback port, at the fixed instant `now`.
+fn serve_handler(
+    runtime: tokio::runtime::Handle,
+    store: DynamoStore,
+    policy: Arc<Policy>,
+    signer: LinkSigner,
+    now: Timestamp,
+) -> String {
+    listen(move |method, path, body| {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .unwrap();
+        let response = runtime.block_on(handler::link::handle(&store, &policy, &signer, &request, now));
+        (response.status().to_string(), response.into_body())
+    })
+}
+
+fn acknowledgements(case: &Case) -> Vec<(ClockKind, u8, String)> {
+    case.timeline()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Signal { signal: SignalKind::Acknowledge { clock, level, by, .. } } => {
+                Some((*clock, *level, by.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// End to end: the velcro story replayed into DynamoDB Local, the case's ack link opened in
+/// Chromium through the real handler, the form filled and submitted; the clock is acknowledged in
+/// the table under the name typed. Opening the link again (as a mail scanner would) changes nothing.
+#[test]
+fn an_ack_link_acknowledges_the_clock_in_dynamodb_from_chromium_and_opening_it_again_changes_nothing() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let policy = Arc::new(Policy::default_policy());
+    let store = runtime.block_on(dynamodb::store("page-e2e"));
+    let text = std::fs::read_to_string(format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let lines = replay::parse(&text, &policy).unwrap();
+    let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
+    let report = runtime.block_on(replay::run_on(baton, &lines, &Options::default(), &mut Vec::new())).unwrap();
+    let id = report
+        .cases
+        .iter()
+        .find(|c| c.channels().contains(&Channel::Email) && c.merged_into().is_none())
+        .expect("the velcro email case")
+        .id()
+        .clone();
+    let now = report.until.unwrap();
+    let load = || runtime.block_on(store.load_whole(&id)).unwrap().expect("the case in DynamoDB Local");
+    let before = load();
+    let grant = ack_grant(&before, now);
+    let Allows::Ack { clock, level } = grant.allows else { unreachable!() };
+    let signer = LinkSigner::new(b"a link secret of thirty-two bytes!!").unwrap();
+    let url = format!("/l/{}", signer.sign(&grant));
+    let address = serve_handler(runtime.handle().clone(), store.clone(), policy, signer, now);
+    let browser = browser::launch(390, 844);
+
+    let text = browser::submit_ack_form(&browser, &format!("{address}{url}"), "Ana Lead", "week");
+    assert!(text.contains(&format!("Ana Lead acknowledged {clock} level {level} of {id}, snoozed 1 week.")), "{text}");
+    let acked = load();
+    assert_eq!(acked.version(), before.version() + 1, "one write");
+    assert_eq!(acknowledgements(&acked), [(clock, level, "link:Ana Lead".to_string())]);
+    assert!(acked.clock(clock).and_then(|c| c.snooze.as_ref()).is_some(), "{clock} snoozed");
+
+    // The link again, as a mail scanner or the lead would open it: the page, nothing changed.
+    let tab = browser::open(&browser, &format!("{address}{url}"), (390, 844));
+    let page_text = browser::text(&tab);
+    assert!(page_text.contains(id.as_str()) && page_text.contains("acknowledged"), "{page_text}");
+    browser::screenshot(&tab, &target_dir().join("screenshots").join("case-acknowledged-phone.png"));
+    let again = load();
+    assert_eq!((again.version(), again.timeline().len()), (acked.version(), acked.timeline().len()));
 }

@@ -315,3 +315,42 @@ fn a_breached_clock_that_stops_is_cleared_and_one_that_never_breached_is_not() {
     // The retailer answers everything in time: nothing breached, nothing cleared.
     assert!(run("retailer.jsonl").alerts.iter().all(|p| p.alert.kind != "cleared"));
 }
+
+#[test]
+fn with_the_link_settings_the_replay_shows_the_links_its_alerts_would_carry() {
+    let sample = format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let secret = "a replay's link secret, 32 bytes or more";
+    let out = baton()
+        .args(["replay", &sample, "--json", "--until", "2026-04-24T00:00:00Z"])
+        .env("BATON_PUBLIC_URL", "https://cases.example.com/")
+        .env("BATON_LINK_SECRET", secret)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let signer = baton::link::LinkSigner::new(secret.as_bytes()).unwrap();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let at: Timestamp = line["at"].as_str().unwrap().parse().unwrap();
+        let token = |url: &serde_json::Value| {
+            let url = url.as_str().unwrap_or_else(|| panic!("no link in {line}"));
+            url.strip_prefix("https://cases.example.com/l/").unwrap().to_string()
+        };
+        let case = signer.verify(&token(&line["links"]["case"]), at).unwrap();
+        assert_eq!((case.case.as_str(), case.allows), (line["case_id"].as_str().unwrap(), baton::link::Allows::View));
+        if line["kind"] == "cleared" {
+            assert!(line["links"].get("ack").is_none(), "{line}");
+        } else {
+            let ack = signer.verify(&token(&line["links"]["ack"]), at).unwrap();
+            let level = u8::try_from(line["level"].as_u64().unwrap()).unwrap();
+            let clock: ClockKind = line["clock"].as_str().unwrap().parse().unwrap();
+            assert_eq!(ack.allows, baton::link::Allows::Ack { clock, level });
+        }
+    }
+    // One setting without the other is an error that names both, not a replay without links.
+    let out = baton().args(["replay", &sample, "--json"]).env("BATON_LINK_SECRET", secret).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BATON_LINK_SECRET is set but BATON_PUBLIC_URL is not") && !stderr.contains(secret));
+}

@@ -43,7 +43,7 @@ fn every_function_is_built_by_cargo_lambda_under_its_crate_name() {
         })
         .collect();
     binaries.sort_unstable();
-    assert_eq!(binaries, ["case-api", "email-ingest", "sla-sweep", "webhook-ingest"]);
+    assert_eq!(binaries, ["case-api", "case-page", "email-ingest", "sla-sweep", "webhook-ingest"]);
     for binary in binaries {
         let manifest = format!("{}/functions/{binary}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
         assert!(std::path::Path::new(&manifest).is_file(), "{manifest}");
@@ -52,10 +52,14 @@ fn every_function_is_built_by_cargo_lambda_under_its_crate_name() {
 
 /// The case API is IAM authorised on every route: API Gateway refuses an unsigned call before the
 /// function runs. IAM is the API's default authorizer, so a route added later is closed unless it
-/// says otherwise; only the webhook routes, whose bodies the function verifies by signature (and
-/// Meta's and X's verification GETs), say `Authorizer: NONE`.
+/// says otherwise. Open (`Authorizer: NONE`), each for a reason:
+/// - the webhook routes: the platforms cannot sign with IAM; the function verifies every delivery's
+///   signature over the raw body in constant time (and answers Meta's and X's verification GETs);
+/// - `GET`/`POST /l/{token}`: a lead's browser cannot sign with IAM; the signed token in the path
+///   (HMAC-SHA256, one case, view or ack of one clock and level, 14 days) is the credential, checked
+///   in constant time before anything is read, and the route reaches only the case page function.
 #[test]
-fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
+fn only_the_webhooks_and_the_case_page_are_open_and_every_other_route_needs_iam() {
     let template = template();
     let auth = &template["Resources"]["HttpApi"]["Properties"]["Auth"];
     assert_eq!(auth["EnableIamAuthorizer"], true);
@@ -67,7 +71,7 @@ fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
             let path = event["Properties"]["Path"].as_str().unwrap();
             routes.push(format!("{} {path}", event["Properties"]["Method"].as_str().unwrap()));
             let authorizer = &event["Properties"]["Auth"]["Authorizer"];
-            if path.starts_with("/webhooks/") {
+            if path.starts_with("/webhooks/") || path == "/l/{token}" {
                 assert_eq!(authorizer, "NONE", "{path}");
             } else {
                 assert!(authorizer.is_null() || authorizer == "AWS_IAM", "{path} must need IAM, not {authorizer}");
@@ -78,9 +82,11 @@ fn only_the_webhooks_are_open_and_every_other_route_needs_iam() {
     let expected = [
         "DELETE /customers/{identity}",
         "GET /cases/{case}",
+        "GET /l/{token}",
         "GET /webhooks/meta",
         "GET /webhooks/x",
         "POST /cases/{case}/{action}",
+        "POST /l/{token}",
         "POST /webhooks/generic",
         "POST /webhooks/meta",
         "POST /webhooks/x",
@@ -194,10 +200,11 @@ fn the_keys_service_statements_carry_the_source_account_and_arn() {
 }
 
 /// The webhook secrets are read at start from one Secrets Manager secret, named by its ARN: no
-/// secret is resolved into an environment variable at deploy, and only webhook-ingest may read it,
-/// and nothing else of Secrets Manager.
+/// secret is resolved into an environment variable at deploy, and only webhook-ingest may read it.
+/// The link secret likewise, by the sweep (to sign) and the case page (to verify) alone. No
+/// function reads anything else of Secrets Manager.
 #[test]
-fn only_webhook_ingest_reads_the_one_secret_and_no_secret_is_in_the_environment() {
+fn each_secret_is_read_only_by_its_functions_and_no_secret_is_in_the_environment() {
     let template = template();
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml")).unwrap();
     assert!(!text.contains("{{resolve:"), "a dynamic reference puts a secret into the deployed configuration");
@@ -207,7 +214,8 @@ fn only_webhook_ingest_reads_the_one_secret_and_no_secret_is_in_the_environment(
         }
         let variables = resource["Properties"]["Environment"]["Variables"].as_object();
         for variable in variables.into_iter().flat_map(|v| v.keys()) {
-            assert!(!variable.contains("SECRET") || variable == "BATON_SECRET_ARN", "{name}: {variable}");
+            let arns = ["BATON_SECRET_ARN", "BATON_LINK_SECRET_ARN"];
+            assert!(!variable.contains("SECRET") || arns.contains(&variable.as_str()), "{name}: {variable}");
         }
         let statements: Vec<&Value> = resource["Properties"]["Policies"]
             .as_array()
@@ -222,8 +230,63 @@ fn only_webhook_ingest_reads_the_one_secret_and_no_secret_is_in_the_environment(
             assert_eq!(secret_reads.len(), 1, "{secret_reads:?}");
             assert_eq!(secret_reads[0]["Action"], "secretsmanager:GetSecretValue");
             assert_eq!(secret_reads[0]["Resource"]["!Ref"], "WebhookSecretArn");
+        } else if name == "SlaSweepFunction" || name == "CasePageFunction" {
+            assert_eq!(variables.unwrap()["BATON_LINK_SECRET_ARN"]["!Ref"], "LinkSecret", "{name}");
+            assert_eq!(secret_reads.len(), 1, "{name}: {secret_reads:?}");
+            assert_eq!(secret_reads[0]["Action"], "secretsmanager:GetSecretValue");
+            assert_eq!(secret_reads[0]["Resource"]["!Ref"], "LinkSecret", "{name}");
         } else {
             assert!(secret_reads.is_empty(), "{name} reads secrets: {secret_reads:?}");
         }
     }
+}
+
+/// The open `/l/{token}` routes reach the case page function alone, and it may only read cases,
+/// record (the ingest's transaction) and read the link secret: no erasure, no publishing.
+#[test]
+fn the_case_page_routes_reach_a_function_that_reads_records_and_reads_the_link_secret_only() {
+    let template = template();
+    let resources = template["Resources"].as_object().unwrap();
+    for (name, resource) in resources {
+        let Some(events) = resource["Properties"]["Events"].as_object() else { continue };
+        for event in events.values().filter(|e| e["Properties"]["Path"] == "/l/{token}") {
+            assert_eq!(name, "CasePageFunction", "{event}");
+        }
+    }
+    let page = &template["Resources"]["CasePageFunction"]["Properties"];
+    let mut actions = Vec::new();
+    for statement in page["Policies"][0]["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            Value::String(action) => actions.push(action.clone()),
+            Value::Array(list) => actions.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
+            other => panic!("{other}"),
+        }
+    }
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "dynamodb:BatchGetItem",
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "secretsmanager:GetSecretValue"
+        ]
+    );
+    let variables = page["Environment"]["Variables"].as_object().unwrap();
+    assert!(variables.get("BATON_PUBLIC_URL").is_none(), "the case page makes no links (and would close a cycle)");
+    // The sweep signs with the same secret under the HTTP API's URL.
+    let sweep = &template["Resources"]["SlaSweepFunction"]["Properties"]["Environment"]["Variables"];
+    let url = sweep["BATON_PUBLIC_URL"]["!If"][2]["!Sub"].as_str().unwrap();
+    assert_eq!(url, "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}");
+    assert_eq!(sweep["BATON_CHAT_TOPIC_ARN"]["!If"][0], "CreateChatTopic");
+    // A generated secret of 64 characters under the key the functions read.
+    let generate = &template["Resources"]["LinkSecret"]["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["GenerateStringKey"], "BATON_LINK_SECRET");
+    assert!(generate["PasswordLength"].as_u64().unwrap() >= 32);
+    // The chat topic it creates is standard (Amazon Q Developer takes no FIFO topic) and encrypted.
+    let chat = &template["Resources"]["ChatTopic"]["Properties"];
+    assert!(chat.get("FifoTopic").is_none());
+    assert_eq!(chat["KmsMasterKeyId"]["!Ref"], "AlertsKey");
 }

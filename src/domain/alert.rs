@@ -38,6 +38,10 @@ pub struct Alert {
     /// none (the field is left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clocks: Vec<ClockLevel>,
+    /// The signed links (case page, and acknowledge), when the link secret and public URL are
+    /// configured; filled where the alert leaves (the SNS notifier, the replay's printer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<crate::link::Links>,
 }
 
 /// One event as an alert shows it: what happened, where, and who held the case. No message bodies.
@@ -88,6 +92,7 @@ impl Alert {
             summary: summary(case, event, policy),
             timeline,
             clocks,
+            links: None,
         })
     }
 

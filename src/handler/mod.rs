@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod email;
+pub mod link;
 pub mod sweep;
 pub mod webhook;
 

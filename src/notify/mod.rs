@@ -51,6 +51,26 @@ impl Notifier for Collect {
     }
 }
 
+/// Publishes each alert to `first`, then to `second` if there is one (the alert topic, then the
+/// chat topic). A failure of either fails the message, so it stays in the outbox and the next sweep
+/// publishes it to both again: on a FIFO alert topic that repeat is deduplicated by the alert's id;
+/// the chat topic is not published to until the alert topic took the message.
+#[derive(Debug, Clone)]
+pub struct Fanout<A, B> {
+    pub first: A,
+    pub second: Option<B>,
+}
+
+impl<A: Notifier, B: Notifier> Notifier for Fanout<A, B> {
+    async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
+        self.first.publish(message).await?;
+        if let Some(second) = &self.second {
+            second.publish(message).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Publishes nowhere and keeps nothing: the replay prints what each sweep reports it published.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Discard;

@@ -1,5 +1,7 @@
 //! Alerts over SNS. The message is `baton.alert.v1` JSON for every protocol that reads JSON (SQS,
-//! Lambda, HTTP), a readable text for email, and the subject for SMS (`MessageStructure: json`). The
+//! Lambda, HTTP), a readable text for email, and the subject for SMS (`MessageStructure: json`).
+//! With a [`Linker`] the alert carries its `links`, and the email text opens with them: the two
+//! links are its first lines, where a thumb finds them. The
 //! message attributes `level`, `team`, `region`, `clock`, `kind` and `case_id` let each lead subscribe
 //! with a filter policy. On a FIFO topic (an ARN ending in `.fifo`) the case is the message group
 //! and the alert's id is the deduplication id, so a second publish of the same step within SNS's
@@ -18,6 +20,7 @@ pub struct SnsNotifier {
     client: Client,
     topic_arn: String,
     fifo: bool,
+    linker: Option<Linker>,
 }
 
 /// A client for a local endpoint (moto); see [`crate::config::local_aws`].
@@ -28,17 +31,27 @@ pub fn local_client(endpoint: &str) -> Client {
 impl SnsNotifier {
     pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
         let topic_arn = topic_arn.into();
-        Self { client, fifo: topic_arn.ends_with(".fifo"), topic_arn }
+        Self { client, fifo: topic_arn.ends_with(".fifo"), topic_arn, linker: None }
+    }
+
+    /// Alerts that carry `links` made by `linker` (none without one).
+    pub fn with_linker(self, linker: Option<Linker>) -> Self {
+        Self { linker, ..self }
     }
 }
 
 impl Notifier for SnsNotifier {
     async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
-        let alert = &message.alert;
         let fail = |reason: String| NotifyError { id: message.id.clone(), reason };
+        let mut alert = message.alert.clone();
+        // Made as of the alert's `at`, so a second publish of the same alert carries the same links.
+        if let Some(linker) = &self.linker {
+            alert.links = linker.for_alert(&alert, alert.at);
+        }
+        let alert = &alert;
         let json = serde_json::to_string(alert).map_err(|e| fail(e.to_string()))?;
         let subject = alert.subject();
-        let body = serde_json::json!({ "default": json, "email": alert.text(), "sms": subject });
+        let body = serde_json::json!({ "default": json, "email": email_text(alert), "sms": subject });
         let mut request = self
             .client
             .publish()
@@ -55,6 +68,26 @@ impl Notifier for SnsNotifier {
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
         Ok(())
     }
+}
+
+/// The email text: with links, the acknowledge link and the case link first (a `cleared` alert has
+/// the case link only), then the alert's text without its case API command, which the link
+/// replaces; without links, the alert's text as it is.
+pub fn email_text(alert: &Alert) -> String {
+    let text = alert.text();
+    let Some(links) = &alert.links else { return text };
+    let mut email = String::new();
+    if let Some(ack) = &links.ack {
+        email += &format!("Acknowledge {} level {}: {ack}\n", alert.clock, alert.level);
+    }
+    email += &format!("Open the case: {}\n\n", links.case);
+    for line in text.lines().filter(|l| !l.starts_with("Acknowledge: POST ")) {
+        email += line;
+        email.push('\n');
+    }
+    email.truncate(email.trim_end().len());
+    email.push('\n');
+    email
 }
 
 /// The message attributes every alert carries, on the alert topic and the chat topic alike, so a

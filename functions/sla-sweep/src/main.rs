@@ -2,7 +2,10 @@
 //! the outbox, then sweeps the due cases (16 at a time) and publishes their alerts to SNS. It starts
 //! no case in the last 10 seconds before the Lambda deadline; those stay due for the next run.
 //!
-//! Environment: `BATON_TABLE`, `BATON_TOPIC_ARN`, optionally `BATON_POLICY`, and the AWS SDK's own.
+//! Environment: `BATON_TABLE`, `BATON_TOPIC_ARN`, optionally `BATON_POLICY`, the signed links'
+//! `BATON_PUBLIC_URL` with `BATON_LINK_SECRET_ARN` (or `BATON_LINK_SECRET`; both or neither: without
+//! them alerts carry no links), `BATON_CHAT_TOPIC_ARN` (a standard topic that also gets each alert in
+//! Amazon Q Developer's chat format), and the AWS SDK's own.
 //! Logs are JSON when the function's log format is JSON; metrics are CloudWatch EMF lines on stdout.
 
 use std::sync::Arc;
@@ -11,21 +14,36 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use baton::config;
 use baton::handler;
-use baton::notify::sns::SnsNotifier;
+use baton::link::LinkSource;
+use baton::notify::Fanout;
+use baton::notify::sns::{ChatNotifier, SnsNotifier};
 use baton::service::Sweep;
 use baton::store::dynamo::DynamoStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
-type State = (DynamoStore, SnsNotifier, baton::domain::policy::Policy);
+type Notifier = Fanout<SnsNotifier, ChatNotifier>;
+type State = (DynamoStore, Notifier, baton::domain::policy::Policy);
+type Config = (String, String, baton::domain::policy::Policy, LinkSource, Option<String>);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let (table, topic, policy) = config::or_exit("sla-sweep", read_config());
+    let (table, topic, policy, links, chat_topic) = config::or_exit("sla-sweep", read_config());
     let aws = aws_config::load_from_env().await;
+    let linker = match links {
+        LinkSource::Off => None,
+        LinkSource::Ready(linker) => Some(linker),
+        LinkSource::Manager { arn, public_url } => {
+            let client = aws_sdk_secretsmanager::Client::new(&aws);
+            let read = baton::link::read_secret(&client, &arn, &public_url).await;
+            Some(config::or_exit("sla-sweep", read.map_err(config::ConfigError::from)))
+        }
+    };
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&aws), topic);
+    let sns = aws_sdk_sns::Client::new(&aws);
+    let chat = chat_topic.map(|arn| ChatNotifier::new(sns.clone(), arn, linker.clone()));
+    let notifier = Fanout { first: SnsNotifier::new(sns, topic).with_linker(linker), second: chat };
     let state = Arc::new((store, notifier, policy));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<Value>>| {
         let state = state.clone();
@@ -34,8 +52,8 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-fn read_config() -> Result<(String, String, baton::domain::policy::Policy), config::ConfigError> {
-    Ok((config::table()?, config::topic()?, config::policy()?))
+fn read_config() -> Result<Config, config::ConfigError> {
+    Ok((config::table()?, config::topic()?, config::policy()?, config::links()?, config::chat_topic()))
 }
 
 async fn sweep((store, notifier, policy): &State, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, Error> {

@@ -24,6 +24,15 @@ fn a_missing_variable_stops_the_function_with_its_name() {
     ]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("BATON_POLICY"), "{stderr}");
+
+    // Signed links need the public URL and the secret together.
+    let (code, stderr) = run(&[
+        ("BATON_TABLE", "cases"),
+        ("BATON_TOPIC_ARN", "arn:aws:sns:eu-central-1:1:a"),
+        ("BATON_PUBLIC_URL", "https://api.example.com"),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("BATON_PUBLIC_URL is set but BATON_LINK_SECRET is not"), "{stderr}");
 }
 
 #[test]
