@@ -16,9 +16,9 @@ use baton::notify::mail::CollectMail;
 use baton::service::Baton;
 use baton::store::memory::MemoryStore;
 use baton::store::{Cases, Key, Schedule, Store};
-use common::dynamodb;
 use common::http::{apigw, body_json, post_generic, post_meta, post_x};
 use common::{WEBHOOK_SECRET, fixture, secrets};
+use common::{dynamodb, logs};
 use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -404,30 +404,9 @@ fn personal_data(value: &Value, key: &str, found: &mut Vec<String>) {
     }
 }
 
-/// Captures what the handlers log, at every level, on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let logs = logs::capture();
 
     let baton = memory();
     let mail = CollectMail::default();
@@ -479,7 +458,7 @@ async fn the_logs_of_a_full_run_hold_no_bodies_addresses_or_secrets() {
     let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 7);
     handler::sweep::handle(&baton.sweeper(), &event, later, std::time::Duration::from_secs(60)).await.unwrap();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     for expected in ["mail handled", "delivery handled", "request rejected", "customer erased", "sweep done"] {
         assert!(log.contains(expected), "the run logs `{expected}`:\n{log}");
     }

@@ -4,6 +4,11 @@
 //! page with nothing changed and the token in no log line. The browser end to end, on DynamoDB
 //! Local, is in `tests/page.rs`.
 
+#[path = "common/cases.rs"]
+mod cases;
+#[path = "common/logs.rs"]
+mod logs;
+
 use std::sync::Arc;
 
 use baton::domain::case::{Case, EventKind};
@@ -19,6 +24,7 @@ use baton::page;
 use baton::service::Baton;
 use baton::store::Cases;
 use baton::store::memory::MemoryStore;
+use cases::acknowledgements;
 use http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 
@@ -71,18 +77,6 @@ async fn call(
 
 async fn case(baton: &Baton<MemoryStore, Collect>, id: &CaseId) -> Case {
     baton.store.load_whole(id).await.unwrap().unwrap().into_case()
-}
-
-fn acknowledgements(case: &Case) -> Vec<(ClockKind, u8, String)> {
-    case.timeline()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Signal { signal: SignalKind::Acknowledge { clock, level, by, .. } } => {
-                Some((*clock, *level, by.clone()))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 fn assert_page_headers(response: &http::Response<String>) {
@@ -165,30 +159,9 @@ async fn a_clock_that_is_not_running_is_not_acknowledged_and_the_page_says_why()
     assert_eq!(case(&baton, &id).await.version(), version);
 }
 
-/// Captures what the handler logs, at every level, on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn bad_links_get_the_403_page_change_nothing_and_are_never_logged() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let logs = logs::capture();
 
     let (baton, id, now) = breached().await;
     let before = case(&baton, &id).await;
@@ -223,7 +196,7 @@ async fn bad_links_get_the_403_page_change_nothing_and_are_never_logged() {
 
     // A good one too, so the log has every path; then no token, nor any 16 characters of one.
     assert_eq!(call(&baton, "POST", &good, b"name=Ana&snooze=day", now).await.status(), StatusCode::OK);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     assert!(log.contains("link refused") && log.contains("acknowledged from a link"), "{log}");
     for token in [&good, &altered, &expired, &foreign, &unknown_case, &view] {
         for window in token.as_bytes().windows(16).step_by(8) {

@@ -5,6 +5,9 @@
 
 #[path = "common/browser.rs"]
 mod browser;
+
+#[path = "common/cases.rs"]
+mod cases;
 #[allow(dead_code)] // the on-disk DynamoDB Local of the fault tests
 #[path = "common/dynamodb.rs"]
 mod dynamodb;
@@ -17,11 +20,10 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use baton::domain::case::{Case, EventKind};
+use baton::domain::case::Case;
 use baton::domain::clock::ClockKind;
 use baton::domain::ids::Channel;
 use baton::domain::policy::Policy;
-use baton::domain::signal::SignalKind;
 use baton::handler;
 use baton::link::{Allows, Grant, LinkSigner};
 use baton::notify::Collect;
@@ -30,6 +32,7 @@ use baton::replay::{self, Options};
 use baton::service::Baton;
 use baton::store::Cases;
 use baton::store::dynamo::DynamoStore;
+use cases::acknowledgements;
 use jiff::Timestamp;
 
 /// The velcro replay's email case (the one the tweets were merged into) at the replay's end.
@@ -295,18 +298,6 @@ fn serve_handler(
         let response = runtime.block_on(handler::link::handle(&store, &policy, &signer, &request, now));
         (response.status().to_string(), response.into_body())
     })
-}
-
-fn acknowledgements(case: &Case) -> Vec<(ClockKind, u8, String)> {
-    case.timeline()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Signal { signal: SignalKind::Acknowledge { clock, level, by, .. } } => {
-                Some((*clock, *level, by.clone()))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// End to end: the velcro story replayed into DynamoDB Local, the case's ack link opened in

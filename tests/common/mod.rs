@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cases;
 pub mod dynamodb;
 pub mod http;
+pub mod logs;
 pub mod mail;
 pub mod moto;
 pub mod service;
