@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use crate::domain::case::{Case, CaseState, CloseReason, Event, EventKind, Marks};
+use crate::domain::case::{Case, CaseState, CloseReason, Event, EventKind};
 use crate::domain::clock::ClockKind;
 use crate::domain::clock::{AlertKind, Step};
 use crate::domain::duration::human;
@@ -193,7 +193,7 @@ impl CaseView {
                 what: describe(e),
                 kind: row_kind(e),
                 owner: e.owner.to_string(),
-                marks: marks(&e.marks),
+                marks: e.marks.labels(),
             });
         }
 
@@ -365,24 +365,4 @@ fn describe(event: &Event) -> String {
         EventKind::ContinuedIn { case } => format!("Full: goes on in {case}"),
         EventKind::Continues { case, .. } => format!("Continues {case}"),
     }
-}
-
-fn marks(marks: &Marks) -> Vec<String> {
-    let mut found = Vec::new();
-    if marks.follow_up {
-        found.push("follow-up".to_string());
-    }
-    if let Some(from) = marks.channel_hop {
-        found.push(format!("channel hop from {from}"));
-    }
-    if marks.public {
-        found.push("public post".to_string());
-    }
-    if marks.reopened {
-        found.push("reopened".to_string());
-    }
-    if marks.premature_survey {
-        found.push("survey before resolution".to_string());
-    }
-    found
 }
