@@ -275,6 +275,26 @@ pub fn rebuild(case: &Case, mut events: Vec<Event>, policy: &Policy) -> Case {
     fresh
 }
 
+/// Folds a whole case's events from its start as [`rebuild`] does, calling `each` with the state
+/// before each event (`None` for the first), the state after it, and the event's instant: what
+/// [`measure::history`](super::measure::history) reads a case's life from.
+pub fn refold(case: &Whole, policy: &Policy, mut each: impl FnMut(Option<&Case>, &Case, Timestamp)) {
+    let events = &case.0.timeline;
+    let start = events.first().map_or(case.opened_at, |e| e.at.min(case.opened_at));
+    let priority = case.first_priority.unwrap_or(case.priority);
+    let mut fresh = Case::new(case.id.clone(), case.first_owner.clone(), priority, start);
+    let mut first = true;
+    for e in events {
+        let before = (!first).then(|| fresh.with_timeline(Vec::new(), 0));
+        let mut e = e.clone();
+        e.marks = Marks::default();
+        let at = e.at;
+        record(&mut fresh, e, policy);
+        each(before.as_ref(), &fresh, at);
+        first = false;
+    }
+}
+
 /// Merges `from` (another case of the same customer) into `into`: its signals join `into`'s timeline
 /// at their own times, and `from` is closed as merged. Alerts raised for `from` stay on `from`.
 pub fn merge(into: &mut Whole, from: &mut Whole, at: Timestamp, source: &str, policy: &Policy) {

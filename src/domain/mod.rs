@@ -8,5 +8,6 @@ pub mod clock;
 pub mod duration;
 pub mod engine;
 pub mod ids;
+pub mod measure;
 pub mod policy;
 pub mod signal;

@@ -1,0 +1,154 @@
+//! What a change did to a case's clocks and holds, as the reports, the daily digest's figures and the
+//! metrics count it: a clock run started, breached, stopped (met or not), a team's hold ended.
+//!
+//! Measures are read off the case's state before and after a change ([`changes`]), never kept on
+//! the case, so the engine's fold has one job. A report refolds a whole case event by event
+//! ([`history`]) and gets every measure of its life; the ingest and the sweep measure each write
+//! they make.
+//!
+//! Counting rules, one place for all three readers:
+//! - A clock **run** is a clock and the instant it started. It is counted for the team whose
+//!   calendar it runs on when it ends (a handoff moves a running clock to the receiving team).
+//! - **Breached** once per run: when its breach was raised, or when it stopped at or after its due
+//!   time before a sweep raised it.
+//! - **Met**: stopped before its due time and never breached, whatever stopped it.
+//! - A `handoff_accept` run is **accepted** when the receiving team took the case up (accepted,
+//!   replied or proposed a resolution) and still owns it; handed on or closed, it is not.
+//! - A **hold** ends when the case changes hands or closes: the team, from when to when, and the
+//!   business time of its own calendar in between.
+//! - A case that goes on in a continuation counts nothing at its closing (its clocks and hold go
+//!   on there), and a continuation counts nothing for the state it carries in.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use super::case::{Case, CloseReason, Whole};
+use super::clock::{Clock, ClockKind};
+use super::ids::TeamId;
+use super::policy::Policy;
+
+/// One fact of a clock run or a hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "measure", rename_all = "snake_case")]
+pub enum Measure {
+    /// A clock run started, on `team`'s calendar.
+    Started { clock: ClockKind, team: TeamId, started_at: Timestamp },
+    /// A clock run passed its due time (counted once per run).
+    Breached { clock: ClockKind, team: TeamId, started_at: Timestamp, due_at: Timestamp },
+    /// A clock run stopped at `at`, after `elapsed` of its own basis (business or calendar time).
+    Stopped {
+        clock: ClockKind,
+        team: TeamId,
+        started_at: Timestamp,
+        due_at: Timestamp,
+        at: Timestamp,
+        elapsed: SignedDuration,
+        /// Before its due time and never breached.
+        met: bool,
+        /// A `handoff_accept` run the receiving team took up.
+        accepted: bool,
+    },
+    /// `team` held the case from `from` to `to` (calendar time), `business` of it in its hours.
+    Held { team: TeamId, from: Timestamp, to: Timestamp, business: SignedDuration },
+}
+
+impl Measure {
+    /// The team the measure counts for.
+    pub fn team(&self) -> &TeamId {
+        match self {
+            Self::Started { team, .. }
+            | Self::Breached { team, .. }
+            | Self::Stopped { team, .. }
+            | Self::Held { team, .. } => team,
+        }
+    }
+
+    /// When it happened: a run's start, its due time, its stop; a hold's end.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Self::Started { started_at, .. } => *started_at,
+            Self::Breached { due_at, .. } => *due_at,
+            Self::Stopped { at, .. } => *at,
+            Self::Held { to, .. } => *to,
+        }
+    }
+}
+
+/// The measures of a change from `before` (`None`: the case is new) to `after`, made at `at` (the
+/// last event the change recorded). A run that started and stopped within one change is not seen:
+/// the ingest records one signal at a time, and [`history`] one event at a time.
+pub fn changes(before: Option<&Case>, after: &Case, at: Timestamp, policy: &Policy) -> Vec<Measure> {
+    let mut measures = Vec::new();
+    if after.continues().is_some() && before.is_none_or(|b| b.continues().is_none()) {
+        // A continuation's first event carries the full case's state in: counted there already.
+        return measures;
+    }
+    let Some(before) = before else {
+        measures.extend(after.clocks().values().map(started));
+        return measures;
+    };
+    if after.close_reason() == Some(CloseReason::Continued) && !before.is_closed() {
+        return measures;
+    }
+    for run in before.clocks().values() {
+        match after.clocks().get(&run.kind).filter(|a| a.started_at == run.started_at) {
+            Some(now) => {
+                if !run.breached() && now.breached() {
+                    measures.push(breached(now));
+                }
+            }
+            None => {
+                let late = !run.breached() && at >= run.due_at;
+                if late {
+                    measures.push(breached(run));
+                }
+                let accepted = run.kind == ClockKind::HandoffAccept && after.owner() == &run.team && !after.is_closed();
+                measures.push(Measure::Stopped {
+                    clock: run.kind,
+                    team: run.team.clone(),
+                    started_at: run.started_at,
+                    due_at: run.due_at,
+                    at,
+                    elapsed: run.elapsed(at, policy),
+                    met: !run.breached() && !late,
+                    accepted,
+                });
+            }
+        }
+    }
+    for run in after.clocks().values() {
+        if before.clocks().get(&run.kind).is_none_or(|b| b.started_at != run.started_at) {
+            measures.push(started(run));
+        }
+    }
+    let closed = !before.is_closed() && after.is_closed();
+    if (before.owner() != after.owner() || closed) && at > before.owner_since() {
+        let team = before.owner().clone();
+        let from = before.owner_since();
+        let business = policy.calendar(&team).between(from, at);
+        measures.push(Measure::Held { team, from, to: at, business });
+    }
+    measures
+}
+
+/// Every measure of a whole case's life, in timeline order: its events folded one by one from the
+/// start, as a rebuild does. A case merged into another counts nothing: its signals are the other
+/// case's now, and count there.
+pub fn history(case: &Whole, policy: &Policy) -> Vec<Measure> {
+    if case.close_reason() == Some(CloseReason::Merged) {
+        return Vec::new();
+    }
+    let mut measures = Vec::new();
+    super::engine::refold(case, policy, |before, after, at| {
+        measures.extend(changes(before, after, at, policy));
+    });
+    measures
+}
+
+fn started(run: &Clock) -> Measure {
+    Measure::Started { clock: run.kind, team: run.team.clone(), started_at: run.started_at }
+}
+
+fn breached(run: &Clock) -> Measure {
+    Measure::Breached { clock: run.kind, team: run.team.clone(), started_at: run.started_at, due_at: run.due_at }
+}
