@@ -6,9 +6,9 @@
 //! The Lambda functions in `functions/` are thin shells over it.
 
 pub mod config;
-pub mod digest;
 pub mod domain;
 pub mod handler;
+pub mod hash;
 pub mod ingest;
 pub mod link;
 pub mod metrics;

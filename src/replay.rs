@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::alert::Alert;
 use crate::domain::case::{Case, Event, EventKind, Whole};
 use crate::domain::clock::ClockKind;
+use crate::domain::digest::Digest;
 use crate::domain::duration::human;
 use crate::domain::ids::{CaseId, Identity, TeamId};
 use crate::domain::policy::Policy;
@@ -144,6 +145,8 @@ pub struct Options {
 #[derive(Debug, Default)]
 pub struct Report {
     pub alerts: Vec<Published>,
+    /// Every team's daily digests, in the order published.
+    pub digests: Vec<PublishedDigest>,
     pub cases: Vec<Case>,
     pub until: Option<Timestamp>,
 }
@@ -151,6 +154,14 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct Published {
     pub alert: Alert,
+    pub published_at: Timestamp,
+}
+
+/// A daily digest as the replay published it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedDigest {
+    #[serde(flatten)]
+    pub digest: Digest,
     pub published_at: Timestamp,
 }
 
@@ -302,11 +313,20 @@ async fn sweep<S: Store, N: Notifier>(
     for (case, event) in result.events {
         printer.engine_event(&case.to_string(), &event, out)?;
     }
+    for mut digest in result.digests {
+        if let Some(linker) = printer.linker {
+            digest.link(linker, digest.at);
+        }
+        let published = PublishedDigest { digest, published_at: at };
+        printer.digest(&published, out)?;
+        report.digests.push(published);
+    }
     for case in result.purged {
         printer.purged(at, &case, out)?;
     }
     let next = at + MINUTE;
-    let earliest = baton.store.earliest_due().await?.map_or(limit, ceil_minute);
+    let digest = baton.sweeper().next_digest(at).map_or(limit, ceil_minute);
+    let earliest = baton.store.earliest_due().await?.map_or(limit, ceil_minute).min(digest);
     Ok(next.max(earliest.min(ceil_minute(limit))))
 }
 
@@ -426,6 +446,26 @@ impl Printer<'_> {
         )
     }
 
+    /// A digest: its JSON line; in the readable timeline, its summary when it lists anything (a
+    /// quiet day's digest is counted in the summary only).
+    fn digest(&self, published: &PublishedDigest, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            serde_json::to_writer(&mut *out, published)?;
+            return writeln!(out);
+        }
+        let digest = &published.digest;
+        if digest.in_breach.is_empty() && digest.handoffs_waiting.is_empty() && digest.closure_risk.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{}  digest      {:<11} == {}",
+            self.local(digest.at, &digest.team),
+            digest.team.as_str(),
+            digest.summary
+        )
+    }
+
     fn purged(&self, at: Timestamp, case: &CaseId, out: &mut dyn Write) -> std::io::Result<()> {
         if self.json {
             return Ok(());
@@ -500,6 +540,16 @@ impl Printer<'_> {
         let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
         writeln!(out, "  alerts: {}{kinds}", report.alerts.len())?;
+        let quiet = report
+            .digests
+            .iter()
+            .filter(|d| {
+                d.digest.in_breach.is_empty()
+                    && d.digest.handoffs_waiting.is_empty()
+                    && d.digest.closure_risk.is_empty()
+            })
+            .count();
+        writeln!(out, "  daily digests: {} ({quiet} with nothing listed, not shown above)", report.digests.len())?;
         writeln!(out, "  breaches per team and clock:")?;
         if breaches.is_empty() {
             writeln!(out, "    none")?;

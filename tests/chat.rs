@@ -95,7 +95,7 @@ fn an_alert_becomes_a_custom_notification_field_by_field_as_documented() {
 
     let content = &message["content"];
     // A lock screen shows the case, what is wrong and who holds it first.
-    assert_eq!(content["title"], ":rotating_light: BTN-EGT6FK breach: handoff_accept held by support-ch");
+    assert_eq!(content["title"], ":rotating_light: BTN-EGT6FK support-ch: breach, handoff_accept");
     let description = content["description"].as_str().unwrap();
     assert!(description.starts_with(&alert.summary), "{description}");
     assert!(description.contains("Held by: support-ch (region CH)"), "{description}");
@@ -139,7 +139,7 @@ fn without_links_the_next_step_is_the_api_call_and_a_cleared_alert_asks_for_noth
     assert_documented_schema(&message);
     assert_eq!(
         message["content"]["title"],
-        ":white_check_mark: BTN-EGT6FK cleared (was level 1): handoff_accept held by support-ch"
+        ":white_check_mark: BTN-EGT6FK support-ch: cleared (was level 1), handoff_accept"
     );
     assert_eq!(strings(&message["content"]["nextSteps"]), [format!("Open the case: {}", links.case)]);
     assert_eq!(message["metadata"]["threadId"], "BTN-EGT6FK", "the same thread as the breach it clears");
@@ -159,7 +159,7 @@ async fn a_standard_topic_delivers_the_chat_message_unchanged_with_the_alert_top
     let (alert_topic, alert_queue) = moto::topic_with_queue("chat-alerts", false).await;
     assert!(!chat_topic.ends_with(".fifo"), "Amazon Q Developer takes standard topics");
     let alert = breach();
-    let outbound = Outbound { id: "baton:BTN-EGT6FK:handoff_accept:breach:1".into(), alert: alert.clone() };
+    let outbound = Outbound::alert("baton:BTN-EGT6FK:handoff_accept:breach:1".into(), alert.clone());
     let sns = local_client(moto::endpoint());
     ChatNotifier::new(sns.clone(), &chat_topic, Some(linker())).publish(&outbound).await.unwrap();
     SnsNotifier::new(sns, &alert_topic).publish(&outbound).await.unwrap();
@@ -218,7 +218,7 @@ async fn with_a_linker_the_alert_carries_its_links_and_the_chat_topic_gets_the_s
     let (chat_topic, chat_queue) = moto::topic_with_queue("fanout-chat", false).await;
     let (alert_topic, alert_queue) = moto::topic_with_queue("fanout-alerts", false).await;
     let alert = breach();
-    let outbound = Outbound { id: "baton:BTN-EGT6FK:handoff_accept:breach:1".into(), alert: alert.clone() };
+    let outbound = Outbound::alert("baton:BTN-EGT6FK:handoff_accept:breach:1".into(), alert.clone());
     let sns = local_client(moto::endpoint());
     let notifier = Fanout {
         first: SnsNotifier::new(sns.clone(), &alert_topic).with_linker(Some(linker())),

@@ -380,6 +380,12 @@ async fn costs_per_signal_and_per_due_case() {
     assert_eq!(baton.ingest(&mail).await.unwrap(), Outcome::Duplicate);
     let duplicate = measure(u);
 
+    // The four teams' daily digests of Monday (due at 08:00 local): a sweep before anything is due.
+    let u = store.usage();
+    let report = baton.sweep(at("2026-04-13T08:11:00Z")).await.unwrap();
+    let digests = measure(u);
+    assert_eq!((report.cases_due, report.digests.len()), (0, 4));
+
     let u = store.usage();
     let report = baton.sweep(at("2026-04-13T15:00:00Z")).await.unwrap();
     let sweep = measure(u);
@@ -392,6 +398,7 @@ async fn costs_per_signal_and_per_due_case() {
         ("signal found by its thread", threaded),
         ("duplicate delivery", duplicate),
         ("sweep of one due case", sweep),
+        ("sweep recording 4 teams' daily digests (1 open case)", digests),
     ] {
         println!(
             "{what}: {} requests, {:.1} read units, {:.1} write units",
@@ -402,8 +409,12 @@ async fn costs_per_signal_and_per_due_case() {
     assert_eq!(open.requests, 2, "{open:?}");
     assert_eq!(named.requests, 2, "{named:?}");
     assert_eq!(threaded.requests, 3, "{threaded:?}");
-    // The sweep: the outbox query, the shards, the case, the transaction, the outbox entry's delete.
-    assert_eq!(sweep.requests, 1 + u64::from(table::DUE_SHARDS) + 3, "{sweep:?}");
+    // The sweep: the outbox query, the shards, the case, the transaction, the outbox entry's delete,
+    // and per team one read finding its digest of the day recorded.
+    assert_eq!(sweep.requests, 1 + u64::from(table::DUE_SHARDS) + 3 + 4, "{sweep:?}");
+    // Per team: the record read, the open-index query, the previous day's figures, the transaction,
+    // the outbox entry's delete; and one BatchGetItem for the team holding the open case.
+    assert_eq!(digests.requests, 1 + u64::from(table::DUE_SHARDS) + 4 * 5 + 1, "{digests:?}");
 }
 
 /// The sample's output, readable and JSON, from the replay in memory and on DynamoDB Local.

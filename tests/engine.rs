@@ -41,6 +41,13 @@ fn given() -> Scenario {
 }
 
 impl Scenario {
+    /// Reminders as alerts, one per case per business day (`[ladder] reminders = "daily"`); by
+    /// default the daily digest carries them and the engine raises none.
+    fn daily_reminders(mut self) -> Self {
+        self.policy.ladder.reminders = baton::domain::policy::Reminders::Daily;
+        self
+    }
+
     fn with_policy(mut self, extra: &str) -> Self {
         let text = format!("{}\n{extra}", baton::domain::policy::DEFAULT_POLICY);
         self.policy = Policy::from_toml(&text, None).unwrap();
@@ -142,7 +149,7 @@ fn first_response_is_eight_business_hours_of_the_owning_team_with_a_warning_at_7
 
 #[test]
 fn the_ladder_climbs_to_level_3_then_reminds_at_the_start_of_every_business_day_until_acknowledged() {
-    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let mut s = given().daily_reminders().customer_email(zurich("2026-04-13T08:00"));
     let alerts = s.alerts_of(ClockKind::FirstResponse, zurich("2026-04-21T07:59"));
     assert_eq!(
         alerts,
@@ -167,7 +174,7 @@ fn a_reply_stops_the_response_clock_and_its_ladder() {
 
 #[test]
 fn an_acknowledged_level_is_snoozed_not_forgotten() {
-    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let mut s = given().daily_reminders().customer_email(zurich("2026-04-13T08:00"));
     s.sweep_until(zurich("2026-04-13T16:30"));
     let ack = SignalKind::Acknowledge {
         clock: ClockKind::FirstResponse,
@@ -591,7 +598,7 @@ fn cleared(s: &mut Scenario, until: Timestamp) -> Vec<(ClockKind, u8, Timestamp)
 fn a_case_in_breach_gets_one_reminder_a_business_day_listing_every_clock_in_breach_the_most_severe_first() {
     // Given an email nobody answers: first_response reaches level 3 on Thursday, customer_silence
     // breaches on Saturday (five calendar days).
-    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let mut s = given().daily_reminders().customer_email(zurich("2026-04-13T08:00"));
     // When the sweep runs to Tuesday noon.
     let reminders: Vec<Seen> =
         s.alerts_until(zurich("2026-04-21T12:00")).into_iter().filter(|a| a.0 == "reminder").collect();
@@ -607,10 +614,21 @@ fn a_case_in_breach_gets_one_reminder_a_business_day_listing_every_clock_in_brea
 }
 
 #[test]
+fn by_default_the_digest_carries_reminders_and_no_reminder_alert_is_raised() {
+    // Given the same unanswered email as above, with the default policy (`reminders = "digest"`).
+    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let alerts = s.alerts_until(zurich("2026-04-21T12:00"));
+    // Then the ladder climbs as before, and no reminder follows it.
+    assert!(alerts.iter().any(|a| a.0 == "escalation" && a.2 == 3), "{alerts:?}");
+    assert!(alerts.iter().all(|a| a.0 != "reminder"), "{alerts:?}");
+}
+
+#[test]
 fn no_reminder_on_a_holiday_of_the_owning_team() {
     // Given a case handed to support-ch, which takes it up only... never: handoff_accept reaches
     // level 3 on Thursday 7 May.
     let mut s = given()
+        .daily_reminders()
         .customer_email(zurich("2026-05-04T08:00"))
         .reply("central", zurich("2026-05-04T08:30"))
         .handoff("support-ch", zurich("2026-05-04T09:00"));
@@ -628,7 +646,7 @@ fn no_reminder_on_a_holiday_of_the_owning_team() {
 #[test]
 fn an_acknowledged_clock_is_not_reminded_of_until_its_snooze_ends() {
     // Given first_response at level 3 since Thursday, reminded of on Friday at 08:00.
-    let mut s = given().customer_email(zurich("2026-04-13T08:00"));
+    let mut s = given().daily_reminders().customer_email(zurich("2026-04-13T08:00"));
     s.sweep_until(zurich("2026-04-17T09:00"));
     // When a lead acknowledges level 3 for two business days (to Tuesday 09:00).
     let ack = SignalKind::Acknowledge {

@@ -17,7 +17,11 @@ fn zurich(text: &str) -> Timestamp {
 }
 
 fn run(sample: &str) -> Report {
-    let policy = Arc::new(Policy::default_policy());
+    run_with(sample, Policy::default_policy())
+}
+
+fn run_with(sample: &str, policy: Policy) -> Report {
+    let policy = Arc::new(policy);
     let text = std::fs::read_to_string(format!("{}/samples/{sample}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let lines = replay::parse(&text, &policy).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -150,8 +154,14 @@ fn the_command_prints_json_alerts_and_a_readable_timeline() {
     assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8(json.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), run("velcro.jsonl").alerts.len());
-    assert!(lines.iter().all(|l| l["schema"] == "baton.alert.v1" && l["published_at"].is_string()));
+    let report = run("velcro.jsonl");
+    assert_eq!(lines.len(), report.alerts.len() + report.digests.len());
+    assert!(lines.iter().all(|l| l["published_at"].is_string()));
+    // Alerts and digests, each a line of its own, told apart by their schema.
+    let alerts = lines.iter().filter(|l| l["schema"] == "baton.alert.v1").count();
+    let digests = lines.iter().filter(|l| l["schema"] == "baton.digest.v1").count();
+    assert_eq!((alerts, digests), (report.alerts.len(), report.digests.len()));
+    assert!(alerts > 0 && digests > 0);
 
     let readable = baton().args(["replay", &sample, "--until", "2026-04-24T00:00:00Z"]).output().unwrap();
     let text = String::from_utf8(readable.stdout).unwrap();
@@ -242,16 +252,54 @@ fn webhook_lines_and_auto_acknowledgements_replay() {
 
 #[test]
 fn the_velcro_story_has_one_voice_per_case_and_no_state_change_is_lost() {
-    // Given the velcro story with the shipped policy (reminders = "digest", which sends them as
-    // "daily" until the daily digest exists).
+    // Given the velcro story with the shipped policy (`reminders = "digest"`).
     let report = run("velcro.jsonl");
-    // Then the state changes (warnings, breaches, escalations, cleared) fit in 45 messages, where
-    // per-clock reminders made 134 messages in all; the reminders are what the digest will carry.
-    let changes = report.alerts.iter().filter(|p| p.alert.kind != "reminder").count();
-    assert!(changes <= 45, "{changes} alerts besides reminders");
-    // And a case gets at most one reminder per business day, at the start of the owning team's day
+    // Then no reminder is published as an alert: the state changes (warnings, breaches,
+    // escalations, cleared) are all there is, where per-clock reminders made 134 messages.
+    let kinds = |kind: &str| report.alerts.iter().filter(|p| p.alert.kind == kind).count();
+    assert!(report.alerts.len() <= 45, "{} alerts", report.alerts.len());
+    assert_eq!(kinds("reminder"), 0);
+    // No warning, breach or escalation is lost: the same ones as with daily reminders, at the same minutes.
+    let daily = run_with("velcro.jsonl", daily_reminders());
+    let state_changes = |r: &Report| -> Vec<(String, String, ClockKind, u8, Timestamp)> {
+        r.alerts
+            .iter()
+            .filter(|p| p.alert.kind != "reminder")
+            .map(|p| (p.alert.case_id.clone(), p.alert.kind.clone(), p.alert.clock, p.alert.level, p.alert.at))
+            .collect()
+    };
+    assert_eq!(state_changes(&report), state_changes(&daily));
+    // And the case stays in front of its lead: every business day support-ch holds it in breach,
+    // support-ch's digest lists it, with the handoff it never took up.
+    let case = report.cases.iter().find(|c| c.channels().contains(&Channel::Email)).unwrap().id().to_string();
+    let support: Vec<&replay::PublishedDigest> =
+        report.digests.iter().filter(|d| d.digest.team.as_str() == "support-ch").collect();
+    let listing: Vec<String> = support
+        .iter()
+        .filter(|d| d.digest.in_breach.iter().any(|row| row.case_id == case))
+        .map(|d| d.digest.day.to_string())
+        .collect();
+    assert!(listing.contains(&"2026-04-24".to_string()) && listing.contains(&"2026-06-01".to_string()), "{listing:?}");
+    let june = support.iter().find(|d| d.digest.day.to_string() == "2026-06-01").unwrap();
+    assert_eq!(june.digest.handoffs_waiting[0].case_id, case);
+    assert_eq!(june.published_at, zurich("2026-06-01T08:00"));
+}
+
+fn daily_reminders() -> Policy {
+    let mut policy = Policy::default_policy();
+    policy.ladder.reminders = baton::domain::policy::Reminders::Daily;
+    policy
+}
+
+#[test]
+fn with_daily_reminders_a_case_is_reminded_of_once_a_business_day() {
+    // Given the velcro story with `reminders = "daily"`.
+    let report = run_with("velcro.jsonl", daily_reminders());
+    // Then a case gets at most one reminder per business day, at the start of the owning team's day
     // (08:00 in Zurich for support-ch and the social desk), and none on its weekends or holidays.
     let reminders: Vec<&Published> = report.alerts.iter().filter(|p| p.alert.kind == "reminder").collect();
+    assert!(!reminders.is_empty());
+    assert!(report.alerts.len() - reminders.len() <= 45);
     let mut days: Vec<(String, String)> = reminders
         .iter()
         .map(|p| {
@@ -304,7 +352,7 @@ fn a_breached_clock_that_stops_is_cleared_and_one_that_never_breached_is_not() {
     );
     let first = alerts.iter().find(|p| p.alert.kind == "cleared" && p.alert.clock == ClockKind::FirstResponse).unwrap();
     assert!(first.alert.summary.starts_with("Cleared: social replied after"), "{}", first.alert.summary);
-    assert!(first.alert.subject().contains("cleared: first_response"), "{}", first.alert.subject());
+    assert!(first.alert.subject().contains(": cleared, first_response"), "{}", first.alert.subject());
     assert!(!first.alert.text().contains("Acknowledge:"), "nothing to acknowledge");
     // Every cleared alert comes after its clock's breach; handoff_accept never stops (support-ch
     // never takes the case up), so it is never cleared.
@@ -331,7 +379,24 @@ fn with_the_link_settings_the_replay_shows_the_links_its_alerts_would_carry() {
     let lines: Vec<serde_json::Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(!lines.is_empty());
-    for line in &lines {
+    // A digest's rows carry the links of their cases: the case page, and acknowledging a breach.
+    let digests: Vec<&serde_json::Value> = lines.iter().filter(|l| l["schema"] == "baton.digest.v1").collect();
+    let rows: Vec<(Timestamp, &serde_json::Value)> = digests
+        .iter()
+        .flat_map(|d| {
+            d["in_breach"].as_array().unwrap().iter().map(|row| (d["at"].as_str().unwrap().parse().unwrap(), row))
+        })
+        .collect();
+    assert!(!rows.is_empty());
+    for (at, row) in rows {
+        let url = row["links"]["ack"].as_str().unwrap();
+        let grant = signer.verify(url.strip_prefix("https://cases.example.com/l/").unwrap(), at).unwrap();
+        assert_eq!(grant.case.as_str(), row["case_id"].as_str().unwrap());
+        let level = u8::try_from(row["level"].as_u64().unwrap()).unwrap();
+        let clock: ClockKind = row["clock"].as_str().unwrap().parse().unwrap();
+        assert_eq!(grant.allows, baton::link::Allows::Ack { clock, level });
+    }
+    for line in lines.iter().filter(|l| l["schema"] == "baton.alert.v1") {
         let at: Timestamp = line["at"].as_str().unwrap().parse().unwrap();
         let token = |url: &serde_json::Value| {
             let url = url.as_str().unwrap_or_else(|| panic!("no link in {line}"));

@@ -80,7 +80,7 @@ async fn a_breach_produces_exactly_one_alert_per_level_with_attributes_to_filter
     }
     assert!(now > at("2026-04-20T00:00:00Z"));
 
-    let received = moto::drain(&queue).await;
+    let received = moto::drain_alerts(&queue).await;
     let first_response: Vec<&Received> = received.iter().filter(|r| r.alert["clock"] == "first_response").collect();
     let mut per_step: BTreeMap<(String, u64), usize> = BTreeMap::new();
     for r in &first_response {
@@ -92,16 +92,14 @@ async fn a_breach_produces_exactly_one_alert_per_level_with_attributes_to_filter
     assert_eq!(per_step.remove(&("breach".into(), 1)), Some(1));
     assert_eq!(per_step.remove(&("escalation".into(), 2)), Some(1));
     assert_eq!(per_step.remove(&("escalation".into(), 3)), Some(1));
-    // Then one reminder per business day, each at its own instant.
-    let reminders = per_step.remove(&("reminder".into(), 3)).unwrap_or(0);
-    assert!(reminders >= 2, "{reminders} reminders");
+    // And no reminder: by default the daily digest carries a case in breach.
     assert!(per_step.is_empty(), "{per_step:?}");
     let unique: BTreeSet<_> = received.iter().map(identity).collect();
     assert_eq!(unique.len(), received.len(), "no alert arrives twice");
 
     // The breach as a lead receives it: subject, attributes for filter policies, the v1 body.
     let breach = first_response.iter().find(|r| r.alert["kind"] == "breach").unwrap();
-    assert_eq!(breach.subject, format!("[Baton] {id} breach: first_response held by central"));
+    assert_eq!(breach.subject, format!("[Baton] {id} central: breach, first_response"));
     assert!(breach.subject.len() < 100);
     let attributes = &breach.attributes;
     assert_eq!(attributes["level"], json!({"Type": "Number", "Value": "1"}));
@@ -115,7 +113,7 @@ async fn a_breach_produces_exactly_one_alert_per_level_with_attributes_to_filter
     // 8 business hours from Monday 08:00 in Zurich: Monday 16:00, 14:00 UTC.
     assert_eq!(alert["due_at"], "2026-04-13T14:00:00Z");
     assert_eq!(alert["customer_waiting_since"], "2026-04-13T06:00:00Z");
-    assert!(alert["summary"].as_str().unwrap().contains(&format!("POST /cases/{id}/ack")));
+    assert!(alert["summary"].as_str().unwrap().starts_with("Breach: central has not answered"), "{alert}");
     assert_eq!(alert["timeline"][0]["event"], "customer_message");
 }
 
@@ -142,7 +140,7 @@ async fn two_sweeps_at_once_publish_each_alert_once() {
         assert!(ra.unpublished.is_empty() && rb.unpublished.is_empty());
         raised += ra.alerts.len() + rb.alerts.len() + ra.recovered.len() + rb.recovered.len();
     }
-    let received = moto::drain(&queue).await;
+    let received = moto::drain_alerts(&queue).await;
     let unique: BTreeSet<_> = received.iter().map(identity).collect();
     // By Wednesday: the warning, the breach and level 2 of first_response for each of the 20 cases.
     assert_eq!(raised, 20 * 3);
@@ -167,7 +165,8 @@ async fn sns_failing_on_the_first_try_loses_no_alert() {
     // The warning is due at 12:00 UTC: raised and recorded, but SNS is down.
     let failed = down.sweep(at("2026-04-13T12:00:00Z")).await.unwrap();
     assert_eq!(failed.alerts.len(), 1, "{failed:?}");
-    assert_eq!(failed.unpublished.len(), 1, "{failed:?}");
+    // With the four teams' daily digests of that Monday, recorded and not published either.
+    assert_eq!(failed.unpublished.len(), 5, "{failed:?}");
     assert!(moto::drain(&queue).await.is_empty());
     // The step is recorded: sweeping again does not raise it a second time...
     let next = up.sweep(at("2026-04-13T12:01:00Z")).await.unwrap();
@@ -175,12 +174,15 @@ async fn sns_failing_on_the_first_try_loses_no_alert() {
     // ...and the outbox hands it to the next sweep, which publishes it.
     assert_eq!(next.recovered.len(), 1, "{next:?}");
     assert_eq!(next.recovered[0].kind, "warning");
-    let received = moto::drain(&queue).await;
+    assert_eq!(next.digests.len(), 4, "{next:?}");
+    let received = moto::drain_alerts(&queue).await;
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].alert["kind"], "warning");
     assert_eq!(received[0].alert, serde_json::to_value(&failed.alerts[0].0).unwrap());
-    // Nothing is left in the outbox.
-    assert!(up.sweep(at("2026-04-13T12:02:00Z")).await.unwrap().recovered.is_empty());
+    // Nothing is left in the outbox, and no digest goes out twice.
+    let last = up.sweep(at("2026-04-13T12:02:00Z")).await.unwrap();
+    assert!(last.recovered.is_empty() && last.digests.is_empty(), "{last:?}");
+    assert!(moto::drain(&queue).await.is_empty());
 }
 
 #[tokio::test]
@@ -195,11 +197,11 @@ async fn a_sweep_that_crashed_before_publishing_is_caught_by_the_next() {
     let sweep = crashed.sweep(at("2026-04-13T12:00:00Z"));
     let cut = tokio::time::timeout(std::time::Duration::from_secs(2), sweep).await;
     assert!(cut.is_err(), "the sweep died while publishing");
-    assert!(moto::drain(&queue).await.is_empty());
+    assert!(moto::drain_alerts(&queue).await.is_empty());
     // Within the claim, another sweep leaves it alone; after it, the next sweep publishes it.
     assert!(up.sweep(at("2026-04-13T12:00:10Z")).await.unwrap().recovered.is_empty());
     assert_eq!(up.sweep(at("2026-04-13T12:01:00Z")).await.unwrap().recovered.len(), 1);
-    assert_eq!(moto::drain(&queue).await.len(), 1);
+    assert_eq!(moto::drain_alerts(&queue).await.len(), 1);
 }
 
 /// A notifier standing for a process that dies while publishing: it never returns.
@@ -219,7 +221,7 @@ async fn an_acknowledged_level_stays_quiet_until_its_snooze_ends() {
     let id = applied(baton.ingest(&mail(1, at("2026-04-13T06:00:00Z"))).await.unwrap());
     // Warning at 12:00, breach at 14:00 UTC on Monday.
     sweep_until(&baton, at("2026-04-13T14:00:00Z")).await;
-    assert_eq!(moto::drain(&queue).await.len(), 2);
+    assert_eq!(moto::drain_alerts(&queue).await.len(), 2);
 
     // The lead acknowledges level 1 for two business days (two of central's 9-hour days).
     let body = json!({"clock": "first_response", "level": 1, "by": "lead-ch", "snooze": "2d"});
@@ -238,10 +240,10 @@ async fn an_acknowledged_level_stays_quiet_until_its_snooze_ends() {
 
     // Level 2 was due Tuesday 14:00 UTC; the snooze runs to Wednesday 16:05 Zurich (14:05 UTC).
     sweep_until(&baton, at("2026-04-15T14:04:00Z")).await;
-    let quiet = moto::drain(&queue).await;
+    let quiet = moto::drain_alerts(&queue).await;
     assert!(quiet.is_empty(), "quiet while snoozed: {quiet:?}");
     sweep_until(&baton, at("2026-04-15T14:06:00Z")).await;
-    let after = moto::drain(&queue).await;
+    let after = moto::drain_alerts(&queue).await;
     assert_eq!(after.len(), 1, "{after:?}");
     assert_eq!((after[0].alert["kind"].as_str(), after[0].alert["level"].as_u64()), (Some("escalation"), Some(2)));
     assert_eq!(after[0].alert["at"], "2026-04-15T14:05:00Z");
@@ -267,9 +269,11 @@ async fn the_velcro_replay_prints_what_sns_delivers() {
             alert
         })
         .collect();
+    // The alerts and the daily digests alike.
     let mut delivered: Vec<serde_json::Value> = moto::drain(&queue).await.into_iter().map(|r| r.alert).collect();
-    // (79 since reminders are one per case and business day, not one per clock.)
-    assert!(printed.len() > 50, "{} alerts", printed.len());
+    let schemas: BTreeSet<&str> = printed.iter().filter_map(|m| m["schema"].as_str()).collect();
+    assert_eq!(schemas, BTreeSet::from(["baton.alert.v1", "baton.digest.v1"]));
+    assert!(printed.len() > 50, "{} messages", printed.len());
     let key = |a: &serde_json::Value| a.to_string();
     printed.sort_by_key(key);
     delivered.sort_by_key(key);
@@ -326,7 +330,7 @@ async fn the_sweep_handler_runs_on_the_scheduled_event() {
     assert!(!run.incomplete);
     let metrics: serde_json::Value = serde_json::from_str(&run.metrics[0]).unwrap();
     assert_eq!(metrics["AlertsSent"], 1.0);
-    assert_eq!(moto::drain(&queue).await.len(), 1);
+    assert_eq!(moto::drain_alerts(&queue).await.len(), 1);
 
     // SNS unreachable: the run says it is incomplete (the function then fails the invocation).
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -128,7 +128,9 @@ impl Alert {
         text
     }
 
-    /// A readable subject under 100 characters.
+    /// A readable subject under 100 characters whose first 60 say the case, the team and what is
+    /// wrong (a phone's lock screen shows about that much): `[Baton] BTN-EGT6FK support-ch: level 3
+    /// escalation, handoff_accept`.
     pub fn subject(&self) -> String {
         let what = match (self.kind.as_str(), self.level) {
             ("escalation", level) => format!("level {level} escalation"),
@@ -138,7 +140,7 @@ impl Alert {
             ("cleared", _) => "cleared".to_string(),
             _ => "closure risk".to_string(),
         };
-        let subject = format!("[Baton] {} {what}: {} held by {}", self.case_id, self.clock, self.team);
+        let subject = format!("[Baton] {} {}: {what}, {}", self.case_id, self.team, self.clock);
         subject.chars().take(99).collect()
     }
 }
@@ -283,11 +285,10 @@ fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
         _ => String::new(),
     };
     format!(
-        "{head}: {what}{also}. Customer waiting since {} ({}){stakes}. {team} holds {} since {}. Acknowledge: POST /cases/{}/ack",
+        "{head}: {what}{also}. Customer waiting since {} ({}){stakes}. {team} holds {} since {}.",
         local(waiting),
         since(waiting),
         case.id,
         local(case.owner_since.min(event.at)),
-        case.id,
     )
 }

@@ -270,6 +270,55 @@ impl Calendar {
         None
     }
 
+    /// Whether `day` has business hours (not a weekend day, holiday or closure).
+    pub fn is_business_day(&self, day: Date) -> bool {
+        self.opening(day).next().is_some()
+    }
+
+    /// When a digest of `day` is due: at local time `at` on that day, or at the start of its business
+    /// hours; `None` when `day` is not a business day.
+    pub fn digest_on(&self, day: Date, at: Option<Time>) -> Option<Timestamp> {
+        let (open, _) = self.opening(day).next()?;
+        Some(at.map_or(open, |at| self.tz.to_timestamp(DateTime::from_parts(day, at)).unwrap_or(Timestamp::MAX)))
+    }
+
+    /// Today's digest (its day and instant) when it is due by `now`: today in this calendar's zone,
+    /// a business day, and past its time. A digest not sent on its own day is not sent later: the
+    /// next business day's says it all again.
+    pub fn todays_digest(&self, now: Timestamp, at: Option<Time>) -> Option<(Date, Timestamp)> {
+        let day = now.to_zoned(self.tz.clone()).date();
+        self.digest_on(day, at).filter(|due| *due <= now).map(|due| (day, due))
+    }
+
+    /// The first digest due after `after`.
+    pub fn next_digest(&self, after: Timestamp, at: Option<Time>) -> Option<Timestamp> {
+        let mut day = after.to_zoned(self.tz.clone()).date();
+        for _ in 0..400 {
+            if let Some(due) = self.digest_on(day, at).filter(|due| *due > after) {
+                return Some(due);
+            }
+            day = day.tomorrow().ok()?;
+        }
+        None
+    }
+
+    /// The business day before `day`, looking back a year at most.
+    pub fn previous_business_day(&self, day: Date) -> Option<Date> {
+        let mut day = day.yesterday().ok()?;
+        for _ in 0..366 {
+            if self.is_business_day(day) {
+                return Some(day);
+            }
+            day = day.yesterday().ok()?;
+        }
+        None
+    }
+
+    /// The local date of an instant in this calendar's zone.
+    pub fn date_of(&self, at: Timestamp) -> Date {
+        at.to_zoned(self.tz.clone()).date()
+    }
+
     /// The instant `d` before `t`, counted as calendar time in this calendar's zone (used to look ahead
     /// of a closure, where business time would stand still).
     pub fn before(&self, t: Timestamp, d: PolicyDuration) -> Timestamp {

@@ -493,6 +493,16 @@ fn next_due_of(case: &Case, policy: &Policy) -> Option<Timestamp> {
 /// A closure or holiday of the owning team over which `customer_silence` would breach: the team's
 /// lead is warned `closure_lookahead` before it starts (or at once, if the clock starts later).
 fn closure_risk(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> {
+    let (warn_at, risk) = closure_ahead(case, policy)?;
+    match &risk {
+        EventKind::ClosureRisk { closure_starts, .. } if case.closure_warnings.contains(closure_starts) => None,
+        _ => Some((warn_at, risk)),
+    }
+}
+
+/// The closure or holiday of the owning team over which `customer_silence` would breach, and when
+/// its lead is (or was) warned: what a daily digest lists as at closure risk, warned or not.
+pub fn closure_ahead(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> {
     if !case.state.is_ours() {
         return None;
     }
@@ -500,9 +510,6 @@ fn closure_risk(case: &Case, policy: &Policy) -> Option<(Timestamp, EventKind)> 
     let calendar = policy.calendar(&case.owner);
     let due = silence.due_at;
     let (closes, reopens) = calendar.closure_around(due)?;
-    if case.closure_warnings.contains(&closes) {
-        return None;
-    }
     // Counted from when this team holds the case: a closure of the previous owner is no risk now.
     let warn_at =
         calendar.before(closes, policy.ladder.closure_lookahead).max(silence.started_at).max(case.owner_since);

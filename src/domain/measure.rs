@@ -19,6 +19,9 @@
 //! - A case that goes on in a continuation counts nothing at its closing (its clocks and hold go
 //!   on there), and a continuation counts nothing for the state it carries in.
 
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -151,4 +154,63 @@ fn started(run: &Clock) -> Measure {
 
 fn breached(run: &Clock) -> Measure {
     Measure::Breached { clock: run.kind, team: run.team.clone(), started_at: run.started_at, due_at: run.due_at }
+}
+
+/// One team's figures for one of its local days: the clock runs that met their target and those
+/// that breached, per clock, and the time its holds that ended that day lasted. The daily digest
+/// shows the previous business day's; the stores add them up as changes are recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DayFigures {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub met: BTreeMap<ClockKind, u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub breached: BTreeMap<ClockKind, u32>,
+    /// Calendar seconds of the holds that ended that day.
+    pub held_s: i64,
+    /// Business seconds (the team's own hours) of the same holds.
+    pub held_business_s: i64,
+}
+
+impl DayFigures {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &DayFigures) {
+        for (clock, n) in &other.met {
+            *self.met.entry(*clock).or_default() += n;
+        }
+        for (clock, n) in &other.breached {
+            *self.breached.entry(*clock).or_default() += n;
+        }
+        self.held_s += other.held_s;
+        self.held_business_s += other.held_business_s;
+    }
+}
+
+/// Figures per team and local day (the team's own calendar's zone).
+pub type Figures = BTreeMap<(TeamId, Date), DayFigures>;
+
+/// Adds measures to `figures`, each on its team's local day: a run met or breached, a hold ended.
+/// Starts count nowhere here (the reports count them from [`history`]).
+pub fn tally(figures: &mut Figures, measures: &[Measure], policy: &Policy) {
+    for measure in measures {
+        let day = policy.calendar(measure.team()).date_of(measure.at());
+        let key = (measure.team().clone(), day);
+        match measure {
+            Measure::Started { .. } | Measure::Stopped { met: false, .. } => {}
+            Measure::Breached { clock, .. } => {
+                *figures.entry(key).or_default().breached.entry(*clock).or_default() += 1;
+            }
+            Measure::Stopped { clock, met: true, .. } => {
+                *figures.entry(key).or_default().met.entry(*clock).or_default() += 1;
+            }
+            Measure::Held { from, to, business, .. } => {
+                let day = figures.entry(key).or_default();
+                day.held_s += to.as_second() - from.as_second();
+                day.held_business_s += business.as_secs();
+            }
+        }
+    }
 }

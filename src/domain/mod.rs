@@ -5,6 +5,7 @@ pub mod alert;
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod digest;
 pub mod duration;
 pub mod engine;
 pub mod ids;

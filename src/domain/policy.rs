@@ -147,6 +147,9 @@ struct RawTeam {
     x_screen_names: Vec<String>,
     #[serde(default)]
     auto_acknowledge: bool,
+    /// When the team's daily digest goes out, local time (`"08:30"`); default: the start of its day.
+    #[serde(default)]
+    digest_at: Option<String>,
 }
 
 /// Unknown clock names land in `clocks` and are reported there (serde cannot deny unknown fields
@@ -195,6 +198,9 @@ pub struct Team {
     pub x_screen_names: Vec<String>,
     /// A customer's first email to this team is answered at once with the case number.
     pub auto_acknowledge: bool,
+    /// When its daily digest goes out on each of its business days, local time (`None`: at the
+    /// start of its business hours).
+    pub digest_at: Option<jiff::civil::Time>,
 }
 
 /// Targets of one clock, per channel class.
@@ -236,8 +242,8 @@ pub struct Ladder {
 /// risks and `cleared` alerts are published as they happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reminders {
-    /// In the owning team's daily digest (the default). The digest does not exist yet: until it
-    /// does, this falls back to [`Reminders::Daily`], so that a lead is not left without reminders.
+    /// In the owning team's daily digest (the default): no reminder alerts; the digest lists every
+    /// case in breach each business day.
     #[default]
     Digest,
     /// At most one `reminder` alert per case per business day of the owning team, at the start of
@@ -253,13 +259,9 @@ impl Reminders {
         }
     }
 
-    /// Whether the sweep publishes reminders as alerts: always, until the daily digest exists.
+    /// Whether the sweep publishes reminders as alerts (else the digest carries them).
     pub fn as_alerts(self) -> bool {
-        match self {
-            Self::Daily => true,
-            // The fallback: no digest carries them yet.
-            Self::Digest => true,
-        }
+        self == Self::Daily
     }
 }
 
@@ -552,6 +554,12 @@ fn read_teams(
                 continue;
             }
         };
+        let digest_at = team.digest_at.as_deref().and_then(|text| {
+            let parsed = text
+                .parse::<jiff::civil::Time>()
+                .map_err(|_| format!("`{text}` is not a local time of day like \"08:30\""));
+            problems.check(format!("{key}.digest_at"), parsed)
+        });
         for mailbox in &team.mailboxes {
             if !mailbox.contains('@') {
                 problems.add(format!("{key}.mailboxes"), format!("`{mailbox}` is not an email address"));
@@ -572,6 +580,7 @@ fn read_teams(
                     .map(|s| s.trim_start_matches('@').to_ascii_lowercase())
                     .collect(),
                 auto_acknowledge: team.auto_acknowledge,
+                digest_at,
             },
         );
     }

@@ -128,7 +128,7 @@ pub async fn handle<S: Record + Remove>(
 /// body as JSON (so whitespace does not count, but every field and value does).
 fn fingerprint(method: &str, path: &str, body: &Value) -> String {
     let request = format!("{}\n{path}\n{body}", method.to_ascii_uppercase());
-    format!("sha256:{}", &crate::digest::sha256_hex(request)[..32])
+    format!("sha256:{}", &crate::hash::sha256_hex(request)[..32])
 }
 
 /// Whether the request this key was first used for is this one: its event is on this case, with

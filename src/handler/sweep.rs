@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::notify::Notifier;
 use crate::service::{ServiceError, Sweep, SweepOptions};
-use crate::store::{Remove, Schedule};
+use crate::store::{Remove, Schedule, Teams};
 
 /// No case is started this close to the deadline.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
@@ -27,7 +27,7 @@ pub struct SweepRun {
 }
 
 /// Sweeps at `now`, starting nothing once less than [`DEADLINE_MARGIN`] of `time_left` remains.
-pub async fn handle<S: Schedule + Remove, N: Notifier>(
+pub async fn handle<S: Schedule + Remove + Teams, N: Notifier>(
     sweep: &Sweep<'_, S, N>,
     event: &EventBridgeEvent<Value>,
     now: Timestamp,
@@ -40,7 +40,7 @@ pub async fn handle<S: Schedule + Remove, N: Notifier>(
     let report = sweep.sweep_with(now, &options).await?;
     let metrics = crate::metrics::sweep(&report, started.elapsed(), now);
     for e in &report.unpublished {
-        tracing::error!(alert = %e.id, reason = %e.reason, "alert not published; it stays in the outbox");
+        tracing::error!(message = %e.id, reason = %e.reason, "not published; it stays in the outbox");
     }
     for (case, reason) in &report.failed {
         tracing::error!(case = %case, reason = %reason, "sweeping the case failed");
@@ -49,6 +49,7 @@ pub async fn handle<S: Schedule + Remove, N: Notifier>(
         "cases_due": report.cases_due,
         "alerts": report.alerts.len(),
         "recovered": report.recovered.len(),
+        "digests": report.digests.len(),
         "unpublished": report.unpublished.len(),
         "left_for_next_run": report.left_for_next_run,
         "alerts_left_for_next_run": report.alerts_left_for_next_run,

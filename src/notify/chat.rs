@@ -30,6 +30,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
+use crate::domain::digest::Digest;
+use crate::domain::duration::human;
 use crate::link::Links;
 
 /// Where the schema is documented.
@@ -141,8 +143,61 @@ pub fn notification(alert: &Alert, links: Option<&Links>) -> ChatNotification {
     }
 }
 
-/// `:rotating_light: BTN-7K3QF9 breach: handoff_accept held by support-ch`: what a lock screen shows
-/// first, the case, what is wrong and who holds it.
+/// The chat form of a team's daily digest (its rows carry their links when configured): one thread
+/// per team (`threadId` `digest:<team>`), the summary as title, each list in the description.
+pub fn digest_notification(digest: &Digest) -> ChatNotification {
+    let mut description = format!("{}\n", digest.summary);
+    let link = |links: &Option<Links>| links.as_ref().map(|l| format!(" <{}|open>", l.case)).unwrap_or_default();
+    if !digest.in_breach.is_empty() {
+        description += "\n*In breach*\n";
+        for row in &digest.in_breach {
+            description += &format!("• {} {} level {}{}\n", row.case_id, row.clock, row.level, link(&row.links));
+        }
+    }
+    if !digest.handoffs_waiting.is_empty() {
+        description += "\n*Handoffs not taken up*\n";
+        for row in &digest.handoffs_waiting {
+            description += &format!("• {} for {}{}\n", row.case_id, human(row.age_s), link(&row.links));
+        }
+    }
+    if !digest.closure_risk.is_empty() {
+        description += "\n*At closure risk*\n";
+        for row in &digest.closure_risk {
+            description += &format!("• {}{}\n", row.case_id, link(&row.links));
+        }
+    }
+    let mut keywords = vec!["digest".to_string(), digest.team.to_string()];
+    keywords.extend(digest.region.clone());
+    let mut context = BTreeMap::new();
+    context.insert("team".to_string(), digest.team.to_string());
+    context.extend(digest.region.clone().map(|r| ("region".to_string(), r)));
+    context.insert("day".to_string(), digest.day.to_string());
+    context.insert("in_breach".to_string(), digest.in_breach.len().to_string());
+    context.insert("handoffs_waiting".to_string(), digest.handoffs_waiting.len().to_string());
+    context.insert("closure_risk".to_string(), digest.closure_risk.len().to_string());
+    ChatNotification {
+        version: "1.0".to_string(),
+        source: "custom".to_string(),
+        id: digest.id(),
+        content: Content {
+            text_type: "client-markdown".to_string(),
+            title: cut(&format!(":newspaper: {} digest {}", digest.team, digest.day), MAX_TITLE),
+            description: cut(description.trim_end(), MAX_DESCRIPTION),
+            next_steps: Vec::new(),
+            keywords,
+        },
+        metadata: Metadata {
+            thread_id: format!("digest:{}", digest.team),
+            summary: digest.summary.clone(),
+            event_type: "digest".to_string(),
+            related_resources: Vec::new(),
+            additional_context: context,
+        },
+    }
+}
+
+/// `:rotating_light: BTN-7K3QF9 support-ch: breach, handoff_accept`: what a lock screen shows
+/// first, the case, who holds it and what is wrong.
 fn title(alert: &Alert) -> String {
     let (emoji, what) = match (alert.kind.as_str(), alert.level) {
         ("warning", _) => (":warning:", "warning".to_string()),
@@ -153,7 +208,7 @@ fn title(alert: &Alert) -> String {
         ("cleared", level) => (":white_check_mark:", format!("cleared (was level {level})")),
         (other, _) => (":bell:", other.replace('_', " ")),
     };
-    format!("{emoji} {} {what}: {} held by {}", alert.case_id, alert.clock, alert.team)
+    format!("{emoji} {} {}: {what}, {}", alert.case_id, alert.team, alert.clock)
 }
 
 /// At most `max` characters, with `…` when cut.

@@ -11,17 +11,55 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
+use crate::domain::digest::Digest;
 
-/// An alert on its way out, with the id that deduplicates it: the id of the ladder step that raised
-/// it (case, clock, step, clock run), so a second publish of the same step is recognisably the same.
+/// A message on its way out, with the id that deduplicates it: for an alert, the id of the ladder
+/// step that raised it (case, clock, step, clock run); for a digest, its team and day. A second
+/// publish of the same message is recognisably the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outbound {
     pub id: String,
-    pub alert: Alert,
+    /// Stored as `"alert": {...}` or `"digest": {...}` beside the id (the outbox items written
+    /// before digests existed hold `"alert"`, and still load).
+    #[serde(flatten)]
+    pub body: Message,
+}
+
+/// What goes out: an alert (`baton.alert.v1`) or a team's daily digest (`baton.digest.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Message {
+    Alert(Alert),
+    Digest(Digest),
+}
+
+impl Outbound {
+    pub fn alert(id: String, alert: Alert) -> Self {
+        Self { id, body: Message::Alert(alert) }
+    }
+
+    pub fn digest(digest: Digest) -> Self {
+        Self { id: digest.id(), body: Message::Digest(digest) }
+    }
+
+    /// When the message is about: the alert's instant, the digest's due time.
+    pub fn at(&self) -> jiff::Timestamp {
+        match &self.body {
+            Message::Alert(alert) => alert.at,
+            Message::Digest(digest) => digest.at,
+        }
+    }
+
+    pub fn as_alert(&self) -> Option<&Alert> {
+        match &self.body {
+            Message::Alert(alert) => Some(alert),
+            Message::Digest(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("publishing alert {id} failed: {reason}")]
+#[error("publishing {id} failed: {reason}")]
 pub struct NotifyError {
     pub id: String,
     pub reason: String,

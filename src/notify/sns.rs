@@ -11,7 +11,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::{Notifier, NotifyError, Outbound};
+use super::{Message, Notifier, NotifyError, Outbound};
 use crate::domain::alert::Alert;
 use crate::link::Linker;
 
@@ -43,31 +43,88 @@ impl SnsNotifier {
 impl Notifier for SnsNotifier {
     async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
         let fail = |reason: String| NotifyError { id: message.id.clone(), reason };
-        let mut alert = message.alert.clone();
-        // Made as of the alert's `at`, so a second publish of the same alert carries the same links.
-        if let Some(linker) = &self.linker {
-            alert.links = linker.for_alert(&alert, alert.at);
-        }
-        let alert = &alert;
-        let json = serde_json::to_string(alert).map_err(|e| fail(e.to_string()))?;
-        let subject = alert.subject();
-        let body = serde_json::json!({ "default": json, "email": email_text(alert), "sms": subject });
+        let out = Rendered::of(message, self.linker.as_ref()).map_err(fail)?;
+        let body = serde_json::json!({ "default": out.json, "email": out.email, "sms": out.subject });
         let mut request = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(printable(&subject))
+            .subject(printable(&out.subject))
             .message_structure("json")
             .message(body.to_string());
-        for (name, value) in attributes(alert).map_err(fail)? {
+        for (name, value) in out.attributes {
             request = request.message_attributes(name, value);
         }
         if self.fifo {
-            request = request.message_group_id(&alert.case_id).message_deduplication_id(deduplication_id(&message.id));
+            request = request.message_group_id(out.group).message_deduplication_id(deduplication_id(&message.id));
         }
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
         Ok(())
     }
+}
+
+/// A message as it is published: its JSON (with links made as of its own instant, so a second
+/// publish carries the same links), subject, email text, message attributes, and FIFO group (the
+/// case, or the team's digests).
+struct Rendered {
+    json: String,
+    subject: String,
+    email: String,
+    /// The chat form (Amazon Q Developer's custom notification).
+    chat: String,
+    attributes: Vec<(&'static str, MessageAttributeValue)>,
+    group: String,
+}
+
+impl Rendered {
+    fn of(message: &Outbound, linker: Option<&Linker>) -> Result<Self, String> {
+        match &message.body {
+            Message::Alert(alert) => {
+                let mut alert = alert.clone();
+                if let Some(linker) = linker {
+                    alert.links = linker.for_alert(&alert, alert.at);
+                }
+                let chat = super::chat::notification(&alert, alert.links.as_ref());
+                Ok(Self {
+                    json: json(&alert)?,
+                    subject: alert.subject(),
+                    email: email_text(&alert),
+                    chat: json(&chat)?,
+                    attributes: attributes(&alert_attributes(&alert))?,
+                    group: alert.case_id.clone(),
+                })
+            }
+            Message::Digest(digest) => {
+                let mut digest = digest.clone();
+                if let Some(linker) = linker {
+                    digest.link(linker, digest.at);
+                }
+                let chat = super::chat::digest_notification(&digest);
+                let mut named = vec![
+                    ("level", "Number", "0".to_string()),
+                    ("team", "String", digest.team.to_string()),
+                    ("kind", "String", "digest".to_string()),
+                ];
+                named.extend(digest.region.clone().map(|r| ("region", "String", r)));
+                // So a lead can subscribe to the digests that list something:
+                // `{"kind": ["digest"], "in_breach": [{"numeric": [">", 0]}]}`.
+                named.push(("in_breach", "Number", digest.in_breach.len().to_string()));
+                named.push(("handoffs_waiting", "Number", digest.handoffs_waiting.len().to_string()));
+                Ok(Self {
+                    json: json(&digest)?,
+                    subject: digest.subject(),
+                    email: digest.text(),
+                    chat: json(&chat)?,
+                    attributes: attributes(&named)?,
+                    group: format!("digest-{}", digest.team),
+                })
+            }
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
 }
 
 /// The email text: with links, the acknowledge link and the case link first (a `cleared` alert has
@@ -92,8 +149,8 @@ pub fn email_text(alert: &Alert) -> String {
 
 /// The message attributes every alert carries, on the alert topic and the chat topic alike, so a
 /// filter policy works on both: `level` (Number), `team`, `clock`, `kind`, `case_id`, and `region`
-/// when the team has one.
-fn attributes(alert: &Alert) -> Result<Vec<(&'static str, MessageAttributeValue)>, String> {
+/// when the team has one. A digest carries `level` 0, `team`, `kind` `digest` and `region`.
+fn alert_attributes(alert: &Alert) -> Vec<(&'static str, &'static str, String)> {
     let mut attributes = vec![
         ("level", "Number", alert.level.to_string()),
         ("team", "String", alert.team.to_string()),
@@ -105,10 +162,16 @@ fn attributes(alert: &Alert) -> Result<Vec<(&'static str, MessageAttributeValue)
         attributes.push(("region", "String", region.clone()));
     }
     attributes
-        .into_iter()
+}
+
+fn attributes(
+    named: &[(&'static str, &'static str, String)],
+) -> Result<Vec<(&'static str, MessageAttributeValue)>, String> {
+    named
+        .iter()
         .map(|(name, kind, value)| {
-            let value = MessageAttributeValue::builder().data_type(kind).string_value(value).build();
-            value.map(|v| (name, v)).map_err(|e| e.to_string())
+            let value = MessageAttributeValue::builder().data_type(*kind).string_value(value).build();
+            value.map(|v| (*name, v)).map_err(|e| e.to_string())
         })
         .collect()
 }
@@ -133,18 +196,15 @@ impl ChatNotifier {
 
 impl Notifier for ChatNotifier {
     async fn publish(&self, message: &Outbound) -> Result<(), NotifyError> {
-        let alert = &message.alert;
         let fail = |reason: String| NotifyError { id: message.id.clone(), reason };
-        let links = self.linker.as_ref().and_then(|l| l.for_alert(alert, alert.at));
-        let chat = super::chat::notification(alert, links.as_ref());
-        let body = serde_json::to_string(&chat).map_err(|e| fail(e.to_string()))?;
-        let mut request = self.client.publish().topic_arn(&self.topic_arn).message(body);
-        for (name, value) in attributes(alert).map_err(fail)? {
+        let out = Rendered::of(message, self.linker.as_ref()).map_err(fail)?;
+        let mut request = self.client.publish().topic_arn(&self.topic_arn).message(out.chat);
+        for (name, value) in out.attributes {
             request = request.message_attributes(name, value);
         }
         if self.topic_arn.ends_with(".fifo") {
             // Amazon Q Developer subscribes to standard topics only; a FIFO one still gets what it needs.
-            request = request.message_group_id(&alert.case_id).message_deduplication_id(deduplication_id(&message.id));
+            request = request.message_group_id(out.group).message_deduplication_id(deduplication_id(&message.id));
         }
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
         Ok(())
@@ -161,7 +221,7 @@ fn deduplication_id(id: &str) -> String {
     if id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()) {
         return id.to_string();
     }
-    crate::digest::sha256_hex(id)
+    crate::hash::sha256_hex(id)
 }
 
 #[cfg(test)]

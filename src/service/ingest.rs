@@ -8,6 +8,7 @@ use super::retry::retry_on_conflict;
 use crate::domain::case::{Case, Whole};
 use crate::domain::engine::{self, NeedsHistory, Rejection};
 use crate::domain::ids::{CaseId, MessageRef};
+use crate::domain::measure::{self, Figures};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 use crate::ingest::{Inbound, Route};
@@ -139,7 +140,9 @@ impl<'a, S: Record> Ingest<'a, S> {
             return self.refused(signal, rejection).await;
         }
         let keys = self.signal_keys(inbound, case.id(), &recorded);
-        let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, ..Write::default() };
+        let mut figures = Figures::new();
+        measure::tally(&mut figures, &measure::changes(Some(&before), &case, signal.at, policy), policy);
+        let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, figures, ..Write::default() };
         self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
         Ok(Outcome::Applied { case: case.id().clone(), opened: false })
     }

@@ -206,16 +206,21 @@ mod tests {
         baton.ingest(&Inbound { signal, route }).await.unwrap();
         baton.notifier.down.store(true, std::sync::atomic::Ordering::SeqCst);
         let failed = baton.sweep("2026-04-13T12:00:00Z".parse().unwrap()).await.unwrap();
-        assert_eq!(failed.unpublished.len(), 1);
+        // The warning, and each of the four teams' daily digests of that Monday (due at 08:00).
+        let failed: Vec<&str> = failed.unpublished.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(failed.len(), 5, "{failed:?}");
+        assert!(failed.contains(&"baton:digest:central:2026-04-13"), "{failed:?}");
         baton.notifier.down.store(false, std::sync::atomic::Ordering::SeqCst);
 
         let late = SweepOptions { stop_at: Some(tokio::time::Instant::now()), ..SweepOptions::default() };
         let report = baton.sweep_with("2026-04-13T12:01:00Z".parse().unwrap(), &late).await.unwrap();
-        assert_eq!((report.recovered.len(), report.alerts_left_for_next_run), (0, 1));
+        assert_eq!((report.recovered.len(), report.alerts_left_for_next_run), (0, 5));
         assert!(baton.notifier.sent.lock().unwrap().is_empty());
-        // Given back, not held: the very next run publishes it.
+        // Given back, not held: the very next run publishes them, the digest once.
         let next = baton.sweep("2026-04-13T12:01:10Z".parse().unwrap()).await.unwrap();
-        assert_eq!(next.recovered.len(), 1);
-        assert_eq!(baton.notifier.sent.lock().unwrap().len(), 1);
+        assert_eq!((next.recovered.len(), next.digests.len()), (1, 4));
+        assert_eq!(baton.notifier.sent.lock().unwrap().len(), 5);
+        let again = baton.sweep("2026-04-13T12:02:00Z".parse().unwrap()).await.unwrap();
+        assert!(again.digests.is_empty() && again.recovered.is_empty());
     }
 }

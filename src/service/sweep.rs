@@ -1,6 +1,7 @@
 //! The sweep: every due case evaluated at `now`, the steps recorded with their alerts in the outbox
 //! in one write, then published; the alerts an earlier run left in the outbox first; a closed case
-//! past its retention purged.
+//! past its retention purged; then each team's daily digest when it is due, recorded once in the
+//! outbox and published the same way.
 
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -9,11 +10,13 @@ use super::ServiceError;
 use super::retry::retry_on_conflict;
 use crate::domain::alert::Alert;
 use crate::domain::case::Event;
+use crate::domain::digest::{self, Digest};
 use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
+use crate::domain::measure::{self, DayFigures, Figures};
 use crate::domain::policy::Policy;
-use crate::notify::{Notifier, NotifyError, Outbound};
-use crate::store::{Change, OutboxEntry, Remove, Schedule, Write};
+use crate::notify::{Message, Notifier, NotifyError, Outbound};
+use crate::store::{Change, OutboxEntry, Remove, Schedule, Teams, Write};
 
 /// What one sweep did.
 #[derive(Debug, Default)]
@@ -23,6 +26,8 @@ pub struct SweepReport {
     pub alerts: Vec<(Alert, Event)>,
     /// Alerts an earlier sweep left in the outbox, published now.
     pub recovered: Vec<Alert>,
+    /// The daily digests published: recorded by this run, or left in the outbox by an earlier one.
+    pub digests: Vec<Digest>,
     /// Alerts that could not be published: they stay in the outbox for the next sweep.
     pub unpublished: Vec<NotifyError>,
     /// Other events recorded (expired confirmation windows).
@@ -78,7 +83,7 @@ pub struct Sweep<'a, S, N> {
     policy: &'a Policy,
 }
 
-impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
+impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
     pub fn new(store: &'a S, notifier: &'a N, policy: &'a Policy) -> Self {
         Self { store, notifier, policy }
     }
@@ -104,7 +109,10 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                 continue;
             }
             match self.deliver(&message, now).await {
-                Ok(()) => report.recovered.push(message.alert),
+                Ok(()) => match message.body {
+                    Message::Alert(alert) => report.recovered.push(alert),
+                    Message::Digest(digest) => report.digests.push(digest),
+                },
                 Err(e) => report.unpublished.push(e),
             }
         }
@@ -133,7 +141,50 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                 }
             }
         }
+        if !past(stop_at) {
+            self.digests(now, &mut report).await?;
+        }
         Ok(report)
+    }
+
+    /// Each team's daily digest due by `now` and not recorded yet: built from its open cases and
+    /// its figures of the previous business day, recorded in the outbox once (a second run, at
+    /// once or later, finds it recorded), then published like an alert. A digest missed at its
+    /// minute goes out at the next run that day; one whose day passed without a run is not sent.
+    async fn digests(&self, now: Timestamp, report: &mut SweepReport) -> Result<(), ServiceError> {
+        for team in self.policy.teams.values() {
+            let calendar = team.calendar.as_ref();
+            let Some((day, due)) = calendar.todays_digest(now, team.digest_at) else { continue };
+            if self.store.digest_recorded(&digest::id(&team.id, day)).await? {
+                continue;
+            }
+            let cases = self.store.open_cases(&team.id).await?;
+            let previous = calendar.previous_business_day(day);
+            let figures = match previous {
+                Some(previous) => self.store.figures(&team.id, previous).await?,
+                None => DayFigures::default(),
+            };
+            let digest = Digest::build(&team.id, day, due, &cases, (previous, figures), self.policy);
+            let message = Outbound::digest(digest);
+            let entry = OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM };
+            if !self.store.record_digest(entry).await? {
+                continue;
+            }
+            match self.deliver(&message, now).await {
+                Ok(()) => {
+                    if let Message::Digest(digest) = message.body {
+                        report.digests.push(digest);
+                    }
+                }
+                Err(e) => report.unpublished.push(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// When the next daily digest of any team is due after `after` (the replay sweeps then).
+    pub fn next_digest(&self, after: Timestamp) -> Option<Timestamp> {
+        self.policy.teams.values().filter_map(|t| t.calendar.next_digest(after, t.digest_at)).min()
     }
 
     /// One due case: what the engine says is due, recorded with its alerts (in the outbox) in one
@@ -158,10 +209,13 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                     engine::commit_whole(&mut changed, due.clone(), self.policy);
                     (before, case, events) = (whole.into_case(), changed.into_case(), due);
                 }
+                let mut figures = Figures::new();
+                let last = events.iter().map(|e| e.at).max().unwrap_or(now);
+                measure::tally(&mut figures, &measure::changes(Some(&before), &case, last, self.policy), self.policy);
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
                     match Alert::build(&case, &event, self.policy) {
-                        Some(alert) => alerts.push((Outbound { id: event.source.clone(), alert }, event)),
+                        Some(alert) => alerts.push((Outbound::alert(event.source.clone(), alert), event)),
                         None => others.push(event),
                     }
                 }
@@ -170,7 +224,7 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                     .map(|(message, _)| OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM })
                     .collect();
                 let change = Change::new(Some(&before), &case);
-                self.store.save(Write { cases: vec![change], outbox, ..Write::default() }).await?;
+                self.store.save(Write { cases: vec![change], outbox, figures, ..Write::default() }).await?;
                 Ok(Recorded::Steps { alerts, events: others })
             },
         );
@@ -183,7 +237,9 @@ impl<'a, S: Schedule + Remove, N: Notifier> Sweep<'a, S, N> {
                     if let Err(e) = self.deliver(&message, now).await {
                         swept.unpublished.push(e);
                     }
-                    swept.alerts.push((message.alert, event));
+                    if let Message::Alert(alert) = message.body {
+                        swept.alerts.push((alert, event));
+                    }
                 }
                 Ok(swept)
             }

@@ -8,9 +8,15 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
+use jiff::civil::Date;
+
+use super::{
+    Cases, Change, Key, Limiter, OutboxEntry, Record, Remove, SaveError, Schedule, StoreError, Teams, Write,
+    limit_window,
+};
 use crate::domain::case::{Case, Event, Whole};
-use crate::domain::ids::{CaseId, Identity};
+use crate::domain::ids::{CaseId, Identity, TeamId};
+use crate::domain::measure::{DayFigures, Figures};
 use crate::notify::Outbound;
 
 #[derive(Debug, Default)]
@@ -31,6 +37,11 @@ struct Inner {
     outbox: BTreeMap<(Timestamp, String), (Outbound, Timestamp)>,
     /// Limit counters by (key, window length in seconds, window index).
     limits: HashMap<(String, u64, i64), u32>,
+    /// The open cases of each owning team (the DynamoDB store's sparse index).
+    open: HashMap<TeamId, BTreeSet<CaseId>>,
+    figures: Figures,
+    /// The digests recorded, by id.
+    digests: HashSet<String>,
 }
 
 impl MemoryStore {
@@ -55,12 +66,20 @@ impl Inner {
         if let Some(due) = old.as_ref().and_then(|c| c.next_due()) {
             self.due.remove(&(due, id.clone()));
         }
+        if let Some(case) = old.as_ref().filter(|c| !c.is_closed())
+            && let Some(open) = self.open.get_mut(case.owner())
+        {
+            open.remove(id);
+        }
         old
     }
 
     fn put(&mut self, case: Case) {
         if let Some(due) = case.next_due() {
             self.due.insert((due, case.id().clone()));
+        }
+        if !case.is_closed() {
+            self.open.entry(case.owner().clone()).or_default().insert(case.id().clone());
         }
         self.cases.insert(case.id().clone(), case);
     }
@@ -111,8 +130,11 @@ impl Record for MemoryStore {
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
             for entry in write.outbox {
-                let key = (entry.message.alert.at, entry.message.id.clone());
+                let key = (entry.message.at(), entry.message.id.clone());
                 inner.outbox.insert(key, (entry.message, entry.claimed_until));
+            }
+            for (key, figures) in write.figures {
+                inner.figures.entry(key).or_default().add(&figures);
             }
             Ok(())
         })
@@ -144,19 +166,47 @@ impl Schedule for MemoryStore {
     }
 
     async fn sent(&self, message: &Outbound) -> Result<(), StoreError> {
-        self.with(|inner| inner.outbox.remove(&(message.alert.at, message.id.clone())));
+        self.with(|inner| inner.outbox.remove(&(message.at(), message.id.clone())));
         Ok(())
     }
 
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
         self.with(|inner| {
-            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.alert.at, message.id.clone()))
+            if let Some((_, claimed)) = inner.outbox.get_mut(&(message.at(), message.id.clone()))
                 && *claimed == claimed_until
             {
                 *claimed = Timestamp::UNIX_EPOCH;
             }
         });
         Ok(())
+    }
+}
+
+impl Teams for MemoryStore {
+    async fn open_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
+        Ok(self.with(|inner| {
+            let ids = inner.open.get(team).into_iter().flatten();
+            ids.filter_map(|id| inner.cases.get(id)).map(Case::without_history).collect()
+        }))
+    }
+
+    async fn figures(&self, team: &TeamId, day: Date) -> Result<DayFigures, StoreError> {
+        Ok(self.with(|inner| inner.figures.get(&(team.clone(), day)).cloned().unwrap_or_default()))
+    }
+
+    async fn digest_recorded(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|inner| inner.digests.contains(id)))
+    }
+
+    async fn record_digest(&self, entry: OutboxEntry) -> Result<bool, StoreError> {
+        Ok(self.with(|inner| {
+            if !inner.digests.insert(entry.message.id.clone()) {
+                return false;
+            }
+            let key = (entry.message.at(), entry.message.id.clone());
+            inner.outbox.insert(key, (entry.message, entry.claimed_until));
+            true
+        }))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Where cases live. One trait per need, so that each use case asks only for what it uses: read
 //! cases ([`Cases`]), record changes ([`Record`]), the due index and outbox ([`Schedule`]), and
-//! remove what names a customer or a case ([`Remove`]); [`Store`] is all of them. [`memory::MemoryStore`] serves the replay and the engine tests;
+//! remove what names a customer or a case ([`Remove`]), a team's open cases, figures and digests
+//! ([`Teams`]); [`Store`] is all of them. [`memory::MemoryStore`] serves the replay and the engine tests;
 //! [`dynamo::DynamoStore`] serves the functions. Both keep the same promises, so the replay shows
 //! what the functions do.
 
@@ -11,9 +12,11 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use crate::domain::case::{Case, Event, Whole};
-use crate::domain::ids::{CaseId, Identity, MessageRef};
+use crate::domain::ids::{CaseId, Identity, MessageRef, TeamId};
+use crate::domain::measure::{DayFigures, Figures};
 use crate::notify::Outbound;
 
 /// A lookup key pointing at a case.
@@ -34,6 +37,9 @@ pub struct Write<'a> {
     pub seen: Option<String>,
     /// Alerts to publish once the write is done.
     pub outbox: Vec<OutboxEntry>,
+    /// What the change adds to each team's figures of the day ([`crate::domain::measure::tally`]): added up in
+    /// the same atomic step, so a retried delivery cannot count twice.
+    pub figures: Figures,
 }
 
 /// An alert in the outbox: written with the ladder step that raised it, removed once published.
@@ -162,11 +168,25 @@ pub trait Remove: Cases {
     fn purge(&self, case: &Case) -> impl Future<Output = Result<(), SaveError>> + Send;
 }
 
+/// What a team's daily digest reads and records: the team's open cases (at a cost that grows with
+/// them, not with the table), its figures of a day, and the digest itself, recorded once.
+pub trait Teams: Schedule {
+    /// The open cases `team` owns, without their history.
+    fn open_cases(&self, team: &TeamId) -> impl Future<Output = Result<Vec<Case>, StoreError>> + Send;
+    /// `team`'s figures of its local day `day` (empty when nothing was counted).
+    fn figures(&self, team: &TeamId, day: Date) -> impl Future<Output = Result<DayFigures, StoreError>> + Send;
+    /// Whether the digest with this id was recorded (published or still in the outbox).
+    fn digest_recorded(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records a digest in the outbox, once: `false` (and nothing written) when a digest with its id
+    /// was recorded before, by this run or another.
+    fn record_digest(&self, entry: OutboxEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Every store promise at once: what the in-memory and the DynamoDB store keep, and what the replay
 /// (which runs every use case) needs. A use case asks only for the trait it uses.
-pub trait Store: Record + Schedule + Remove {}
+pub trait Store: Record + Schedule + Remove + Teams {}
 
-impl<T: Record + Schedule + Remove> Store for T {}
+impl<T: Record + Schedule + Remove + Teams> Store for T {}
 
 /// Counters over fixed windows of time, for limits such as acknowledgements per address per day.
 pub trait Limiter: Send + Sync {

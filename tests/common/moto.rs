@@ -91,6 +91,12 @@ pub struct Received {
     pub attributes: Value,
 }
 
+/// The alerts in the queue (`baton.alert.v1`), until it is empty; the daily digests that came
+/// with them are dropped.
+pub async fn drain_alerts(queue_url: &str) -> Vec<Received> {
+    drain(queue_url).await.into_iter().filter(|r| r.alert["schema"] == "baton.alert.v1").collect()
+}
+
 /// Everything in the queue, until it is empty.
 pub async fn drain(queue_url: &str) -> Vec<Received> {
     let sqs = sqs();

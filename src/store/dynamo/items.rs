@@ -11,7 +11,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{to_attribute_value, to_item};
 use super::Item;
 use super::keys::{case_pk, event_sk, instant};
 use super::record::CaseRecord;
-use super::table::{DUE_AT, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY};
+use super::table::{DUE_AT, DUE_SHARD, DUE_SHARDS, OPEN_TEAM, PARTITION_KEY, SORT_KEY};
 use crate::domain::case::Event;
 use crate::store::{Change, StoreError};
 
@@ -45,6 +45,9 @@ pub(super) fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result
     if let Some(due) = case.next_due() {
         item.insert(DUE_SHARD.into(), AttributeValue::S(format!("DUE#{}", case.id().shard(DUE_SHARDS))));
         item.insert(DUE_AT.into(), AttributeValue::S(instant(due)));
+    }
+    if !case.is_closed() {
+        item.insert(OPEN_TEAM.into(), AttributeValue::S(case.owner().to_string()));
     }
     if change.expected == 0 {
         put(table, item, Some("attribute_not_exists(#pk)"), None)
@@ -169,4 +172,71 @@ pub(super) fn corrupt(key: &str, reason: impl std::fmt::Display) -> StoreError {
 
 pub(super) fn backend<E: std::error::Error + Send + Sync + 'static>(operation: &str, error: E) -> StoreError {
     StoreError::Backend(format!("{operation}: {}", DisplayErrorContext(error)).into())
+}
+
+/// How long a team's day figures and a digest's record are kept: long enough for any digest to
+/// read the previous business day's, past any holiday.
+pub(super) const DAY_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
+
+/// Adds `figures` to the item of `team`'s `day` (created by the first addition): `met_<clock>`,
+/// `breached_<clock>`, `held_s`, `held_business_s`, all added with `ADD`, so two writes at once
+/// both count.
+pub(super) fn figures_update(
+    table: &str,
+    team: &crate::domain::ids::TeamId,
+    day: jiff::civil::Date,
+    figures: &crate::domain::measure::DayFigures,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut adds = Vec::new();
+    let mut values = HashMap::new();
+    let mut number = |name: String, n: i64| {
+        let placeholder = format!(":v{}", values.len());
+        adds.push(format!("{name} {placeholder}"));
+        values.insert(placeholder, AttributeValue::N(n.to_string()));
+    };
+    for (clock, n) in &figures.met {
+        number(format!("met_{clock}"), i64::from(*n));
+    }
+    for (clock, n) in &figures.breached {
+        number(format!("breached_{clock}"), i64::from(*n));
+    }
+    number("held_s".into(), figures.held_s);
+    number("held_business_s".into(), figures.held_business_s);
+    let expires = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + DAY_TTL;
+    values.insert(":expires".into(), AttributeValue::N(expires.as_secs().to_string()));
+    let update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .key(PARTITION_KEY, AttributeValue::S(super::keys::day_pk(team, day)))
+        .key(SORT_KEY, AttributeValue::S("DAY".into()))
+        .update_expression(format!("SET #ttl = :expires ADD {}", adds.join(", ")))
+        .expression_attribute_names("#ttl", super::table::TTL_ATTRIBUTE)
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// A team's day figures from their item.
+pub(super) fn figures_of(item: &Item) -> Result<crate::domain::measure::DayFigures, StoreError> {
+    use crate::domain::clock::ClockKind;
+    let mut figures = crate::domain::measure::DayFigures::default();
+    let signed = |name: &str| -> Result<i64, StoreError> {
+        match item.get(name) {
+            Some(AttributeValue::N(n)) => n.parse().map_err(|e| corrupt(&describe(item), e)),
+            _ => Ok(0),
+        }
+    };
+    for clock in ClockKind::ALL {
+        let met = u32::try_from(signed(&format!("met_{clock}"))?).unwrap_or(0);
+        let breached = u32::try_from(signed(&format!("breached_{clock}"))?).unwrap_or(0);
+        if met > 0 {
+            figures.met.insert(clock, met);
+        }
+        if breached > 0 {
+            figures.breached.insert(clock, breached);
+        }
+    }
+    figures.held_s = signed("held_s")?;
+    figures.held_business_s = signed("held_business_s")?;
+    Ok(figures)
 }

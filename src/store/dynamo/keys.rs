@@ -29,13 +29,23 @@ pub fn instant(t: Timestamp) -> String {
 pub(super) const OUTBOX: &str = "OUTBOX";
 
 pub(super) fn outbox_sk(message: &Outbound) -> String {
-    bounded(format!("{}#{}", instant(message.alert.at), message.id), MAX_SORT_KEY)
+    bounded(format!("{}#{}", instant(message.at()), message.id), MAX_SORT_KEY)
 }
 
 /// A limit counter's key: the digest of what it counts (an address, a domain), never the text.
 pub(super) fn limit_pk(key: &str, window: Duration, index: i64) -> String {
-    let digest = crate::digest::sha256_hex(key.as_bytes());
+    let digest = crate::hash::sha256_hex(key.as_bytes());
     format!("LIMIT#{digest}#{}#{index}", window.as_secs())
+}
+
+/// A team's figures of one local day.
+pub(super) fn day_pk(team: &crate::domain::ids::TeamId, day: jiff::civil::Date) -> String {
+    format!("DAY#{team}#{day}")
+}
+
+/// The record that a digest was written to the outbox (its id names the team and day).
+pub(super) fn digest_pk(id: &str) -> String {
+    bounded(format!("DIGEST#{id}"), MAX_PARTITION_KEY)
 }
 
 pub(super) fn seen_pk(source: &str) -> String {
@@ -76,7 +86,7 @@ pub(super) fn bounded(key: String, max: usize) -> String {
     if key.len() <= max {
         return key;
     }
-    let digest = crate::digest::sha256_hex(key.as_bytes());
+    let digest = crate::hash::sha256_hex(key.as_bytes());
     let mut cut = max - digest.len() - 1;
     while !key.is_char_boundary(cut) {
         cut -= 1;

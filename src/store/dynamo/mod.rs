@@ -9,6 +9,11 @@
 //! | customer index | `REF#customer#<identity>` | `CASE#<id>`                      | `case`: every case the identity was held by |
 //! | dedupe    | `SEEN#<source id>`      | `SEEN`                               | `expires_at` (TTL)            |
 //! | outbox    | `OUTBOX`                | `<alert instant>#<alert id>`         | `message`, `claimed_until`    |
+//! | day figures | `DAY#<team>#<date>`   | `DAY`                                | `met_<clock>`, `breached_<clock>`, `held_s`, `held_business_s` (added up), `expires_at` |
+//! | digest record | `DIGEST#<digest id>` | `DIGEST`                            | `expires_at`: the digest was written to the outbox |
+//!
+//! Open case items carry `open_team` (the owner), the key of the sparse `open` index, so a team's
+//! open cases are one `Query` of its index partition and a `BatchGetItem` of their items.
 //!
 //! A save is one `TransactWriteItems`: every case put on the condition of its version, the dedupe
 //! item on `attribute_not_exists`, the references and the timeline events beside them. When the
@@ -45,10 +50,16 @@ use jiff::Timestamp;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attribute_value};
 
 use self::record::CaseRecord;
-use self::table::{DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
-use super::{Cases, Change, Key, Limiter, Record, Remove, SaveError, Schedule, StoreError, Write, limit_window};
+use self::table::{
+    DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, OPEN_INDEX, OPEN_TEAM, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
+};
+use super::{
+    Cases, Change, Key, Limiter, OutboxEntry, Record, Remove, SaveError, Schedule, StoreError, Teams, Write,
+    limit_window,
+};
 use crate::domain::case::{Case, Event, Whole};
-use crate::domain::ids::{CaseId, Identity};
+use crate::domain::ids::{CaseId, Identity, TeamId};
+use crate::domain::measure::DayFigures;
 use crate::notify::Outbound;
 
 type Item = HashMap<String, AttributeValue>;
@@ -522,6 +533,18 @@ impl Cases for DynamoStore {
     }
 }
 
+/// An outbox entry's put: the message and its claim.
+fn outbox_put(table: &str, entry: &OutboxEntry) -> Result<TransactWriteItem, StoreError> {
+    let mut item: Item = HashMap::from([
+        (PARTITION_KEY.to_string(), AttributeValue::S(OUTBOX.into())),
+        (SORT_KEY.to_string(), AttributeValue::S(outbox_sk(&entry.message))),
+        ("claimed_until".to_string(), AttributeValue::S(instant(entry.claimed_until))),
+    ]);
+    let message = to_attribute_value(&entry.message).map_err(|e| corrupt(OUTBOX, e))?;
+    item.insert("message".into(), message);
+    put(table, item, None, None)
+}
+
 /// Runs a batch request until DynamoDB has processed all of it: `call` sends what is pending and
 /// returns what DynamoDB left unprocessed, which is sent again after a growing pause, 10 times at most.
 async fn until_processed<T, F, Fut>(operation: &str, pending: T, mut call: F) -> Result<(), StoreError>
@@ -584,14 +607,12 @@ impl Record for DynamoStore {
             }
         }
         for entry in &write.outbox {
-            let mut item: Item = HashMap::from([
-                (PARTITION_KEY.to_string(), AttributeValue::S(OUTBOX.into())),
-                (SORT_KEY.to_string(), AttributeValue::S(outbox_sk(&entry.message))),
-                ("claimed_until".to_string(), AttributeValue::S(instant(entry.claimed_until))),
-            ]);
-            let message = to_attribute_value(&entry.message).map_err(|e| corrupt(OUTBOX, e))?;
-            item.insert("message".into(), message);
-            items.push(put(table, item, None, None)?);
+            items.push(outbox_put(table, entry)?);
+        }
+        for ((team, day), figures) in &write.figures {
+            if !figures.is_empty() {
+                items.push(figures_update(table, team, *day, figures)?);
+            }
         }
         items.extend(timeline_puts(table, &write.cases, items.len())?);
         self.transact(items, seen_at).await
@@ -599,6 +620,103 @@ impl Record for DynamoStore {
 
     async fn was_seen(&self, source: &str) -> Result<bool, StoreError> {
         Ok(self.get(seen_pk(source), "SEEN").await?.is_some())
+    }
+}
+
+impl Teams for DynamoStore {
+    /// One `Query` of the team's partition of the sparse `open` index (keys only, a page per 1 MB),
+    /// then the case items by `BatchGetItem`, 100 at a time: the cost grows with the team's open
+    /// cases, never with the table.
+    async fn open_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OPEN_INDEX)
+                .key_condition_expression("#team = :team")
+                .expression_attribute_names("#team", OPEN_TEAM)
+                .expression_attribute_values(":team", AttributeValue::S(team.to_string()))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| backend("Query", e))?;
+            self.count(true, out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                ids.push(string(&item, PARTITION_KEY)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        let found: Mutex<Vec<Case>> = Mutex::default();
+        for chunk in ids.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for pk in chunk {
+                request = request.keys(HashMap::from([
+                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                    (SORT_KEY.to_string(), AttributeValue::S("CASE".into())),
+                ]));
+            }
+            let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let found = &found;
+            until_processed("BatchGetItem", request, |keys| async move {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchGetItem", e))?;
+                self.count(true, out.consumed_capacity());
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    found.lock().expect("open cases lock").push(Self::case_of(item)?);
+                }
+                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
+            })
+            .await?;
+        }
+        let mut cases = found.into_inner().expect("open cases lock");
+        // The index is read eventually consistent: a case closed or handed on a moment ago may
+        // still be listed there; its item, read consistently, says so.
+        cases.retain(|c| c.owner() == team && !c.is_closed());
+        cases.sort_by(|a, b| a.id().cmp(b.id()));
+        Ok(cases)
+    }
+
+    async fn figures(&self, team: &TeamId, day: jiff::civil::Date) -> Result<DayFigures, StoreError> {
+        match self.get(day_pk(team, day), "DAY").await? {
+            Some(item) => figures_of(&item),
+            None => Ok(DayFigures::default()),
+        }
+    }
+
+    async fn digest_recorded(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.get(digest_pk(id), "DIGEST").await?.is_some())
+    }
+
+    /// The digest's record (on `attribute_not_exists`) and its outbox item in one transaction: of
+    /// two runs at once, one writes both and the other nothing.
+    async fn record_digest(&self, entry: OutboxEntry) -> Result<bool, StoreError> {
+        let table = self.table.as_str();
+        let expires = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + DAY_TTL;
+        let record = HashMap::from([
+            (PARTITION_KEY.to_string(), AttributeValue::S(digest_pk(&entry.message.id))),
+            (SORT_KEY.to_string(), AttributeValue::S("DIGEST".into())),
+            (TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires.as_secs().to_string())),
+        ]);
+        let items = vec![put(table, record, Some("attribute_not_exists(#pk)"), None)?, outbox_put(table, &entry)?];
+        match self.transact(items, Some(0)).await {
+            Ok(()) => Ok(true),
+            // Recorded by another run, or being recorded by one right now (the next run looks again).
+            Err(SaveError::AlreadySeen | SaveError::Conflict) => Ok(false),
+            Err(SaveError::Store(e)) => Err(e),
+        }
     }
 }
 

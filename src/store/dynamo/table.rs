@@ -16,6 +16,10 @@ pub const SORT_KEY: &str = "SK";
 pub const DUE_INDEX: &str = "due";
 pub const DUE_SHARD: &str = "due_shard";
 pub const DUE_AT: &str = "due_at";
+/// The sparse index of open cases by owning team: only open case items carry `open_team`, so a
+/// team's digest reads its own open cases, not the table.
+pub const OPEN_INDEX: &str = "open";
+pub const OPEN_TEAM: &str = "open_team";
 /// Dedupe items expire through DynamoDB's TTL on this attribute (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// How many shards the due index is spread over (`DUE#0` .. `DUE#15`): enough that no index
@@ -30,7 +34,8 @@ pub fn definition() -> Value {
             { "AttributeName": PARTITION_KEY, "AttributeType": "S" },
             { "AttributeName": SORT_KEY, "AttributeType": "S" },
             { "AttributeName": DUE_SHARD, "AttributeType": "S" },
-            { "AttributeName": DUE_AT, "AttributeType": "S" }
+            { "AttributeName": DUE_AT, "AttributeType": "S" },
+            { "AttributeName": OPEN_TEAM, "AttributeType": "S" }
         ],
         "KeySchema": [
             { "AttributeName": PARTITION_KEY, "KeyType": "HASH" },
@@ -41,6 +46,13 @@ pub fn definition() -> Value {
             "KeySchema": [
                 { "AttributeName": DUE_SHARD, "KeyType": "HASH" },
                 { "AttributeName": DUE_AT, "KeyType": "RANGE" }
+            ],
+            "Projection": { "ProjectionType": "KEYS_ONLY" }
+        }, {
+            "IndexName": OPEN_INDEX,
+            "KeySchema": [
+                { "AttributeName": OPEN_TEAM, "KeyType": "HASH" },
+                { "AttributeName": PARTITION_KEY, "KeyType": "RANGE" }
             ],
             "Projection": { "ProjectionType": "KEYS_ONLY" }
         }],

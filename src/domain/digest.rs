@@ -1,0 +1,295 @@
+//! The daily digest, `baton.digest.v1` (a contract: docs/design.md "Reports and the daily digest"):
+//! one message per team on each of its business days, at its `digest_at`, with what its lead must
+//! see that morning. The cases in breach (where `[ladder] reminders = "digest"` puts the reminders),
+//! the handoffs to it not yet taken up, the cases at closure risk, and the previous business day's
+//! figures. The sweep builds it from the team's open cases; the replay prints it.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::case::{Case, EventKind};
+use super::clock::{ClockKind, ClockLevel};
+use super::duration::human;
+use super::engine;
+use super::ids::TeamId;
+use super::measure::DayFigures;
+use super::policy::Policy;
+use crate::link::Links;
+
+pub const SCHEMA: &str = "baton.digest.v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    pub schema: String,
+    /// Always `digest`, so a reader of the alert topic tells it from an alert (`kind` there too).
+    pub kind: String,
+    pub team: TeamId,
+    pub region: Option<String>,
+    /// The team's local business day the digest is for.
+    pub day: Date,
+    /// When it was due: `digest_at` on that day.
+    pub at: Timestamp,
+    /// One human line: what needs the lead today.
+    pub summary: String,
+    /// The team's cases with a clock in breach, the longest-waiting customer first.
+    pub in_breach: Vec<InBreach>,
+    /// Cases handed to the team that it has not taken up yet, the oldest first.
+    pub handoffs_waiting: Vec<HandoffWaiting>,
+    /// Cases whose customer would go unheard past the silence ceiling over a closure ahead.
+    pub closure_risk: Vec<ClosureRisk>,
+    /// The previous business day's figures (its local date, clocks met and breached, time held).
+    pub previous_day: PreviousDay,
+}
+
+/// A case in breach: its most severe clock (`clock`, `level`, `due_at`) and every clock in breach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InBreach {
+    pub case_id: String,
+    pub clock: ClockKind,
+    pub level: u8,
+    pub due_at: Timestamp,
+    pub clocks: Vec<ClockLevel>,
+    pub priority: String,
+    pub customer_waiting_since: Timestamp,
+    /// Every clock in breach is acknowledged (snoozed) at the digest's time.
+    pub acknowledged: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffWaiting {
+    pub case_id: String,
+    /// When the case was handed to the team.
+    pub since: Timestamp,
+    /// Seconds since then, at the digest's time.
+    pub age_s: i64,
+    pub due_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosureRisk {
+    pub case_id: String,
+    pub closure_starts: Timestamp,
+    pub reopens: Timestamp,
+    pub silence_due: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousDay {
+    /// `None` when the team has no business day in the year before.
+    pub day: Option<Date>,
+    #[serde(flatten)]
+    pub figures: DayFigures,
+}
+
+impl Digest {
+    /// The digest of `team` for `day`, due at `at`, from the cases it owns (open ones; others are
+    /// left out) and its figures of the previous business day `previous`.
+    pub fn build(
+        team: &TeamId,
+        day: Date,
+        at: Timestamp,
+        cases: &[Case],
+        previous: (Option<Date>, DayFigures),
+        policy: &Policy,
+    ) -> Self {
+        let mine = cases.iter().filter(|c| c.owner() == team && !c.is_closed());
+        let (mut in_breach, mut handoffs_waiting, mut closure_risk) = (Vec::new(), Vec::new(), Vec::new());
+        for case in mine {
+            if let Some(row) = in_breach_row(case, at) {
+                in_breach.push(row);
+            }
+            if let Some(handoff) = case.clock(ClockKind::HandoffAccept).filter(|c| c.team == *team) {
+                handoffs_waiting.push(HandoffWaiting {
+                    case_id: case.id().to_string(),
+                    since: handoff.started_at,
+                    age_s: (at.as_second() - handoff.started_at.as_second()).max(0),
+                    due_at: handoff.due_at,
+                    links: None,
+                });
+            }
+            if let Some((warn_at, EventKind::ClosureRisk { closure_starts, reopens, silence_due })) =
+                engine::closure_ahead(case, policy)
+                && warn_at <= at
+            {
+                closure_risk.push(ClosureRisk {
+                    case_id: case.id().to_string(),
+                    closure_starts,
+                    reopens,
+                    silence_due,
+                    links: None,
+                });
+            }
+        }
+        in_breach.sort_by(|a, b| (a.customer_waiting_since, &a.case_id).cmp(&(b.customer_waiting_since, &b.case_id)));
+        handoffs_waiting.sort_by(|a, b| (a.since, &a.case_id).cmp(&(b.since, &b.case_id)));
+        closure_risk.sort_by(|a, b| (a.closure_starts, &a.case_id).cmp(&(b.closure_starts, &b.case_id)));
+        let previous_day = PreviousDay { day: previous.0, figures: previous.1 };
+        let mut digest = Self {
+            schema: SCHEMA.to_string(),
+            kind: "digest".to_string(),
+            team: team.clone(),
+            region: policy.region(team).map(str::to_string),
+            day,
+            at,
+            summary: String::new(),
+            in_breach,
+            handoffs_waiting,
+            closure_risk,
+            previous_day,
+        };
+        digest.summary = digest.summarise();
+        digest
+    }
+
+    /// The id that names this digest everywhere (outbox, SNS deduplication): the team and its day.
+    pub fn id(&self) -> String {
+        id(&self.team, self.day)
+    }
+
+    fn summarise(&self) -> String {
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = vec![plural(self.in_breach.len(), "case in breach", "cases in breach")];
+        let oldest = self.handoffs_waiting.first().map(|h| format!(" (oldest {})", human(h.age_s))).unwrap_or_default();
+        parts.push(format!("{}{oldest}", plural(self.handoffs_waiting.len(), "handoff waiting", "handoffs waiting")));
+        if !self.closure_risk.is_empty() {
+            parts.push(plural(self.closure_risk.len(), "case at closure risk", "cases at closure risk"));
+        }
+        let figures = &self.previous_day.figures;
+        let met: u32 = figures.met.values().sum();
+        let breached: u32 = figures.breached.values().sum();
+        let day = self.day.strftime("%a %-d %b");
+        format!("{} on {day}: {}. Previous business day: {met} met, {breached} breached.", self.team, parts.join(", "))
+    }
+
+    /// A readable subject under 100 characters: the team and the counts.
+    pub fn subject(&self) -> String {
+        let subject = format!(
+            "[Baton] {} digest {}: {} in breach, {} handoffs waiting",
+            self.team,
+            self.day,
+            self.in_breach.len(),
+            self.handoffs_waiting.len()
+        );
+        subject.chars().take(99).collect()
+    }
+
+    /// The digest as a lead reads it in an email: the summary, then each list with its links.
+    pub fn text(&self) -> String {
+        let minute = |t: Timestamp| t.strftime("%a %-d %b %H:%M UTC").to_string();
+        let link = |links: &Option<Links>| {
+            links.as_ref().map(|l| {
+                let ack = l.ack.as_ref().map(|a| format!("\n      Acknowledge: {a}")).unwrap_or_default();
+                format!("\n      Open: {}{ack}", l.case)
+            })
+        };
+        let mut text = format!("{}\n", self.summary);
+        text += &format!("\nIn breach ({}):\n", self.in_breach.len());
+        if self.in_breach.is_empty() {
+            text += "  none\n";
+        }
+        for row in &self.in_breach {
+            let clocks: Vec<String> = row.clocks.iter().map(|c| format!("{} level {}", c.clock, c.level)).collect();
+            let acked = if row.acknowledged { " (acknowledged)" } else { "" };
+            text += &format!(
+                "  {}  {}{acked}; customer waiting since {}{}\n",
+                row.case_id,
+                clocks.join(", "),
+                minute(row.customer_waiting_since),
+                link(&row.links).unwrap_or_default()
+            );
+        }
+        text += &format!("\nHanded to {} and not taken up ({}):\n", self.team, self.handoffs_waiting.len());
+        if self.handoffs_waiting.is_empty() {
+            text += "  none\n";
+        }
+        for row in &self.handoffs_waiting {
+            text += &format!(
+                "  {}  for {} (since {}, due {}){}\n",
+                row.case_id,
+                human(row.age_s),
+                minute(row.since),
+                minute(row.due_at),
+                link(&row.links).unwrap_or_default()
+            );
+        }
+        if !self.closure_risk.is_empty() {
+            text += &format!("\nAt closure risk ({}):\n", self.closure_risk.len());
+            for row in &self.closure_risk {
+                text += &format!(
+                    "  {}  closed {} to {}; the customer's silence ceiling passes {}{}\n",
+                    row.case_id,
+                    minute(row.closure_starts),
+                    minute(row.reopens),
+                    minute(row.silence_due),
+                    link(&row.links).unwrap_or_default()
+                );
+            }
+        }
+        let figures = &self.previous_day.figures;
+        match self.previous_day.day {
+            Some(day) => {
+                text += &format!("\nPrevious business day ({day}):\n");
+                for clock in ClockKind::ALL {
+                    let (met, breached) = (figures.met.get(&clock), figures.breached.get(&clock));
+                    if met.is_some() || breached.is_some() {
+                        let (met, breached) = (met.copied().unwrap_or(0), breached.copied().unwrap_or(0));
+                        text += &format!("  {clock}: {met} met, {breached} breached\n");
+                    }
+                }
+                text += &format!(
+                    "  time held: {} ({} in business hours)\n",
+                    human(figures.held_s),
+                    human(figures.held_business_s)
+                );
+            }
+            None => text += "\nNo previous business day.\n",
+        }
+        text
+    }
+
+    /// Fills each row's links (the case page, and the acknowledge page of a case in breach), made
+    /// at `now`, as the notifier and the replay do for alerts.
+    pub fn link(&mut self, linker: &crate::link::Linker, now: Timestamp) {
+        let parse = |id: &str| id.parse::<super::ids::CaseId>().ok();
+        for row in &mut self.in_breach {
+            row.links = parse(&row.case_id).map(|case| linker.links(&case, Some((row.clock, row.level)), now));
+        }
+        // A handoff not yet due has nothing to acknowledge (one in breach is also in `in_breach`).
+        for row in &mut self.handoffs_waiting {
+            row.links = parse(&row.case_id).map(|case| linker.links(&case, None, now));
+        }
+        for row in &mut self.closure_risk {
+            row.links = parse(&row.case_id).map(|case| linker.links(&case, None, now));
+        }
+    }
+}
+
+/// The id of `team`'s digest of `day`.
+pub fn id(team: &TeamId, day: Date) -> String {
+    format!("baton:digest:{team}:{day}")
+}
+
+fn in_breach_row(case: &Case, at: Timestamp) -> Option<InBreach> {
+    let mut clocks: Vec<&super::clock::Clock> =
+        case.clocks().values().filter(|c| c.kind != ClockKind::ResolutionConfirm && c.breached()).collect();
+    clocks.sort_by(|a, b| b.reached().cmp(&a.reached()).then(a.due_at.cmp(&b.due_at)));
+    let first = clocks.first()?;
+    Some(InBreach {
+        case_id: case.id().to_string(),
+        clock: first.kind,
+        level: first.reached(),
+        due_at: first.due_at,
+        clocks: clocks.iter().map(|c| ClockLevel { clock: c.kind, level: c.reached(), due_at: c.due_at }).collect(),
+        priority: case.priority().as_str().to_string(),
+        customer_waiting_since: case.waiting_since().unwrap_or(case.opened_at()),
+        acknowledged: clocks.iter().all(|c| c.acknowledged_at(at)),
+        links: None,
+    })
+}
