@@ -26,8 +26,8 @@ figure{margin:0}
 figure svg{display:block;width:100%;height:auto;max-width:34rem}
 figcaption,.small{font-size:.875rem;color:#52525b;margin:.5rem 0 0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9rem;width:100%}
-th,td{padding:.3rem .5rem;text-align:right;border-bottom:1px solid #e4e4e7;white-space:nowrap}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.85rem;width:100%}
+th,td{padding:.3rem .35rem;text-align:right;border-bottom:1px solid #e4e4e7;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 thead th{color:#52525b;font-weight:600}
 .none{color:#a1a1aa}
@@ -35,7 +35,9 @@ footer{color:#52525b;font-size:.85rem;padding:0 .25rem 2rem}
 @media (min-width:48rem){
  main{padding:1.5rem}
  h1{font-size:2.1rem}
- .charts{display:grid;grid-template-columns:1fr 1fr;gap:0 .9rem}
+ table{font-size:.9rem}
+ th,td{padding:.3rem .6rem}
+ .charts{display:grid;grid-template-columns:1fr 1fr;gap:0 .9rem;align-items:start}
  .charts section.wide{grid-column:1/-1}
 }
 "#;
