@@ -414,6 +414,8 @@ fn the_report_from_the_table_equals_the_report_from_the_timeline() {
     ]);
     assert!(stderr.starts_with(&format!("scanned table {} in 4 segments: ", store.table())), "{stderr}");
     assert!(stderr.contains("read units") && stderr.contains("requests"), "{stderr}");
+    // The README quotes this line (`--nocapture` shows it).
+    eprintln!("{stderr}");
     let from_timeline = report::compute(&in_memory.cases, &policy, Window { from: None, to });
     assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), serde_json::to_value(&from_timeline).unwrap());
 }
