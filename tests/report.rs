@@ -419,3 +419,37 @@ fn the_report_from_the_table_equals_the_report_from_the_timeline() {
     let from_timeline = report::compute(&in_memory.cases, &policy, Window { from: None, to });
     assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), serde_json::to_value(&from_timeline).unwrap());
 }
+
+#[test]
+fn a_full_case_and_its_continuation_count_as_one_case() {
+    // One customer message Monday 8 June 08:00, then more internal notes (one a minute) than a case
+    // may hold (2,000 events): the case goes on in a continuation.
+    let mut lines = vec![event(
+        "f0",
+        "customer_message",
+        "2026-06-08T08:00",
+        json!({
+        "customer": {"channel": "email", "id": "full@example.ch"}, "message": "other:f-0", "team": "central"}),
+    )];
+    let start = zurich("2026-06-08T08:00");
+    for n in 1..=2_050 {
+        let at = start + jiff::SignedDuration::from_mins(n);
+        lines.push(json!({"at": at, "source": "webhook", "payload": {"id": format!("f{n}"), "type": "internal_note",
+            "at": at, "case": "other:f-0", "team": "central"}}));
+    }
+    let to = zurich("2026-06-11T08:00");
+    let policy = Arc::new(Policy::default_policy());
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let parsed = replay::parse(&text.join("\n"), &policy).unwrap();
+    let replayed = runtime().block_on(source::replay(&parsed, policy.clone(), Some(to))).unwrap();
+    assert_eq!(replayed.cases.len(), 2, "the full case and its continuation");
+    assert!(replayed.cases.iter().any(|c| c.continues().is_some()));
+    let report = report::compute(&replayed.cases, &policy, Window { from: None, to });
+    let central = report.teams.iter().find(|t| t.team == "central").unwrap();
+    // One hold, Monday 08:00 to Thursday 08:00: 72 hours, 27 of them business (9 a day).
+    assert_eq!((central.time_held_s, central.time_held_business_s, central.cases_held), (72 * HOUR, 27 * HOUR, 1));
+    use baton::domain::clock::ClockKind::*;
+    // first_response started once, breached Monday 16:00, still running (in the continuation).
+    assert_eq!(central.clocks[&FirstResponse], clock_figures(1, 0, 1, 1, Some(0.0)));
+    assert_eq!(central.clocks[&CustomerSilence], clock_figures(1, 0, 0, 1, None));
+}

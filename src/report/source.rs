@@ -38,7 +38,8 @@ pub struct Replayed {
     pub until: Option<Timestamp>,
 }
 
-/// Replays `lines` (quietly) and returns every case the replay opened, whole. The replay runs to its
+/// Replays `lines` (quietly) and returns every case the replay made, whole: those it opened and the
+/// continuations of full cases. A case the sweep deleted after the policy's retention is gone. The replay runs to its
 /// usual end (14 days after the last line), or to just past `to` if that is later, so that every
 /// breach due before `to` was raised by a sweep.
 pub async fn replay(lines: &[Line], policy: Arc<Policy>, to: Option<Timestamp>) -> Result<Replayed, SourceError> {
@@ -52,6 +53,7 @@ pub async fn replay(lines: &[Line], policy: Arc<Policy>, to: Option<Timestamp>) 
     let cases = report
         .cases
         .into_iter()
+        .chain(report.continuations)
         .map(|case| case.into_whole().map_err(|c| SourceError::NotWhole(c.id().clone())))
         .collect::<Result<_, _>>()?;
     Ok(Replayed { cases, until: report.until })
