@@ -15,7 +15,8 @@
 //!   as met or as breached, never both. So `compliance = met / (met + breached)` (`None` when
 //!   neither), and a run can be started in one window and met in the next.
 //! - Handoffs are the `handoff_accept` runs of the receiving team: `received` its starts, `accepted`
-//!   the stops the team took up ([`Measure::Stopped::accepted`]), `accepted_in_target` those also met.
+//!   the stops the team took up (`accepted` of [`Measure::Stopped`]), `accepted_in_target` those
+//!   also met.
 //!   Time to acceptance is the clock's own elapsed time (business time of the receiving team) of
 //!   accepted runs; the median and 90th percentile use the nearest-rank method (the smallest value
 //!   with at least p% of the values at or below it; the median of an even count is the lower
