@@ -85,7 +85,8 @@ pub struct Report {
     pub from: Option<Timestamp>,
     /// The window's end (excluded), and the instant running clocks and open handoffs are seen at.
     pub to: Timestamp,
-    /// Every team of the policy (in the order of their names), then any other team a case names.
+    /// Every team of the policy, and any other team a case names (a team since removed from the
+    /// policy), in the order of their names.
     pub teams: Vec<TeamReport>,
 }
 
