@@ -2,7 +2,8 @@
 //! it is solved.
 //!
 //! The library holds the domain (pure: time is always an argument), the ingest parsers that turn
-//! source events into signals, the store and notifier traits with their adapters, and the replay.
+//! source events into signals, the store and notifier traits with their adapters, the replay and the
+//! reports.
 //! The Lambda functions in `functions/` are thin shells over it.
 
 pub mod config;
@@ -15,5 +16,6 @@ pub mod metrics;
 pub mod notify;
 pub mod page;
 pub mod replay;
+pub mod report;
 pub mod service;
 pub mod store;

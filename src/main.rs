@@ -1,4 +1,5 @@
-//! The `baton` command: replay a timeline, check a policy, create the table.
+//! The `baton` command: replay a timeline, report on a timeline or a table, check a policy, create
+//! the table.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,34 @@ enum Command {
         /// new table that is deleted afterwards.
         #[arg(long, value_name = "URL")]
         dynamodb_endpoint: Option<String>,
+    },
+    /// Report per team and clock: started, met, breached, running, compliance, handoffs accepted and
+    /// how fast, time held. From a timeline (replayed) or from a DynamoDB table (--table).
+    Report {
+        /// The timeline to replay: one `{"at", "source", "payload"}` object per line.
+        #[arg(required_unless_present = "table", conflicts_with = "table")]
+        timeline: Option<PathBuf>,
+        /// Read the cases from this DynamoDB table instead (a parallel Scan, then each case whole).
+        #[arg(long)]
+        table: Option<String>,
+        /// With --table: a local endpoint such as DynamoDB Local (default: AWS, from the environment).
+        #[arg(long, value_name = "URL", requires = "table")]
+        dynamodb_endpoint: Option<String>,
+        /// With --table: how many segments the Scan runs in parallel.
+        #[arg(long, default_value_t = 4, requires = "table", value_parser = clap::value_parser!(u32).range(1..=64))]
+        segments: u32,
+        /// The policy file (default: $BATON_POLICY, else the shipped policy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Count from this date (midnight UTC) or RFC 3339 instant (default: from the start).
+        #[arg(long, value_parser = baton::report::parse_instant)]
+        from: Option<Timestamp>,
+        /// Count until this date or instant, excluded (default: the replay's end, or now for --table).
+        #[arg(long, value_parser = baton::report::parse_instant)]
+        to: Option<Timestamp>,
+        /// table (for a terminal), json (baton.report.v1), csv (a spreadsheet) or html (one page).
+        #[arg(long, default_value = "table")]
+        format: baton::report::Format,
     },
     /// Create the table and its due index (for local development and tests).
     CreateTable {
@@ -122,8 +151,109 @@ async fn replay_on_dynamodb(
     Ok(())
 }
 
+/// Bad input to `baton report` (a missing or malformed timeline, an invalid policy, an empty
+/// window): said in one line, exit code 2, like a bad argument.
+fn input_error(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {message}");
+    Ok(ExitCode::from(2))
+}
+
+/// `baton report`: the cases of a timeline or a table, counted and written in `format`.
+fn report(
+    source: ReportSource,
+    policy: Option<&PathBuf>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    format: baton::report::Format,
+) -> anyhow::Result<ExitCode> {
+    use baton::report::{self, progress, source};
+    let policy = match load_policy(policy) {
+        Ok(policy) => Arc::new(policy),
+        Err(e) => return input_error(format!("{e:#}")),
+    };
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return input_error(format!("--from ({from}) must be before --to ({to})"));
+    }
+    let (cases, end) = match source {
+        ReportSource::Timeline(path) => {
+            let file = match std::fs::File::open(&path) {
+                Ok(file) => file,
+                Err(e) => return input_error(format!("cannot read {}: {e}", path.display())),
+            };
+            let size = file.metadata().map(|m| m.len()).ok();
+            let bar = progress::bar(size, "reading the timeline", true);
+            let lines = replay::read(std::io::BufReader::new(bar.wrap_read(file)), &policy);
+            bar.finish_and_clear();
+            let lines = match lines {
+                Ok(lines) => lines,
+                Err(e) => return input_error(format!("{}: {e}", path.display())),
+            };
+            let bar = progress::bar(None, &format!("replaying {} lines", lines.len()), true);
+            let replayed = runtime()?.block_on(source::replay(&lines, policy.clone(), to))?;
+            bar.finish_and_clear();
+            let end = to.or(replayed.until).unwrap_or_else(Timestamp::now);
+            (replayed.cases, end)
+        }
+        ReportSource::Table { table, endpoint } => {
+            let read = runtime()?.block_on(async {
+                let client = match &endpoint {
+                    Some(endpoint) => aws_sdk_dynamodb::Client::new(&baton::config::local_aws_from_env(endpoint).await),
+                    None => aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await),
+                };
+                let store = dynamo::DynamoStore::new(client, &table.name);
+                let bar = progress::bar(None, "scanning for cases", false);
+                source::table(&store, table.segments, &bar).await
+            })?;
+            eprintln!(
+                "scanned table {} in {} segments: {} items read, {} cases; {} requests, {:.1} read units; \
+                 loading the cases whole: {} requests, {:.1} read units",
+                table.name,
+                table.segments,
+                read.scanned_items,
+                read.cases.len(),
+                read.scan.requests,
+                read.scan.read_units,
+                read.load.requests,
+                read.load.read_units
+            );
+            (read.cases, to.unwrap_or_else(Timestamp::now))
+        }
+    };
+    if from.is_some_and(|from| from >= end) {
+        return input_error(format!("--from must be before the report's end ({end})"));
+    }
+    let report = report::compute(&cases, &policy, report::Window { from, to: end });
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    report::write(&report, format, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+enum ReportSource {
+    Timeline(PathBuf),
+    Table { table: TableRef, endpoint: Option<String> },
+}
+
+struct TableRef {
+    name: String,
+    segments: u32,
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Report { timeline, table, dynamodb_endpoint, segments, policy, from, to, format } => {
+            let source = match (timeline, table) {
+                (Some(path), _) => ReportSource::Timeline(path),
+                (None, Some(name)) => {
+                    ReportSource::Table { table: TableRef { name, segments }, endpoint: dynamodb_endpoint }
+                }
+                (None, None) => return input_error("give a timeline or --table NAME"),
+            };
+            report(source, policy.as_ref(), from, to, format)
+        }
         Command::CheckPolicy { file } => match Policy::load(&file) {
             Ok(policy) => {
                 println!(

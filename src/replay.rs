@@ -147,8 +147,12 @@ pub struct Report {
     pub alerts: Vec<Published>,
     /// Every team's daily digests, in the order published.
     pub digests: Vec<PublishedDigest>,
+    /// The cases the replay opened, whole.
     pub cases: Vec<Case>,
     pub until: Option<Timestamp>,
+    /// The continuations of full cases (no signal opens one, so they are not in `cases`), whole:
+    /// what a report needs besides `cases` to see every case.
+    pub continuations: Vec<Case>,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +282,13 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
         report.cases.extend(baton.store.load_whole(&id).await?.map(Whole::into_case));
     }
     report.cases.sort_by(|a, b| (a.opened_at(), &a.id()).cmp(&(b.opened_at(), &b.id())));
+    let mut next: Vec<CaseId> = report.cases.iter().filter_map(|c| c.continued_in().cloned()).collect();
+    while let Some(id) = next.pop() {
+        if let Some(case) = baton.store.load_whole(&id).await? {
+            next.extend(case.continued_in().cloned());
+            report.continuations.push(case.into_case());
+        }
+    }
     if !options.json {
         printer.summary(&report, until, out)?;
     }
