@@ -12,6 +12,9 @@
 //! - **Breached** once per run: when its breach was raised, or when it stopped at or after its due
 //!   time before a sweep raised it.
 //! - **Met**: stopped before its due time and never breached, whatever stopped it.
+//! - A response clock **tightened** by a more urgent message (a public post after an email) is
+//!   the same run going on with an earlier due time ([`Measure::Retimed`]), not a run met and a new
+//!   one started.
 //! - A `handoff_accept` run is **accepted** when the receiving team took the case up (accepted,
 //!   replied or proposed a resolution) and still owns it; handed on or closed, it is not.
 //! - A **hold** ends when the case changes hands or closes: the team, from when to when, and the
@@ -51,6 +54,10 @@ pub enum Measure {
         /// A `handoff_accept` run the receiving team took up.
         accepted: bool,
     },
+    /// A running response clock was tightened (a more urgent message came, say a public post
+    /// after an email): the run goes on from `started_at`, the instant of that message, with an
+    /// earlier due time. Its later measures carry the new `started_at`; it did not stop.
+    Retimed { clock: ClockKind, team: TeamId, from: Timestamp, started_at: Timestamp },
     /// `team` held the case from `from` to `to` (calendar time), `business` of it in its hours.
     Held { team: TeamId, from: Timestamp, to: Timestamp, business: SignedDuration },
 }
@@ -62,6 +69,7 @@ impl Measure {
             Self::Started { team, .. }
             | Self::Breached { team, .. }
             | Self::Stopped { team, .. }
+            | Self::Retimed { team, .. }
             | Self::Held { team, .. } => team,
         }
     }
@@ -72,6 +80,7 @@ impl Measure {
             Self::Started { started_at, .. } => *started_at,
             Self::Breached { due_at, .. } => *due_at,
             Self::Stopped { at, .. } => *at,
+            Self::Retimed { started_at, .. } => *started_at,
             Self::Held { to, .. } => *to,
         }
     }
@@ -100,6 +109,18 @@ pub fn changes(before: Option<&Case>, after: &Case, at: Timestamp, policy: &Poli
                     measures.push(breached(now));
                 }
             }
+            None if is_tightened(run, after.clocks().get(&run.kind), at) => {
+                let now = &after.clocks()[&run.kind];
+                measures.push(Measure::Retimed {
+                    clock: run.kind,
+                    team: now.team.clone(),
+                    from: run.started_at,
+                    started_at: now.started_at,
+                });
+                if !run.breached() && now.breached() {
+                    measures.push(breached(now));
+                }
+            }
             None => {
                 let late = !run.breached() && at >= run.due_at;
                 if late {
@@ -120,7 +141,9 @@ pub fn changes(before: Option<&Case>, after: &Case, at: Timestamp, policy: &Poli
         }
     }
     for run in after.clocks().values() {
-        if before.clocks().get(&run.kind).is_none_or(|b| b.started_at != run.started_at) {
+        let before = before.clocks().get(&run.kind);
+        let retimed = before.is_some_and(|b| is_tightened(b, Some(run), at));
+        if !retimed && before.is_none_or(|b| b.started_at != run.started_at) {
             measures.push(started(run));
         }
     }
@@ -146,6 +169,17 @@ pub fn history(case: &Whole, policy: &Policy) -> Vec<Measure> {
         measures.extend(changes(before, after, at, policy));
     });
     measures
+}
+
+/// Whether `now` is `run` tightened at `at` rather than a new run: a response clock (the only
+/// kind a customer message tightens, see `Case::respond_within`) whose new run starts at the
+/// change's instant with an earlier due time. A response clock is never stopped and started
+/// again by one change otherwise: a reply stops it, and only the customer's next message starts it.
+fn is_tightened(run: &Clock, now: Option<&Clock>, at: Timestamp) -> bool {
+    let response = matches!(run.kind, ClockKind::FirstResponse | ClockKind::NextResponse);
+    now.is_some_and(|now| {
+        response && now.started_at != run.started_at && now.started_at == at && now.due_at < run.due_at
+    })
 }
 
 fn started(run: &Clock) -> Measure {
@@ -199,7 +233,7 @@ pub fn tally(figures: &mut Figures, measures: &[Measure], policy: &Policy) {
         let day = policy.calendar(measure.team()).date_of(measure.at());
         let key = (measure.team().clone(), day);
         match measure {
-            Measure::Started { .. } | Measure::Stopped { met: false, .. } => {}
+            Measure::Started { .. } | Measure::Retimed { .. } | Measure::Stopped { met: false, .. } => {}
             Measure::Breached { clock, .. } => {
                 *figures.entry(key).or_default().breached.entry(*clock).or_default() += 1;
             }
@@ -212,5 +246,69 @@ pub fn tally(figures: &mut Figures, measures: &[Measure], policy: &Policy) {
                 day.held_business_s += business.as_secs();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{CaseId, Channel, Identity};
+    use crate::domain::signal::{Signal, SignalKind};
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn customer(channel: Channel, public: bool, when: &str, source: &str) -> Signal {
+        let identity = Identity::Email("c@example.ch".into());
+        Signal::new(at(when), source, SignalKind::CustomerMessage { channel, public, identity })
+    }
+
+    #[test]
+    fn a_tightened_response_clock_is_one_run_met_once() {
+        // An email at 08:00 in Zurich, a public post on X at 08:30 (its 1-hour target tightens
+        // first_response), and one reply at 09:20: one run, met once, never a second start.
+        let policy = Policy::default_policy();
+        let central: TeamId = "central".parse().unwrap();
+        let id = CaseId::derive("BTN", "measure", 0);
+        let mut case = crate::domain::engine::open(
+            id,
+            central.clone(),
+            customer(Channel::Email, false, "2026-04-13T06:00:00Z", "t:1"),
+            &policy,
+        )
+        .unwrap();
+        let post = customer(Channel::X, true, "2026-04-13T06:30:00Z", "t:2");
+        crate::domain::engine::apply(&mut case, post, &policy).unwrap();
+        let reply = SignalKind::AgentReply { channel: Channel::X, team: Some(central), awaiting_customer: false };
+        crate::domain::engine::apply(&mut case, Signal::new(at("2026-04-13T07:20:00Z"), "t:3", reply), &policy)
+            .unwrap();
+        let whole = case.into_whole().unwrap();
+        let first_response: Vec<Measure> = history(&whole, &policy)
+            .into_iter()
+            .filter(|m| match m {
+                Measure::Started { clock, .. }
+                | Measure::Stopped { clock, .. }
+                | Measure::Breached { clock, .. }
+                | Measure::Retimed { clock, .. } => *clock == ClockKind::FirstResponse,
+                Measure::Held { .. } => false,
+            })
+            .collect();
+        let kinds: Vec<&str> = first_response
+            .iter()
+            .map(|m| match m {
+                Measure::Started { .. } => "started",
+                Measure::Retimed { .. } => "retimed",
+                Measure::Stopped { met: true, .. } => "met",
+                Measure::Stopped { .. } => "stopped late",
+                Measure::Breached { .. } => "breached",
+                Measure::Held { .. } => "held",
+            })
+            .collect();
+        assert_eq!(kinds, ["started", "retimed", "met"], "{first_response:?}");
+        let mut figures = Figures::new();
+        tally(&mut figures, &first_response, &policy);
+        let day = figures.values().next().unwrap();
+        assert_eq!(day.met.get(&ClockKind::FirstResponse), Some(&1));
     }
 }

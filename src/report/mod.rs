@@ -243,6 +243,12 @@ pub fn compute(cases: &[Whole], policy: &Policy, window: Window) -> Report {
                         runs.insert((chain.clone(), clock, started_at), Some(at));
                     }
                 }
+                Measure::Retimed { clock, from, started_at, .. } => {
+                    // The same run, known from here on by its new start.
+                    if let Some(stopped) = runs.remove(&(chain.clone(), clock, from)) {
+                        runs.insert((chain.clone(), clock, started_at), stopped);
+                    }
+                }
                 Measure::Held { team, from, to, .. } => {
                     if let Some((a, b)) = window.clip(from, to) {
                         tally.held += b.duration_since(a);
