@@ -34,7 +34,8 @@ enum Command {
         /// The policy file (default: $BATON_POLICY, else the shipped policy).
         #[arg(long)]
         policy: Option<PathBuf>,
-        /// Print one JSON line per alert published (baton.alert.v1 plus published_at).
+        /// Print one JSON line per alert published (baton.alert.v1 plus published_at), and one per
+        /// daily digest (baton.digest.v1 plus published_at).
         #[arg(long)]
         json: bool,
         /// Run until this instant (RFC 3339; default: 14 days after the last line).
@@ -85,6 +86,8 @@ enum Command {
         #[arg(long, value_name = "URL")]
         dynamodb_endpoint: Option<String>,
     },
+    /// Print the CloudWatch dashboard's body (the template's `Dashboard`, region as ${AWS::Region}).
+    Dashboard,
     /// Validate a policy file and print every error with the key that is wrong.
     CheckPolicy {
         /// The policy file.
@@ -253,6 +256,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None) => return input_error("give a timeline or --table NAME"),
             };
             report(source, policy.as_ref(), from, to, format)
+        }
+        Command::Dashboard => {
+            println!("{}", serde_json::to_string_pretty(&baton::metrics::dashboard())?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::CheckPolicy { file } => match Policy::load(&file) {
             Ok(policy) => {

@@ -254,11 +254,11 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
                 }
                 for inbound in inbound {
                     let outcome = baton.ingest(inbound).await?;
-                    if let Outcome::Applied { case, opened: true } = &outcome {
+                    if let Outcome::Applied { case, opened: true, .. } = &outcome {
                         opened.push(case.clone());
                     }
                     printer.outcome(&baton, line, inbound, &outcome, out).await?;
-                    if let (Outcome::Applied { case, opened: true }, true) = (&outcome, options.auto_ack) {
+                    if let (Outcome::Applied { case, opened: true, .. }, true) = (&outcome, options.auto_ack) {
                         use crate::notify::mail::{AckDecision, decide};
                         let text = match decide(&baton.store, inbound, case, &policy).await? {
                             AckDecision::NotOwed => None,
@@ -392,7 +392,7 @@ impl Printer<'_> {
         }
         let signal = &inbound.signal;
         let (id, opened) = match outcome {
-            Outcome::Applied { case, opened } => (case, *opened),
+            Outcome::Applied { case, opened, .. } => (case, *opened),
             Outcome::Duplicate => {
                 return Ok(self.note(signal.at, line.number, "duplicate delivery: no effect", out)?);
             }

@@ -143,7 +143,7 @@ async fn a_case_holds_at_most_its_identities_and_one_more_opens_a_case_of_its_ow
         route: Route { tag: Some(id.clone()), customer: Some(stranger), ..Route::default() },
     };
     match baton.ingest(&mail).await.unwrap() {
-        Outcome::Applied { case, opened: true } => assert_ne!(case, id),
+        Outcome::Applied { case, opened: true, .. } => assert_ne!(case, id),
         other => panic!("{other:?}"),
     }
     assert_eq!(baton.store.load(&id).await.unwrap().unwrap().identities().len(), MAX_IDENTITIES);

@@ -290,3 +290,120 @@ fn the_case_page_routes_reach_a_function_that_reads_records_and_reads_the_link_s
     assert!(chat.get("FifoTopic").is_none());
     assert_eq!(chat["KmsMasterKeyId"]["!Ref"], "AlertsKey");
 }
+
+/// The string a CloudFormation `!Sub` holds, however the YAML reader renders the tag.
+fn sub_text(value: &Value) -> &str {
+    match value {
+        Value::String(text) => text,
+        Value::Object(map) if map.len() == 1 => sub_text(map.values().next().unwrap()),
+        other => panic!("not a !Sub string: {other}"),
+    }
+}
+
+#[test]
+fn the_templates_dashboard_is_the_one_baton_dashboard_prints() {
+    let template = template();
+    let body = sub_text(&template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    let body: Value = serde_json::from_str(body).expect("the DashboardBody is JSON");
+    assert_eq!(body, baton::metrics::dashboard(), "run `baton dashboard` and paste it into infra/template.yaml");
+}
+
+/// (metric name, dimension names) of every metric an EMF line declares.
+fn declared(lines: &[String]) -> std::collections::BTreeSet<(String, Vec<String>)> {
+    let mut found = std::collections::BTreeSet::new();
+    for line in lines {
+        let line: Value = serde_json::from_str(line).unwrap();
+        for directive in line["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            assert_eq!(directive["Namespace"], baton::metrics::NAMESPACE);
+            for dimensions in directive["Dimensions"].as_array().unwrap() {
+                let dimensions: Vec<String> =
+                    dimensions.as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+                for metric in directive["Metrics"].as_array().unwrap() {
+                    found.insert((metric["Name"].as_str().unwrap().to_string(), dimensions.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// (metric name, dimension names) of every metric a dashboard widget shows: a metric row
+/// `[namespace, name, dimension, value, ..., {options}]`, or a `SEARCH('{namespace,dims}
+/// MetricName="name"', ...)` expression.
+fn shown(dashboard: &Value) -> std::collections::BTreeSet<(String, Vec<String>)> {
+    let mut found = std::collections::BTreeSet::new();
+    for widget in dashboard["widgets"].as_array().unwrap() {
+        for row in widget["properties"]["metrics"].as_array().unwrap() {
+            let row = row.as_array().unwrap();
+            if let Some(expression) = row[0].get("expression").and_then(Value::as_str) {
+                let Some(search) = expression.strip_prefix("SEARCH('{") else { continue };
+                let (schema, rest) = search.split_once('}').unwrap();
+                let mut parts = schema.split(',');
+                assert_eq!(parts.next(), Some(baton::metrics::NAMESPACE), "{expression}");
+                let dimensions: Vec<String> = parts.map(str::to_string).collect();
+                let name = rest.split("MetricName=\"").nth(1).unwrap().split('"').next().unwrap();
+                found.insert((name.to_string(), dimensions));
+                continue;
+            }
+            let texts: Vec<&str> = row.iter().filter_map(Value::as_str).collect();
+            assert_eq!(texts[0], baton::metrics::NAMESPACE, "{row:?}");
+            let dimensions = texts[2..].iter().step_by(2).map(|d| d.to_string()).collect();
+            found.insert((texts[1].to_string(), dimensions));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_metric_the_dashboard_shows_is_one_the_functions_emit() {
+    use baton::domain::clock::ClockKind;
+    use baton::domain::measure::Measure;
+    let at: jiff::Timestamp = "2026-04-13T14:00:00Z".parse().unwrap();
+    let team: baton::domain::ids::TeamId = "central".parse().unwrap();
+    // What the sweep emits (with a breach, and a hold that ended), and what the ingest emits.
+    let measures = vec![
+        Measure::Breached { clock: ClockKind::FirstResponse, team: team.clone(), started_at: at, due_at: at },
+        Measure::Held { team: team.clone(), from: at, to: at, business: jiff::SignedDuration::ZERO },
+    ];
+    let alert: baton::domain::alert::Alert = serde_json::from_value(serde_json::json!({
+        "schema": "baton.alert.v1", "kind": "breach", "case_id": "BTN-7K3QF9", "clock": "first_response",
+        "level": 1, "team": "central", "region": null, "priority": "normal", "channels": ["email"],
+        "due_at": at, "at": at, "customer_waiting_since": at, "summary": "s", "timeline": []
+    }))
+    .unwrap();
+    let event = baton::domain::case::Event {
+        at,
+        source: "s".into(),
+        kind: baton::domain::case::EventKind::ConfirmationExpired,
+        owner: team.clone(),
+        marks: Default::default(),
+        excerpt: None,
+        refs: Vec::new(),
+        by: None,
+        request: None,
+    };
+    let report = baton::service::SweepReport { alerts: vec![(alert, event)], measures, ..Default::default() };
+    let mut lines = baton::metrics::sweep(&report, std::time::Duration::from_millis(5), at);
+    let stopped = Measure::Stopped {
+        clock: ClockKind::FirstResponse,
+        team,
+        started_at: at,
+        due_at: at,
+        at,
+        elapsed: jiff::SignedDuration::ZERO,
+        met: true,
+        accepted: false,
+    };
+    lines.extend(baton::metrics::measures(&[stopped], at));
+    let emitted = declared(&lines);
+    let shown = shown(&baton::metrics::dashboard());
+    assert!(shown.len() >= 8, "{shown:?}");
+    for metric in &shown {
+        assert!(emitted.contains(metric), "the dashboard shows {metric:?}, which no function emits: {emitted:?}");
+    }
+    // The SLA metrics of the contract, with their dimensions.
+    for (name, dimensions) in [("ClockMet", vec!["Team", "Clock"]), ("TimeHeld", vec!["Team"])] {
+        let dimensions: Vec<String> = dimensions.into_iter().map(String::from).collect();
+        assert!(shown.contains(&(name.to_string(), dimensions)), "{name} is not on the dashboard");
+    }
+}

@@ -97,7 +97,8 @@ pub async fn handle<S: Record + Remove>(
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
         },
         ApiRequest::Signal(inbound) => match Ingest::new(store, policy).ingest(&inbound).await {
-            Ok(Outcome::Applied { case, .. }) => {
+            Ok(Outcome::Applied { case, measures, .. }) => {
+                crate::metrics::print_measures(&measures);
                 json_response(StatusCode::OK, &json!({ "case": case, "applied": true }))
             }
             Ok(Outcome::Duplicate) => match (idempotency_key, &fingerprint, inbound.route.case.as_ref()) {

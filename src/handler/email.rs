@@ -31,7 +31,7 @@ pub async fn handle<S: Record + Limiter, M: Mailer>(
     for inbound in &parsed.inbound {
         let outcome = service.ingest(inbound).await?;
         tally.outcome(&outcome);
-        let Outcome::Applied { case, opened: true } = &outcome else { continue };
+        let Outcome::Applied { case, opened: true, .. } = &outcome else { continue };
         match decide(service.store(), inbound, case, service.policy()).await.map_err(ServiceError::from)? {
             AckDecision::NotOwed => {}
             AckDecision::Withheld(reason) => {

@@ -78,9 +78,10 @@ impl Tally {
 
     pub fn outcome(&mut self, outcome: &Outcome) {
         match outcome {
-            Outcome::Applied { opened, .. } => {
+            Outcome::Applied { opened, measures, .. } => {
                 self.applied += 1;
                 self.opened += usize::from(*opened);
+                crate::metrics::print_measures(measures);
             }
             Outcome::Duplicate => self.duplicates += 1,
             other => {

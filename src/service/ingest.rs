@@ -8,7 +8,7 @@ use super::retry::retry_on_conflict;
 use crate::domain::case::{Case, Whole};
 use crate::domain::engine::{self, NeedsHistory, Rejection};
 use crate::domain::ids::{CaseId, MessageRef};
-use crate::domain::measure::{self, Figures};
+use crate::domain::measure::{self, Figures, Measure};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 use crate::ingest::{Inbound, Route};
@@ -16,8 +16,9 @@ use crate::store::{Change, Key, Record, SaveError, StoreError, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Applied to a case (`opened`: the signal opened it).
-    Applied { case: CaseId, opened: bool },
+    /// Applied to a case (`opened`: the signal opened it), with what it did to the case's clocks
+    /// and holds (the functions emit them as metrics).
+    Applied { case: CaseId, opened: bool, measures: Vec<Measure> },
     /// The same source id was applied before.
     Duplicate,
     /// No case to put it on (an agent's mail to nobody Baton knows, ...).
@@ -141,10 +142,11 @@ impl<'a, S: Record> Ingest<'a, S> {
         }
         let keys = self.signal_keys(inbound, case.id(), &recorded);
         let mut figures = Figures::new();
-        measure::tally(&mut figures, &measure::changes(Some(&before), &case, signal.at, policy), policy);
+        let measures = measure::changes(Some(&before), &case, signal.at, policy);
+        measure::tally(&mut figures, &measures, policy);
         let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, figures, ..Write::default() };
         self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
-        Ok(Outcome::Applied { case: case.id().clone(), opened: false })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: false, measures })
     }
 
     /// A link that merges `other` (another open case of the same customer) into `before`, in one
@@ -170,7 +172,7 @@ impl<'a, S: Record> Ingest<'a, S> {
         keys.extend(absorbed.identities().iter().map(|i| (Key::Customer(i.clone()), case.id().clone())));
         let cases = vec![Change::new(Some(&before), &case), Change::new(Some(&other), &absorbed)];
         self.store.save(Write { cases, keys, seen: Some(signal.source.clone()), ..Write::default() }).await?;
-        Ok(Outcome::Applied { case: case.id().clone(), opened: false })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: false, measures: Vec::new() })
     }
 
     /// The engine refused a signal. A retried delivery of a signal that was applied may no longer
@@ -227,7 +229,7 @@ impl<'a, S: Record> Ingest<'a, S> {
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: next.id().clone(), opened: false })
+        Ok(Outcome::Applied { case: next.id().clone(), opened: false, measures: Vec::new() })
     }
 
     async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {
@@ -250,7 +252,7 @@ impl<'a, S: Record> Ingest<'a, S> {
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: case.id().clone(), opened: true })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: true, measures: Vec::new() })
     }
 
     /// The keys a signal's write points at case `id`: its own message references (but those another

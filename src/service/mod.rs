@@ -223,4 +223,51 @@ mod tests {
         let again = baton.sweep("2026-04-13T12:02:00Z".parse().unwrap()).await.unwrap();
         assert!(again.digests.is_empty() && again.recovered.is_empty());
     }
+
+    #[tokio::test]
+    async fn what_a_signal_and_a_sweep_did_to_the_clocks_comes_back_for_the_metrics() {
+        use crate::domain::clock::ClockKind;
+        use crate::domain::measure::Measure;
+        let baton = Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()));
+        let identity = Identity::Email("m@example.ch".into());
+        let mail = Signal::new(
+            "2026-04-13T06:00:00Z".parse().unwrap(),
+            "ses:m",
+            SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        );
+        let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
+        let Outcome::Applied { case, .. } = baton.ingest(&Inbound { signal: mail, route }).await.unwrap() else {
+            panic!("applied")
+        };
+        // The breach at 16:00 in Zurich comes back from the sweep.
+        let swept = baton.sweep("2026-04-13T14:00:00Z".parse().unwrap()).await.unwrap();
+        assert!(
+            swept.measures.iter().any(|m| matches!(m, Measure::Breached { clock: ClockKind::FirstResponse, .. })),
+            "{:?}",
+            swept.measures
+        );
+        // A handoff ends central's hold of 8 hours: it comes back with the signal's outcome.
+        let handoff = Signal::new(
+            "2026-04-13T14:00:00Z".parse().unwrap(),
+            "api:h",
+            SignalKind::Handoff { to: "support-ch".parse().unwrap() },
+        );
+        let route = Route { case: Some(crate::ingest::CaseRef::Id(case)), ..Route::default() };
+        let Outcome::Applied { measures, .. } = baton.ingest(&Inbound { signal: handoff, route }).await.unwrap() else {
+            panic!("applied")
+        };
+        let held: Vec<i64> = measures
+            .iter()
+            .filter_map(|m| match m {
+                Measure::Held { team, from, to, .. } if team.as_str() == "central" => {
+                    Some(to.as_second() - from.as_second())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(held, [8 * 3600]);
+        let lines = crate::metrics::measures(&measures, "2026-04-13T14:00:00Z".parse().unwrap());
+        let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!((line["Team"].as_str(), line["TimeHeld"].as_f64()), (Some("central"), Some(28_800.0)));
+    }
 }

@@ -13,7 +13,7 @@ use crate::domain::case::Event;
 use crate::domain::digest::{self, Digest};
 use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
-use crate::domain::measure::{self, DayFigures, Figures};
+use crate::domain::measure::{self, DayFigures, Figures, Measure};
 use crate::domain::policy::Policy;
 use crate::notify::{Message, Notifier, NotifyError, Outbound};
 use crate::store::{Change, OutboxEntry, Remove, Schedule, Teams, Write};
@@ -40,6 +40,9 @@ pub struct SweepReport {
     pub purged: Vec<CaseId>,
     /// Cases whose sweep failed, with the reason; the others went on.
     pub failed: Vec<(CaseId, String)>,
+    /// What the recorded steps did to the cases' clocks (breaches, a confirmation window's end):
+    /// the function emits them as metrics.
+    pub measures: Vec<Measure>,
 }
 
 /// How long a sweep holds the alerts it wrote or took from the outbox before another sweep may
@@ -65,12 +68,13 @@ impl Default for SweepOptions {
 enum Recorded {
     Nothing,
     Purge,
-    Steps { alerts: Vec<(Outbound, Event)>, events: Vec<Event> },
+    Steps { alerts: Vec<(Outbound, Event)>, events: Vec<Event>, measures: Vec<Measure> },
 }
 
 #[derive(Debug, Default)]
 struct CaseSweep {
     purged: bool,
+    measures: Vec<Measure>,
     alerts: Vec<(Alert, Event)>,
     events: Vec<Event>,
     unpublished: Vec<NotifyError>,
@@ -136,6 +140,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                         report.purged.push(id.clone());
                     }
                     report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
+                    report.measures.extend(swept.measures);
                     report.unpublished.extend(swept.unpublished);
                     report.alerts.extend(swept.alerts);
                 }
@@ -211,7 +216,8 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                 }
                 let mut figures = Figures::new();
                 let last = events.iter().map(|e| e.at).max().unwrap_or(now);
-                measure::tally(&mut figures, &measure::changes(Some(&before), &case, last, self.policy), self.policy);
+                let measures = measure::changes(Some(&before), &case, last, self.policy);
+                measure::tally(&mut figures, &measures, self.policy);
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
                     match Alert::build(&case, &event, self.policy) {
@@ -225,14 +231,14 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                     .collect();
                 let change = Change::new(Some(&before), &case);
                 self.store.save(Write { cases: vec![change], outbox, figures, ..Write::default() }).await?;
-                Ok(Recorded::Steps { alerts, events: others })
+                Ok(Recorded::Steps { alerts, events: others, measures })
             },
         );
         match recorded.await? {
             Recorded::Nothing => Ok(CaseSweep::default()),
             Recorded::Purge => self.purge(id).await,
-            Recorded::Steps { alerts, events } => {
-                let mut swept = CaseSweep { events, ..CaseSweep::default() };
+            Recorded::Steps { alerts, events, measures } => {
+                let mut swept = CaseSweep { events, measures, ..CaseSweep::default() };
                 for (message, event) in alerts {
                     if let Err(e) = self.deliver(&message, now).await {
                         swept.unpublished.push(e);

@@ -72,7 +72,7 @@ pub fn applied(outcome: baton::service::Outcome) -> baton::domain::ids::CaseId {
 /// The case a signal opened.
 pub fn opened(outcome: baton::service::Outcome) -> baton::domain::ids::CaseId {
     match outcome {
-        baton::service::Outcome::Applied { case, opened: true } => case,
+        baton::service::Outcome::Applied { case, opened: true, .. } => case,
         other => panic!("expected a new case, got {other:?}"),
     }
 }
