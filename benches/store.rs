@@ -5,6 +5,8 @@
 //! 2. The sweep against the pattern public Lambda examples use, a `Scan` with a filter on the
 //!    deadline: 100,000 open cases of which 100 are due, same table, same run. Requests, capacity
 //!    units and wall time for both, and the sweep's reads against reading the due cases alone.
+//! 3. A team's open cases as its daily digest reads them (the sparse `open` index and a batch read):
+//!    1,000 open cases of support-de among the 100,000, against a `Scan` filtered on the team.
 //!
 //! Run: `cargo bench --bench store` (or `scripts/bench`). Seeding 100,000 cases takes a few minutes;
 //! `BATON_BENCH_CASES` sets another number.
@@ -26,7 +28,7 @@ use baton::notify::Collect;
 use baton::replay::{self, Input};
 use baton::service::{Baton, Outcome};
 use baton::store::dynamo::{DynamoStore, Usage};
-use baton::store::{Cases, Schedule};
+use baton::store::{Cases, Schedule, Teams};
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
@@ -96,7 +98,9 @@ async fn sweep_against_scan(policy: Arc<Policy>) {
             let baton = &baton;
             async move {
                 let at = if n < DUE { now - SignedDuration::from_hours(6) } else { now - SignedDuration::from_mins(1) };
-                let outcome = baton.ingest(&customer_mail(n, at)).await.expect("ingests");
+                // One case in a hundred is support-de's: 1,000 of 100,000, none of them due.
+                let team = if n >= DUE && n % 100 == 50 { "support-de" } else { "central" };
+                let outcome = baton.ingest(&customer_mail(n, at, team)).await.expect("ingests");
                 assert!(matches!(outcome, Outcome::Applied { opened: true, .. }), "{outcome:?}");
                 if n % 10_000 == 9_999 {
                     eprintln!("  seeded {} cases", n + 1);
@@ -148,6 +152,53 @@ async fn sweep_against_scan(policy: Arc<Policy>) {
         "(the sweep publishes {} alerts; the Scan only finds the cases, and would still have to load and write them)",
         report.alerts.len()
     );
+
+    // A team's open cases, as its daily digest reads them, against a Scan filtered on the team.
+    let team: TeamId = "support-de".parse().expect("a team");
+    let before = store.usage();
+    let clock = Instant::now();
+    let open = store.open_cases(&team).await.expect("the open index");
+    let (index_time, index) = (clock.elapsed(), store.usage() - before);
+    let clock = Instant::now();
+    let (scan, found) = scan_for_team(&store, &team).await;
+    let scan_time = clock.elapsed();
+    assert_eq!(open.len(), found, "the index and the scan find the same open cases");
+    println!();
+    println!("A team's open cases ({} of support-de among {opened}), as its daily digest reads them:", open.len());
+    println!("{:<36} {:>9} {:>11} {:>10}", "", "requests", "read units", "wall time");
+    let row = |what: &str, u: &Usage, t: std::time::Duration| {
+        println!("{what:<36} {:>9} {:>11.1} {:>8.2} s", u.requests, u.read_units, t.as_secs_f64());
+    };
+    row("open index query + BatchGetItem", &index, index_time);
+    row("Scan with FilterExpression open_team", &scan, scan_time);
+    println!("Scan reads / index reads: {:.0}x", scan.read_units / index.read_units);
+}
+
+/// What reading a team's open cases would cost without the index: a Scan of every case item.
+async fn scan_for_team(store: &DynamoStore, team: &TeamId) -> (Usage, usize) {
+    let mut usage = Usage::default();
+    let mut found = 0;
+    let mut start = None;
+    loop {
+        let out = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .filter_expression("open_team = :team")
+            .expression_attribute_values(":team", AttributeValue::S(team.to_string()))
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .expect("scans");
+        usage.requests += 1;
+        usage.read_units += out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
+        found += out.items().len();
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return (usage, found);
+        }
+    }
 }
 
 /// The pattern of public examples: scan the whole table for items whose deadline has passed.
@@ -181,7 +232,7 @@ async fn scan_with_filter(store: &DynamoStore, now: Timestamp) -> (Usage, std::t
     }
 }
 
-fn customer_mail(n: usize, at: Timestamp) -> Inbound {
+fn customer_mail(n: usize, at: Timestamp, team: &str) -> Inbound {
     let identity = Identity::Email(format!("customer{n}@example.net"));
     let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: identity.clone() };
     Inbound {
@@ -189,7 +240,7 @@ fn customer_mail(n: usize, at: Timestamp) -> Inbound {
         route: Route {
             customer: Some(identity),
             own: vec![MessageRef::email(&format!("<bench{n}@example.net>"))],
-            team: Some("central".parse::<TeamId>().expect("a team")),
+            team: Some(team.parse::<TeamId>().expect("a team")),
             ..Route::default()
         },
     }

@@ -124,7 +124,7 @@ async fn what_a_lead_reads_each_morning() {
         json!({"day": "2026-04-13", "met": {"first_response": 1, "customer_silence": 1}, "breached": {"first_response": 1},
                "held_s": 5400, "held_business_s": 5400})
     );
-    assert_eq!(central.subject, "[Baton] central digest 2026-04-14: 1 in breach, 0 handoffs waiting");
+    assert_eq!(central.subject, "[Baton] central digest 2026-04-14: 1 in breach, 0 to take up");
     let attributes = &central.attributes;
     assert_eq!(attributes["kind"]["Value"], "digest");
     assert_eq!(attributes["team"]["Value"], "central");

@@ -171,7 +171,7 @@ impl Digest {
     /// A readable subject under 100 characters: the team and the counts.
     pub fn subject(&self) -> String {
         let subject = format!(
-            "[Baton] {} digest {}: {} in breach, {} handoffs waiting",
+            "[Baton] {} digest {}: {} in breach, {} to take up",
             self.team,
             self.day,
             self.in_breach.len(),
@@ -292,4 +292,28 @@ fn in_breach_row(case: &Case, at: Timestamp) -> Option<InBreach> {
         acknowledged: clocks.iter().all(|c| c.acknowledged_at(at)),
         links: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// support-ch's digest of Tuesday 28 April in the velcro replay (`baton replay samples/velcro.jsonl --json`).
+    const VELCRO: &str = r#"{"schema": "baton.digest.v1", "kind": "digest", "team": "support-ch", "region": "CH", "day": "2026-04-28", "at": "2026-04-28T06:00:00Z", "summary": "support-ch on Tue 28 Apr: 1 case in breach, 1 handoff waiting (oldest 4d 21h). Previous business day: 0 met, 1 breached.", "in_breach": [{"case_id": "BTN-EGT6FK", "clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z", "clocks": [{"clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z"}, {"clock": "periodic_update", "level": 1, "due_at": "2026-04-27T08:12:00Z"}], "priority": "normal", "customer_waiting_since": "2026-04-12T17:42:10Z", "acknowledged": false}], "handoffs_waiting": [{"case_id": "BTN-EGT6FK", "since": "2026-04-23T08:10:00Z", "age_s": 424200, "due_at": "2026-04-23T12:10:00Z"}], "closure_risk": [], "previous_day": {"day": "2026-04-27", "breached": {"periodic_update": 1}, "held_s": 0, "held_business_s": 0}}"#;
+
+    #[test]
+    fn the_email_text_reads_as_a_lead_needs_it() {
+        let digest: Digest = serde_json::from_str(VELCRO).unwrap();
+        let text = digest.text();
+        println!("Subject: {}\n\n{text}", digest.subject());
+        assert_eq!(digest.subject(), "[Baton] support-ch digest 2026-04-28: 1 in breach, 1 to take up");
+        for expected in [
+            "support-ch on Tue 28 Apr: 1 case in breach, 1 handoff waiting (oldest 4d 21h).",
+            "In breach (1):\n  BTN-EGT6FK  handoff_accept level 2, periodic_update level 1; customer waiting since Sun 12 Apr 17:42 UTC",
+            "Handed to support-ch and not taken up (1):\n  BTN-EGT6FK  for 4d 21h (since Thu 23 Apr 08:10 UTC, due Thu 23 Apr 12:10 UTC)",
+            "Previous business day (2026-04-27):\n  periodic_update: 0 met, 1 breached\n  time held: 0m (0m in business hours)",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+        }
+    }
 }
