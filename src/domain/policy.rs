@@ -882,6 +882,25 @@ mod tests {
     }
 
     #[test]
+    fn a_team_s_digest_time_is_a_local_time_of_day() {
+        let with = |value: &str| {
+            let text = DEFAULT_POLICY
+                .replace("[teams.support-de]\n", &format!("[teams.support-de]\ndigest_at = \"{value}\"\n"));
+            Policy::from_toml(&text, None)
+        };
+        let policy = with("07:30").unwrap();
+        let team = policy.team(&"support-de".parse().unwrap()).unwrap();
+        assert_eq!(team.digest_at, Some(jiff::civil::time(7, 30, 0, 0)));
+        // Berlin, Monday 13 April 2026 (CEST): 07:30 local is 05:30 UTC, before the office opens.
+        let due = team.calendar.digest_on(jiff::civil::date(2026, 4, 13), team.digest_at);
+        assert_eq!(due, Some("2026-04-13T05:30:00Z".parse().unwrap()));
+        assert_eq!(team.calendar.digest_on(jiff::civil::date(2026, 4, 12), team.digest_at), None, "a Sunday");
+        let errors = with("half past seven").unwrap_err().0;
+        assert_eq!(errors[0].key, "teams.support-de.digest_at", "{errors:?}");
+        assert!(errors[0].message.contains("half past seven"), "{errors:?}");
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_name_the_line() {
         let text = DEFAULT_POLICY.replace("[ladder]", "[ladder]\nwarning_at_percent = 75");
         let message = Policy::from_toml(&text, None).unwrap_err().to_string();
