@@ -19,6 +19,11 @@ use crate::link::Links;
 
 pub const SCHEMA: &str = "baton.digest.v1";
 
+/// The most rows a digest lists per list (the first in its order; `*_total` counts them all): a
+/// team with hundreds of cases in breach still gets a digest that fits SNS's 256 KB and reads on a
+/// phone.
+pub const MAX_ROWS: usize = 50;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digest {
     pub schema: String,
@@ -32,12 +37,16 @@ pub struct Digest {
     pub at: Timestamp,
     /// One human line: what needs the lead today.
     pub summary: String,
-    /// The team's cases with a clock in breach, the longest-waiting customer first.
+    /// The team's cases with a clock in breach, the longest-waiting customer first ([`MAX_ROWS`]
+    /// at most; `in_breach_total` counts them all).
     pub in_breach: Vec<InBreach>,
+    pub in_breach_total: usize,
     /// Cases handed to the team that it has not taken up yet, the oldest first.
     pub handoffs_waiting: Vec<HandoffWaiting>,
+    pub handoffs_waiting_total: usize,
     /// Cases whose customer would go unheard past the silence ceiling over a closure ahead.
     pub closure_risk: Vec<ClosureRisk>,
+    pub closure_risk_total: usize,
     /// The previous business day's figures (its local date, clocks met and breached, time held).
     pub previous_day: PreviousDay,
 }
@@ -131,6 +140,10 @@ impl Digest {
         handoffs_waiting.sort_by(|a, b| (a.since, &a.case_id).cmp(&(b.since, &b.case_id)));
         closure_risk.sort_by(|a, b| (a.closure_starts, &a.case_id).cmp(&(b.closure_starts, &b.case_id)));
         let previous_day = PreviousDay { day: previous.0, figures: previous.1 };
+        let totals = (in_breach.len(), handoffs_waiting.len(), closure_risk.len());
+        in_breach.truncate(MAX_ROWS);
+        handoffs_waiting.truncate(MAX_ROWS);
+        closure_risk.truncate(MAX_ROWS);
         let mut digest = Self {
             schema: SCHEMA.to_string(),
             kind: "digest".to_string(),
@@ -140,8 +153,11 @@ impl Digest {
             at,
             summary: String::new(),
             in_breach,
+            in_breach_total: totals.0,
             handoffs_waiting,
+            handoffs_waiting_total: totals.1,
             closure_risk,
+            closure_risk_total: totals.2,
             previous_day,
         };
         digest.summary = digest.summarise();
@@ -155,11 +171,11 @@ impl Digest {
 
     fn summarise(&self) -> String {
         let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-        let mut parts = vec![plural(self.in_breach.len(), "case in breach", "cases in breach")];
+        let mut parts = vec![plural(self.in_breach_total, "case in breach", "cases in breach")];
         let oldest = self.handoffs_waiting.first().map(|h| format!(" (oldest {})", human(h.age_s))).unwrap_or_default();
-        parts.push(format!("{}{oldest}", plural(self.handoffs_waiting.len(), "handoff waiting", "handoffs waiting")));
-        if !self.closure_risk.is_empty() {
-            parts.push(plural(self.closure_risk.len(), "case at closure risk", "cases at closure risk"));
+        parts.push(format!("{}{oldest}", plural(self.handoffs_waiting_total, "handoff waiting", "handoffs waiting")));
+        if self.closure_risk_total > 0 {
+            parts.push(plural(self.closure_risk_total, "case at closure risk", "cases at closure risk"));
         }
         let figures = &self.previous_day.figures;
         let met: u32 = figures.met.values().sum();
@@ -172,10 +188,7 @@ impl Digest {
     pub fn subject(&self) -> String {
         let subject = format!(
             "[Baton] {} digest {}: {} in breach, {} to take up",
-            self.team,
-            self.day,
-            self.in_breach.len(),
-            self.handoffs_waiting.len()
+            self.team, self.day, self.in_breach_total, self.handoffs_waiting_total
         );
         subject.chars().take(99).collect()
     }
@@ -189,8 +202,11 @@ impl Digest {
                 format!("\n      Open: {}{ack}", l.case)
             })
         };
+        let more = |shown: usize, total: usize| {
+            if total > shown { format!("  and {} more\n", total - shown) } else { String::new() }
+        };
         let mut text = format!("{}\n", self.summary);
-        text += &format!("\nIn breach ({}):\n", self.in_breach.len());
+        text += &format!("\nIn breach ({}):\n", self.in_breach_total);
         if self.in_breach.is_empty() {
             text += "  none\n";
         }
@@ -205,7 +221,8 @@ impl Digest {
                 link(&row.links).unwrap_or_default()
             );
         }
-        text += &format!("\nHanded to {} and not taken up ({}):\n", self.team, self.handoffs_waiting.len());
+        text += &more(self.in_breach.len(), self.in_breach_total);
+        text += &format!("\nHanded to {} and not taken up ({}):\n", self.team, self.handoffs_waiting_total);
         if self.handoffs_waiting.is_empty() {
             text += "  none\n";
         }
@@ -219,8 +236,9 @@ impl Digest {
                 link(&row.links).unwrap_or_default()
             );
         }
-        if !self.closure_risk.is_empty() {
-            text += &format!("\nAt closure risk ({}):\n", self.closure_risk.len());
+        text += &more(self.handoffs_waiting.len(), self.handoffs_waiting_total);
+        if self.closure_risk_total > 0 {
+            text += &format!("\nAt closure risk ({}):\n", self.closure_risk_total);
             for row in &self.closure_risk {
                 text += &format!(
                     "  {}  closed {} to {}; the customer's silence ceiling passes {}{}\n",
@@ -231,6 +249,7 @@ impl Digest {
                     link(&row.links).unwrap_or_default()
                 );
             }
+            text += &more(self.closure_risk.len(), self.closure_risk_total);
         }
         let figures = &self.previous_day.figures;
         match self.previous_day.day {
@@ -299,7 +318,43 @@ mod tests {
     use super::*;
 
     /// support-ch's digest of Tuesday 28 April in the velcro replay (`baton replay samples/velcro.jsonl --json`).
-    const VELCRO: &str = r#"{"schema": "baton.digest.v1", "kind": "digest", "team": "support-ch", "region": "CH", "day": "2026-04-28", "at": "2026-04-28T06:00:00Z", "summary": "support-ch on Tue 28 Apr: 1 case in breach, 1 handoff waiting (oldest 4d 21h). Previous business day: 0 met, 1 breached.", "in_breach": [{"case_id": "BTN-EGT6FK", "clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z", "clocks": [{"clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z"}, {"clock": "periodic_update", "level": 1, "due_at": "2026-04-27T08:12:00Z"}], "priority": "normal", "customer_waiting_since": "2026-04-12T17:42:10Z", "acknowledged": false}], "handoffs_waiting": [{"case_id": "BTN-EGT6FK", "since": "2026-04-23T08:10:00Z", "age_s": 424200, "due_at": "2026-04-23T12:10:00Z"}], "closure_risk": [], "previous_day": {"day": "2026-04-27", "breached": {"periodic_update": 1}, "held_s": 0, "held_business_s": 0}}"#;
+    const VELCRO: &str = r#"{"schema": "baton.digest.v1", "kind": "digest", "team": "support-ch", "region": "CH", "day": "2026-04-28", "at": "2026-04-28T06:00:00Z", "summary": "support-ch on Tue 28 Apr: 1 case in breach, 1 handoff waiting (oldest 4d 21h). Previous business day: 0 met, 1 breached.", "in_breach": [{"case_id": "BTN-EGT6FK", "clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z", "clocks": [{"clock": "handoff_accept", "level": 2, "due_at": "2026-04-23T12:10:00Z"}, {"clock": "periodic_update", "level": 1, "due_at": "2026-04-27T08:12:00Z"}], "priority": "normal", "customer_waiting_since": "2026-04-12T17:42:10Z", "acknowledged": false}], "in_breach_total": 1, "handoffs_waiting": [{"case_id": "BTN-EGT6FK", "since": "2026-04-23T08:10:00Z", "age_s": 424200, "due_at": "2026-04-23T12:10:00Z"}], "handoffs_waiting_total": 1, "closure_risk": [], "closure_risk_total": 0, "previous_day": {"day": "2026-04-27", "breached": {"periodic_update": 1}, "held_s": 0, "held_business_s": 0}}"#;
+
+    #[test]
+    fn a_digest_lists_fifty_rows_at_most_and_counts_them_all() {
+        use crate::domain::engine::{self, Due};
+        use crate::domain::ids::{CaseId, Channel, Identity};
+        use crate::domain::signal::{Signal, SignalKind};
+        let policy = Policy::default_policy();
+        let central: TeamId = "central".parse().unwrap();
+        let monday: Timestamp = "2026-04-13T06:00:00Z".parse().unwrap();
+        let tuesday: Timestamp = "2026-04-14T06:00:00Z".parse().unwrap();
+        // 60 emails nobody answered on Monday: each first_response breached at 16:00.
+        let cases: Vec<Case> = (0..60)
+            .map(|n| {
+                let identity = Identity::Email(format!("c{n}@example.ch"));
+                let kind = SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity };
+                let id = CaseId::derive("BTN", "digest", n);
+                let mut case =
+                    engine::open(id, central.clone(), Signal::new(monday, format!("t:{n}"), kind), &policy).unwrap();
+                let Due::Events(events) = engine::due(&case, tuesday, &policy) else { panic!("due") };
+                engine::commit(&mut case, events, &policy).unwrap();
+                case
+            })
+            .collect();
+        let digest = Digest::build(
+            &central,
+            tuesday.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            tuesday,
+            &cases,
+            (None, DayFigures::default()),
+            &policy,
+        );
+        assert_eq!((digest.in_breach.len(), digest.in_breach_total), (MAX_ROWS, 60));
+        assert!(digest.summary.contains("60 cases in breach"), "{}", digest.summary);
+        assert!(digest.text().contains("  and 10 more\n"), "{}", digest.text());
+        assert!(serde_json::to_string(&digest).unwrap().len() < 64_000);
+    }
 
     #[test]
     fn the_email_text_reads_as_a_lead_needs_it() {

@@ -555,8 +555,9 @@ fn read_teams(
             }
         };
         let digest_at = team.digest_at.as_deref().and_then(|text| {
-            let parsed = text
-                .parse::<jiff::civil::Time>()
+            // Exactly `HH:MM`: jiff's own parser would also take a date, an offset or a zone and
+            // drop them without a word.
+            let parsed = jiff::civil::Time::strptime("%H:%M", text)
                 .map_err(|_| format!("`{text}` is not a local time of day like \"08:30\""));
             problems.check(format!("{key}.digest_at"), parsed)
         });
@@ -895,9 +896,11 @@ mod tests {
         let due = team.calendar.digest_on(jiff::civil::date(2026, 4, 13), team.digest_at);
         assert_eq!(due, Some("2026-04-13T05:30:00Z".parse().unwrap()));
         assert_eq!(team.calendar.digest_on(jiff::civil::date(2026, 4, 12), team.digest_at), None, "a Sunday");
-        let errors = with("half past seven").unwrap_err().0;
-        assert_eq!(errors[0].key, "teams.support-de.digest_at", "{errors:?}");
-        assert!(errors[0].message.contains("half past seven"), "{errors:?}");
+        for wrong in ["half past seven", "0730", "07:30+09:00", "2026-04-13T07:30"] {
+            let errors = with(wrong).unwrap_err().0;
+            assert_eq!(errors[0].key, "teams.support-de.digest_at", "{wrong}: {errors:?}");
+            assert!(errors[0].message.contains(wrong), "{errors:?}");
+        }
     }
 
     #[test]

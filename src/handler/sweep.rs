@@ -40,10 +40,13 @@ pub async fn handle<S: Schedule + Remove + Teams, N: Notifier>(
     let report = sweep.sweep_with(now, &options).await?;
     let metrics = crate::metrics::sweep(&report, started.elapsed(), now);
     for e in &report.unpublished {
-        tracing::error!(message = %e.id, reason = %e.reason, "not published; it stays in the outbox");
+        tracing::error!(id = %e.id, reason = %e.reason, "not published; it stays in the outbox");
     }
     for (case, reason) in &report.failed {
         tracing::error!(case = %case, reason = %reason, "sweeping the case failed");
+    }
+    for (team, reason) in &report.digests_failed {
+        tracing::error!(team = %team, reason = %reason, "the team's daily digest failed; the next run tries again");
     }
     let summary = json!({
         "cases_due": report.cases_due,
@@ -54,8 +57,9 @@ pub async fn handle<S: Schedule + Remove + Teams, N: Notifier>(
         "left_for_next_run": report.left_for_next_run,
         "alerts_left_for_next_run": report.alerts_left_for_next_run,
         "failed": report.failed.len(),
+        "digests_failed": report.digests_failed.len(),
     });
     tracing::info!(%summary, "sweep done");
-    let incomplete = !report.unpublished.is_empty() || !report.failed.is_empty();
+    let incomplete = !report.unpublished.is_empty() || !report.failed.is_empty() || !report.digests_failed.is_empty();
     Ok(SweepRun { summary, metrics, incomplete })
 }

@@ -108,8 +108,8 @@ impl Rendered {
                 named.extend(digest.region.clone().map(|r| ("region", "String", r)));
                 // So a lead can subscribe to the digests that list something:
                 // `{"kind": ["digest"], "in_breach": [{"numeric": [">", 0]}]}`.
-                named.push(("in_breach", "Number", digest.in_breach.len().to_string()));
-                named.push(("handoffs_waiting", "Number", digest.handoffs_waiting.len().to_string()));
+                named.push(("in_breach", "Number", digest.in_breach_total.to_string()));
+                named.push(("handoffs_waiting", "Number", digest.handoffs_waiting_total.to_string()));
                 Ok(Self {
                     json: json(&digest)?,
                     subject: digest.subject(),

@@ -207,9 +207,14 @@ impl<'a, S: Record> Ingest<'a, S> {
         let signal = &inbound.signal;
         let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id()), attempt);
         let (closing, mut next) = engine::continuation(&full, id, signal.at, policy);
+        let carried = next.clone();
         if let Err(rejection) = engine::apply(&mut next, signal.clone(), policy) {
             return Ok(Outcome::Rejected(rejection));
         }
+        // What the signal did, from the state the continuation carries in (counted in the full case).
+        let measures = measure::changes(Some(&carried), &next, signal.at, policy);
+        let mut figures = Figures::new();
+        measure::tally(&mut figures, &measures, policy);
         let mut closed = full.clone();
         let mut full = full;
         if let Err(NeedsHistory) = engine::commit(&mut closed, vec![closing.clone()], policy) {
@@ -226,10 +231,11 @@ impl<'a, S: Record> Ingest<'a, S> {
                 cases: vec![Change::new(Some(&full), &closed), Change::new(None, &next)],
                 keys,
                 seen: Some(signal.source.clone()),
+                figures,
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: next.id().clone(), opened: false, measures: Vec::new() })
+        Ok(Outcome::Applied { case: next.id().clone(), opened: false, measures })
     }
 
     async fn open(&self, inbound: &Inbound, attempt: u32, recorded: &Recorded) -> Result<Outcome, SaveError> {

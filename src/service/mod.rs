@@ -104,7 +104,7 @@ mod tests {
     use crate::ingest::Route;
     use crate::notify::{Collect, NotifyError, Outbound};
     use crate::store::memory::MemoryStore;
-    use crate::store::{Cases, Key, Record, SaveError, Write};
+    use crate::store::{Cases, Key, Record, SaveError, Teams, Write};
 
     /// A store whose every save loses the race: ingest is all it serves.
     struct AlwaysContended(MemoryStore);
@@ -269,5 +269,45 @@ mod tests {
         let lines = crate::metrics::measures(&measures, "2026-04-13T14:00:00Z".parse().unwrap());
         let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!((line["Team"].as_str(), line["TimeHeld"].as_f64()), (Some("central"), Some(28_800.0)));
+    }
+
+    #[tokio::test]
+    async fn a_signal_that_goes_to_a_continuation_still_counts_what_it_did() {
+        use crate::domain::measure::Measure;
+        let baton = Baton::new(MemoryStore::new(), Collect::default(), Arc::new(Policy::default_policy()));
+        let identity = Identity::Email("full@example.ch".into());
+        let start: Timestamp = "2026-04-13T06:00:00Z".parse().unwrap();
+        let mail = Signal::new(
+            start,
+            "ses:full",
+            SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity },
+        );
+        let route = Route { team: Some("central".parse().unwrap()), ..Route::default() };
+        let Outcome::Applied { case, .. } = baton.ingest(&Inbound { signal: mail, route }).await.unwrap() else {
+            panic!("applied")
+        };
+        // The case fills up with internal notes, a second apart.
+        let on_case = || Route { case: Some(crate::ingest::CaseRef::Id(case.clone())), ..Route::default() };
+        for n in 1..crate::domain::case::MAX_EVENTS {
+            let at = start + jiff::SignedDuration::from_secs(i64::try_from(n).unwrap());
+            let note = Signal::new(at, format!("api:n{n}"), SignalKind::InternalNote { team: None });
+            baton.ingest(&Inbound { signal: note, route: on_case() }).await.unwrap();
+        }
+        // The reply goes to the continuation, and meets first_response there.
+        let at = start + jiff::SignedDuration::from_hours(1);
+        let kind = SignalKind::AgentReply { channel: Channel::Email, team: None, awaiting_customer: false };
+        let outcome = baton.ingest(&Inbound { signal: Signal::new(at, "api:reply", kind), route: on_case() }).await;
+        let Outcome::Applied { case: next, measures, .. } = outcome.unwrap() else { panic!("applied") };
+        assert_ne!(next, case, "a continuation took the reply");
+        assert!(
+            measures.iter().any(|m| matches!(
+                m,
+                Measure::Stopped { clock: crate::domain::clock::ClockKind::FirstResponse, met: true, .. }
+            )),
+            "{measures:?}"
+        );
+        let day = jiff::civil::date(2026, 4, 13);
+        let figures = baton.store.figures(&"central".parse().unwrap(), day).await.unwrap();
+        assert_eq!(figures.met.get(&crate::domain::clock::ClockKind::FirstResponse), Some(&1), "{figures:?}");
     }
 }

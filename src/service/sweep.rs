@@ -13,8 +13,9 @@ use crate::domain::case::Event;
 use crate::domain::digest::{self, Digest};
 use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
+use crate::domain::ids::TeamId;
 use crate::domain::measure::{self, DayFigures, Figures, Measure};
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, Team};
 use crate::notify::{Message, Notifier, NotifyError, Outbound};
 use crate::store::{Change, OutboxEntry, Remove, Schedule, Teams, Write};
 
@@ -40,6 +41,9 @@ pub struct SweepReport {
     pub purged: Vec<CaseId>,
     /// Cases whose sweep failed, with the reason; the others went on.
     pub failed: Vec<(CaseId, String)>,
+    /// Teams whose digest could not be built or recorded, with the reason: the others went on, and
+    /// the next run tries these again.
+    pub digests_failed: Vec<(TeamId, String)>,
     /// What the recorded steps did to the cases' clocks (breaches, a confirmation window's end):
     /// the function emits them as metrics.
     pub measures: Vec<Measure>,
@@ -147,7 +151,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
             }
         }
         if !past(stop_at) {
-            self.digests(now, &mut report).await?;
+            self.digests(now, &mut report).await;
         }
         Ok(report)
     }
@@ -156,35 +160,40 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
     /// its figures of the previous business day, recorded in the outbox once (a second run, at
     /// once or later, finds it recorded), then published like an alert. A digest missed at its
     /// minute goes out at the next run that day; one whose day passed without a run is not sent.
-    async fn digests(&self, now: Timestamp, report: &mut SweepReport) -> Result<(), ServiceError> {
+    async fn digests(&self, now: Timestamp, report: &mut SweepReport) {
         for team in self.policy.teams.values() {
-            let calendar = team.calendar.as_ref();
-            let Some((day, due)) = calendar.todays_digest(now, team.digest_at) else { continue };
-            if self.store.digest_recorded(&digest::id(&team.id, day)).await? {
-                continue;
-            }
-            let cases = self.store.open_cases(&team.id).await?;
-            let previous = calendar.previous_business_day(day);
-            let figures = match previous {
-                Some(previous) => self.store.figures(&team.id, previous).await?,
-                None => DayFigures::default(),
-            };
-            let digest = Digest::build(&team.id, day, due, &cases, (previous, figures), self.policy);
-            let message = Outbound::digest(digest);
-            let entry = OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM };
-            if !self.store.record_digest(entry).await? {
-                continue;
-            }
-            match self.deliver(&message, now).await {
-                Ok(()) => {
-                    if let Message::Digest(digest) = message.body {
-                        report.digests.push(digest);
+            match self.digest(team, now).await {
+                Ok(None) => {}
+                Ok(Some(message)) => match self.deliver(&message, now).await {
+                    Ok(()) => {
+                        if let Message::Digest(digest) = message.body {
+                            report.digests.push(digest);
+                        }
                     }
-                }
-                Err(e) => report.unpublished.push(e),
+                    Err(e) => report.unpublished.push(e),
+                },
+                Err(e) => report.digests_failed.push((team.id.clone(), e.to_string())),
             }
         }
-        Ok(())
+    }
+
+    /// `team`'s digest, recorded in the outbox, when it is due by `now` and this run recorded it.
+    async fn digest(&self, team: &Team, now: Timestamp) -> Result<Option<Outbound>, ServiceError> {
+        let calendar = team.calendar.as_ref();
+        let Some((day, due)) = calendar.todays_digest(now, team.digest_at) else { return Ok(None) };
+        if self.store.digest_recorded(&digest::id(&team.id, day)).await? {
+            return Ok(None);
+        }
+        let cases = self.store.open_cases(&team.id).await?;
+        let previous = calendar.previous_business_day(day);
+        let figures = match previous {
+            Some(previous) => self.store.figures(&team.id, previous).await?,
+            None => DayFigures::default(),
+        };
+        let digest = Digest::build(&team.id, day, due, &cases, (previous, figures), self.policy);
+        let message = Outbound::digest(digest);
+        let entry = OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM };
+        Ok(self.store.record_digest(entry).await?.then_some(message))
     }
 
     /// When the next daily digest of any team is due after `after` (the replay sweeps then).

@@ -178,13 +178,12 @@ pub(super) fn backend<E: std::error::Error + Send + Sync + 'static>(operation: &
 /// read the previous business day's, past any holiday.
 pub(super) const DAY_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
-/// Adds `figures` to the item of `team`'s `day` (created by the first addition): `met_<clock>`,
-/// `breached_<clock>`, `held_s`, `held_business_s`, all added with `ADD`, so two writes at once
-/// both count.
+/// Adds `figures` to shard `shard` of `team`'s `day` (created by the first addition):
+/// `met_<clock>`, `breached_<clock>`, `held_s`, `held_business_s`, all added with `ADD`, so two
+/// writes at once both count.
 pub(super) fn figures_update(
     table: &str,
-    team: &crate::domain::ids::TeamId,
-    day: jiff::civil::Date,
+    (team, day, shard): (&crate::domain::ids::TeamId, jiff::civil::Date, u32),
     figures: &crate::domain::measure::DayFigures,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut adds = Vec::new();
@@ -206,7 +205,7 @@ pub(super) fn figures_update(
     values.insert(":expires".into(), AttributeValue::N(expires.as_secs().to_string()));
     let update = aws_sdk_dynamodb::types::Update::builder()
         .table_name(table)
-        .key(PARTITION_KEY, AttributeValue::S(super::keys::day_pk(team, day)))
+        .key(PARTITION_KEY, AttributeValue::S(super::keys::day_pk(team, day, shard)))
         .key(SORT_KEY, AttributeValue::S("DAY".into()))
         .update_expression(format!("SET #ttl = :expires ADD {}", adds.join(", ")))
         .expression_attribute_names("#ttl", super::table::TTL_ATTRIBUTE)

@@ -38,9 +38,14 @@ pub(super) fn limit_pk(key: &str, window: Duration, index: i64) -> String {
     format!("LIMIT#{digest}#{}#{index}", window.as_secs())
 }
 
-/// A team's figures of one local day.
-pub(super) fn day_pk(team: &crate::domain::ids::TeamId, day: jiff::civil::Date) -> String {
-    format!("DAY#{team}#{day}")
+/// How many items a team's figures of one day are spread over: changes to different cases add to
+/// different items (by the case's shard), so a burst of one team's breaches or replies does not make
+/// every transaction fight over one item.
+pub(super) const FIGURE_SHARDS: u32 = 8;
+
+/// One shard of a team's figures of one local day.
+pub(super) fn day_pk(team: &crate::domain::ids::TeamId, day: jiff::civil::Date, shard: u32) -> String {
+    format!("DAY#{team}#{day}#{shard}")
 }
 
 /// The record that a digest was written to the outbox (its id names the team and day).

@@ -9,7 +9,7 @@
 //! | customer index | `REF#customer#<identity>` | `CASE#<id>`                      | `case`: every case the identity was held by |
 //! | dedupe    | `SEEN#<source id>`      | `SEEN`                               | `expires_at` (TTL)            |
 //! | outbox    | `OUTBOX`                | `<alert instant>#<alert id>`         | `message`, `claimed_until`    |
-//! | day figures | `DAY#<team>#<date>`   | `DAY`                                | `met_<clock>`, `breached_<clock>`, `held_s`, `held_business_s` (added up), `expires_at` |
+//! | day figures | `DAY#<team>#<date>#<shard>` | `DAY`                            | `met_<clock>`, `breached_<clock>`, `held_s`, `held_business_s` (added up), `expires_at`; 8 shards by case |
 //! | digest record | `DIGEST#<digest id>` | `DIGEST`                            | `expires_at`: the digest was written to the outbox |
 //!
 //! Open case items carry `open_team` (the owner), the key of the sparse `open` index, so a team's
@@ -609,9 +609,11 @@ impl Record for DynamoStore {
         for entry in &write.outbox {
             items.push(outbox_put(table, entry)?);
         }
+        // The shard of the (first) case written: one case's changes always add to one shard.
+        let shard = write.cases.first().map_or(0, |c| c.case.id().shard(FIGURE_SHARDS));
         for ((team, day), figures) in &write.figures {
             if !figures.is_empty() {
-                items.push(figures_update(table, team, *day, figures)?);
+                items.push(figures_update(table, (team, *day, shard), figures)?);
             }
         }
         items.extend(timeline_puts(table, &write.cases, items.len())?);
@@ -689,11 +691,35 @@ impl Teams for DynamoStore {
         Ok(cases)
     }
 
+    /// The day's shards in one `BatchGetItem`, added up.
     async fn figures(&self, team: &TeamId, day: jiff::civil::Date) -> Result<DayFigures, StoreError> {
-        match self.get(day_pk(team, day), "DAY").await? {
-            Some(item) => figures_of(&item),
-            None => Ok(DayFigures::default()),
+        let mut request = KeysAndAttributes::builder().consistent_read(true);
+        for shard in 0..FIGURE_SHARDS {
+            request = request.keys(HashMap::from([
+                (PARTITION_KEY.to_string(), AttributeValue::S(day_pk(team, day, shard))),
+                (SORT_KEY.to_string(), AttributeValue::S("DAY".into())),
+            ]));
         }
+        let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let total: Mutex<DayFigures> = Mutex::default();
+        let total_ref = &total;
+        until_processed("BatchGetItem", request, |keys| async move {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| backend("BatchGetItem", e))?;
+            self.count(true, out.consumed_capacity());
+            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                total_ref.lock().expect("figures lock").add(&figures_of(&item)?);
+            }
+            Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
+        })
+        .await?;
+        Ok(total.into_inner().expect("figures lock"))
     }
 
     async fn digest_recorded(&self, id: &str) -> Result<bool, StoreError> {
