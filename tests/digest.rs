@@ -241,38 +241,49 @@ async fn a_sweep_that_misses_the_minute_sends_the_digest_late_once_and_none_on_a
 }
 
 #[tokio::test]
-async fn a_team_s_open_cases_cost_what_the_team_holds_not_what_the_table_holds() {
-    // Given 30 open cases of support-de among 150 of central's, and 10 of support-de's closed.
+async fn a_digest_reads_the_team_s_cases_that_need_its_lead_not_the_table() {
+    // Given 150 quiet open cases of central, 40 of support-de handed over from central and
+    // waiting to be taken up, and 10 more handed over and then closed.
     let store = dynamodb::store("digest-open").await;
     let baton = Baton::new(store.clone(), baton::notify::Discard, policy());
-    let start = at("2026-04-13T06:00:00Z");
+    let start = at("2026-04-13T07:00:00Z");
     for n in 0..150 {
         baton.ingest(&mail(1000 + n, start, "central")).await.unwrap();
     }
-    let mut support = Vec::new();
-    for n in 0..40 {
-        support.push(applied(baton.ingest(&mail(2000 + n, start, "support-de")).await.unwrap()));
-    }
-    for (n, id) in support.iter().take(10).enumerate() {
+    let mut handed = Vec::new();
+    for n in 0..50 {
+        let id = applied(baton.ingest(&mail(2000 + n, start, "central")).await.unwrap());
         let minute = |m: i64| start + SignedDuration::from_mins(m);
-        let resolve = call(&format!("/cases/{id}/resolve"), json!({}), &format!("api:res-{n}"), minute(1));
+        let handoff =
+            call(&format!("/cases/{id}/handoff"), json!({"to_team": "support-de"}), &format!("api:h-{n}"), minute(1));
+        applied(baton.ingest(&handoff).await.unwrap());
+        handed.push(id);
+    }
+    for (n, id) in handed.iter().take(10).enumerate() {
+        let minute = |m: i64| start + SignedDuration::from_mins(m);
+        let resolve = call(&format!("/cases/{id}/resolve"), json!({}), &format!("api:res-{n}"), minute(2));
         applied(baton.ingest(&resolve).await.unwrap());
         let confirm = json!({"confirmed": true});
-        let close = call(&format!("/cases/{id}/confirm"), confirm, &format!("api:conf-{n}"), minute(2));
+        let close = call(&format!("/cases/{id}/confirm"), confirm, &format!("api:conf-{n}"), minute(3));
         applied(baton.ingest(&close).await.unwrap());
         assert!(store.load(id).await.unwrap().unwrap().is_closed());
     }
-    // When its digest reads them.
+    // When support-de's digest reads its cases.
     let before = store.usage();
-    let open = store.open_cases(&team("support-de")).await.unwrap();
+    let listed = store.attention_cases(&team("support-de")).await.unwrap();
     let used = store.usage() - before;
-    // Then it gets exactly its 30 open cases, in one index query and one batch read: no scan.
-    let mut expected: Vec<String> = support[10..].iter().map(ToString::to_string).collect();
+    // Then it gets exactly the 40 handoffs waiting, in one index query and one batch read: no scan.
+    let mut expected: Vec<String> = handed[10..].iter().map(ToString::to_string).collect();
     expected.sort();
-    let got: Vec<String> = open.iter().map(|c| c.id().to_string()).collect();
+    let got: Vec<String> = listed.iter().map(|c| c.id().to_string()).collect();
     assert_eq!(got, expected);
-    println!("open cases of support-de (30 among 190): {used:?}");
+    println!("support-de's cases to list (40 among 190 open): {used:?}");
     assert_eq!(used.requests, 2, "{used:?}");
-    // A consistent read of 30 case items of about 1 KB each: about 30 units; the table's 190 would be more.
-    assert!(used.read_units < 60.0, "{used:?}");
+    // A consistent read of 40 case items of a few KB each; the table's 190 would be far more.
+    assert!(used.read_units < 100.0, "{used:?}");
+    // And central's 150 quiet cases are not read at all: its half of the index is empty.
+    let before = store.usage();
+    assert!(store.attention_cases(&team("central")).await.unwrap().is_empty());
+    let used = store.usage() - before;
+    assert_eq!((used.requests, used.read_units), (1, 0.0), "{used:?}");
 }

@@ -290,6 +290,16 @@ impl Digest {
     }
 }
 
+/// Whether a digest may list this case: open, and with a clock in breach, a handoff not taken up,
+/// or a closure risk it was warned of. The stores index such cases by owning team (the key says so),
+/// so a team's digest reads those, not every open case it holds.
+pub fn may_list(case: &Case) -> bool {
+    !case.is_closed()
+        && (case.clocks().values().any(|c| c.kind != ClockKind::ResolutionConfirm && c.breached())
+            || case.clock(ClockKind::HandoffAccept).is_some()
+            || !case.closure_warnings().is_empty())
+}
+
 /// The id of `team`'s digest of `day`.
 pub fn id(team: &TeamId, day: Date) -> String {
     format!("baton:digest:{team}:{day}")

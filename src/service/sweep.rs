@@ -184,7 +184,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
         if self.store.digest_recorded(&digest::id(&team.id, day)).await? {
             return Ok(None);
         }
-        let cases = self.store.open_cases(&team.id).await?;
+        let cases = self.store.attention_cases(&team.id).await?;
         let previous = calendar.previous_business_day(day);
         let figures = match previous {
             Some(previous) => self.store.figures(&team.id, previous).await?,

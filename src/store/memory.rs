@@ -37,7 +37,8 @@ struct Inner {
     outbox: BTreeMap<(Timestamp, String), (Outbound, Timestamp)>,
     /// Limit counters by (key, window length in seconds, window index).
     limits: HashMap<(String, u64, i64), u32>,
-    /// The open cases of each owning team (the DynamoDB store's sparse index).
+    /// The open cases a digest may list, by owning team (the DynamoDB store's `open` index, read
+    /// from its `1#` half).
     open: HashMap<TeamId, BTreeSet<CaseId>>,
     figures: Figures,
     /// The digests recorded, by id.
@@ -66,7 +67,7 @@ impl Inner {
         if let Some(due) = old.as_ref().and_then(|c| c.next_due()) {
             self.due.remove(&(due, id.clone()));
         }
-        if let Some(case) = old.as_ref().filter(|c| !c.is_closed())
+        if let Some(case) = old.as_ref().filter(|c| crate::domain::digest::may_list(c))
             && let Some(open) = self.open.get_mut(case.owner())
         {
             open.remove(id);
@@ -78,7 +79,7 @@ impl Inner {
         if let Some(due) = case.next_due() {
             self.due.insert((due, case.id().clone()));
         }
-        if !case.is_closed() {
+        if crate::domain::digest::may_list(&case) {
             self.open.entry(case.owner().clone()).or_default().insert(case.id().clone());
         }
         self.cases.insert(case.id().clone(), case);
@@ -183,7 +184,7 @@ impl Schedule for MemoryStore {
 }
 
 impl Teams for MemoryStore {
-    async fn open_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
+    async fn attention_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
         Ok(self.with(|inner| {
             let ids = inner.open.get(team).into_iter().flatten();
             ids.filter_map(|id| inner.cases.get(id)).map(Case::without_history).collect()

@@ -168,11 +168,12 @@ pub trait Remove: Cases {
     fn purge(&self, case: &Case) -> impl Future<Output = Result<(), SaveError>> + Send;
 }
 
-/// What a team's daily digest reads and records: the team's open cases (at a cost that grows with
-/// them, not with the table), its figures of a day, and the digest itself, recorded once.
+/// What a team's daily digest reads and records: the team's open cases that need its lead (at a cost
+/// that grows with them, not with the table), its figures of a day, and the digest itself, recorded once.
 pub trait Teams: Schedule {
-    /// The open cases `team` owns, without their history.
-    fn open_cases(&self, team: &TeamId) -> impl Future<Output = Result<Vec<Case>, StoreError>> + Send;
+    /// The open cases `team` owns that its digest may list ([`crate::domain::digest::may_list`]: a
+    /// clock in breach, a handoff waiting, a closure risk), without their history.
+    fn attention_cases(&self, team: &TeamId) -> impl Future<Output = Result<Vec<Case>, StoreError>> + Send;
     /// `team`'s figures of its local day `day` (empty when nothing was counted).
     fn figures(&self, team: &TeamId, day: Date) -> impl Future<Output = Result<DayFigures, StoreError>> + Send;
     /// Whether the digest with this id was recorded (published or still in the outbox).

@@ -11,7 +11,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{to_attribute_value, to_item};
 use super::Item;
 use super::keys::{case_pk, event_sk, instant};
 use super::record::CaseRecord;
-use super::table::{DUE_AT, DUE_SHARD, DUE_SHARDS, OPEN_TEAM, PARTITION_KEY, SORT_KEY};
+use super::table::{ATTENTION, DUE_AT, DUE_SHARD, DUE_SHARDS, OPEN_TEAM, PARTITION_KEY, SORT_KEY};
 use crate::domain::case::Event;
 use crate::store::{Change, StoreError};
 
@@ -48,6 +48,8 @@ pub(super) fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result
     }
     if !case.is_closed() {
         item.insert(OPEN_TEAM.into(), AttributeValue::S(case.owner().to_string()));
+        let listed = if crate::domain::digest::may_list(case) { 1 } else { 0 };
+        item.insert(ATTENTION.into(), AttributeValue::S(format!("{listed}#{}", case.id())));
     }
     if change.expected == 0 {
         put(table, item, Some("attribute_not_exists(#pk)"), None)

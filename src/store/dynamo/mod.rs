@@ -12,8 +12,9 @@
 //! | day figures | `DAY#<team>#<date>#<shard>` | `DAY`                            | `met_<clock>`, `breached_<clock>`, `held_s`, `held_business_s` (added up), `expires_at`; 8 shards by case |
 //! | digest record | `DIGEST#<digest id>` | `DIGEST`                            | `expires_at`: the digest was written to the outbox |
 //!
-//! Open case items carry `open_team` (the owner), the key of the sparse `open` index, so a team's
-//! open cases are one `Query` of its index partition and a `BatchGetItem` of their items.
+//! Open case items carry `open_team` (the owner) and `attention` (`1#<case>` when a digest may list
+//! it), the keys of the sparse `open` index, so the cases a team's digest lists are one `Query` of
+//! the `1#` half of its index partition and a `BatchGetItem` of their items.
 //!
 //! A save is one `TransactWriteItems`: every case put on the condition of its version, the dedupe
 //! item on `attribute_not_exists`, the references and the timeline events beside them. When the
@@ -51,7 +52,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, from_item, to_attri
 
 use self::record::CaseRecord;
 use self::table::{
-    DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, OPEN_INDEX, OPEN_TEAM, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
+    ATTENTION, DUE_AT, DUE_INDEX, DUE_SHARD, DUE_SHARDS, OPEN_INDEX, OPEN_TEAM, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
 };
 use super::{
     Cases, Change, Key, Limiter, OutboxEntry, Record, Remove, SaveError, Schedule, StoreError, Teams, Write,
@@ -626,10 +627,10 @@ impl Record for DynamoStore {
 }
 
 impl Teams for DynamoStore {
-    /// One `Query` of the team's partition of the sparse `open` index (keys only, a page per 1 MB),
-    /// then the case items by `BatchGetItem`, 100 at a time: the cost grows with the team's open
-    /// cases, never with the table.
-    async fn open_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
+    /// One `Query` of the `1#` half of the team's partition of the sparse `open` index (keys only,
+    /// a page per 1 MB), then the case items by `BatchGetItem`, 100 at a time: the cost grows with
+    /// the team's cases that need its lead, never with the table nor with its quiet cases.
+    async fn attention_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
         let mut ids = Vec::new();
         let mut start = None;
         loop {
@@ -638,9 +639,11 @@ impl Teams for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(OPEN_INDEX)
-                .key_condition_expression("#team = :team")
+                .key_condition_expression("#team = :team AND begins_with(#attention, :listed)")
                 .expression_attribute_names("#team", OPEN_TEAM)
+                .expression_attribute_names("#attention", ATTENTION)
                 .expression_attribute_values(":team", AttributeValue::S(team.to_string()))
+                .expression_attribute_values(":listed", AttributeValue::S("1#".into()))
                 .set_exclusive_start_key(start)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
@@ -686,7 +689,7 @@ impl Teams for DynamoStore {
         let mut cases = found.into_inner().expect("open cases lock");
         // The index is read eventually consistent: a case closed or handed on a moment ago may
         // still be listed there; its item, read consistently, says so.
-        cases.retain(|c| c.owner() == team && !c.is_closed());
+        cases.retain(|c| c.owner() == team && crate::domain::digest::may_list(c));
         cases.sort_by(|a, b| a.id().cmp(b.id()));
         Ok(cases)
     }

@@ -16,10 +16,12 @@ pub const SORT_KEY: &str = "SK";
 pub const DUE_INDEX: &str = "due";
 pub const DUE_SHARD: &str = "due_shard";
 pub const DUE_AT: &str = "due_at";
-/// The sparse index of open cases by owning team: only open case items carry `open_team`, so a
-/// team's digest reads its own open cases, not the table.
+/// The sparse index of open cases by owning team: only open case items carry `open_team`, and
+/// `attention` (`1#<case>` when a digest may list the case, `0#<case>` otherwise), so a team's
+/// digest reads the `1#` half of its own partition: not the table, not its quiet cases.
 pub const OPEN_INDEX: &str = "open";
 pub const OPEN_TEAM: &str = "open_team";
+pub const ATTENTION: &str = "attention";
 /// Dedupe items expire through DynamoDB's TTL on this attribute (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// How many shards the due index is spread over (`DUE#0` .. `DUE#15`): enough that no index
@@ -35,7 +37,8 @@ pub fn definition() -> Value {
             { "AttributeName": SORT_KEY, "AttributeType": "S" },
             { "AttributeName": DUE_SHARD, "AttributeType": "S" },
             { "AttributeName": DUE_AT, "AttributeType": "S" },
-            { "AttributeName": OPEN_TEAM, "AttributeType": "S" }
+            { "AttributeName": OPEN_TEAM, "AttributeType": "S" },
+            { "AttributeName": ATTENTION, "AttributeType": "S" }
         ],
         "KeySchema": [
             { "AttributeName": PARTITION_KEY, "KeyType": "HASH" },
@@ -52,7 +55,7 @@ pub fn definition() -> Value {
             "IndexName": OPEN_INDEX,
             "KeySchema": [
                 { "AttributeName": OPEN_TEAM, "KeyType": "HASH" },
-                { "AttributeName": PARTITION_KEY, "KeyType": "RANGE" }
+                { "AttributeName": ATTENTION, "KeyType": "RANGE" }
             ],
             "Projection": { "ProjectionType": "KEYS_ONLY" }
         }],
