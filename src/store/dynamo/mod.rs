@@ -160,6 +160,39 @@ impl DynamoStore {
         }
     }
 
+    /// The items at these keys (partition key, sort key) that exist, by consistent `BatchGetItem`s of
+    /// 100 keys, asking again for what DynamoDB leaves unprocessed; in no particular order.
+    async fn batch_get(&self, keys: Vec<(String, &str)>) -> Result<Vec<Item>, StoreError> {
+        let found: Mutex<Vec<Item>> = Mutex::default();
+        for chunk in keys.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for (pk, sk) in chunk {
+                request = request.keys(HashMap::from([
+                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
+                    (SORT_KEY.to_string(), AttributeValue::S((*sk).to_string())),
+                ]));
+            }
+            let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let found = &found;
+            until_processed("BatchGetItem", request, |keys| async move {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchGetItem", e))?;
+                self.count(true, out.consumed_capacity());
+                let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+                found.lock().expect("batch lock").extend(items);
+                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
+            })
+            .await?;
+        }
+        Ok(found.into_inner().expect("batch lock"))
+    }
+
     /// The due keys of one shard: all at or before `until`, or the first one.
     async fn shard(&self, shard: u32, until: Option<Timestamp>) -> Result<Vec<(String, CaseId)>, StoreError> {
         let mut found = Vec::new();
@@ -493,43 +526,15 @@ impl Cases for DynamoStore {
     }
 
     async fn lookup_many(&self, keys: &[Key]) -> Result<Vec<Option<CaseId>>, StoreError> {
-        let found: Mutex<HashMap<String, CaseId>> = Mutex::default();
         let mut wanted: Vec<String> = keys.iter().map(ref_pk).collect();
         wanted.sort();
         wanted.dedup();
-        // BatchGetItem takes 100 keys; DynamoDB may leave some unprocessed: ask again for those.
-        for chunk in wanted.chunks(100) {
-            let mut request = KeysAndAttributes::builder().consistent_read(true);
-            for pk in chunk {
-                request = request.keys(HashMap::from([
-                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
-                    (SORT_KEY.to_string(), AttributeValue::S("REF".into())),
-                ]));
-            }
-            let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
-            let found = &found;
-            until_processed("BatchGetItem", request, |keys| async move {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| backend("BatchGetItem", e))?;
-                self.count(true, out.consumed_capacity());
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let pk = string(&item, PARTITION_KEY)?;
-                    found
-                        .lock()
-                        .expect("lookup lock")
-                        .insert(pk, case_id(&format!("CASE#{}", string(&item, "case")?))?);
-                }
-                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
-            })
-            .await?;
+        let mut found: HashMap<String, CaseId> = HashMap::new();
+        let items = self.batch_get(wanted.into_iter().map(|pk| (pk, "REF")).collect()).await?;
+        for item in items {
+            let pk = string(&item, PARTITION_KEY)?;
+            found.insert(pk, case_id(&format!("CASE#{}", string(&item, "case")?))?);
         }
-        let found = found.into_inner().expect("lookup lock");
         Ok(keys.iter().map(|key| found.get(&ref_pk(key)).cloned()).collect())
     }
 }
@@ -658,35 +663,8 @@ impl Teams for DynamoStore {
                 break;
             }
         }
-        let found: Mutex<Vec<Case>> = Mutex::default();
-        for chunk in ids.chunks(100) {
-            let mut request = KeysAndAttributes::builder().consistent_read(true);
-            for pk in chunk {
-                request = request.keys(HashMap::from([
-                    (PARTITION_KEY.to_string(), AttributeValue::S(pk.clone())),
-                    (SORT_KEY.to_string(), AttributeValue::S("CASE".into())),
-                ]));
-            }
-            let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
-            let found = &found;
-            until_processed("BatchGetItem", request, |keys| async move {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| backend("BatchGetItem", e))?;
-                self.count(true, out.consumed_capacity());
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    found.lock().expect("open cases lock").push(Self::case_of(item)?);
-                }
-                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
-            })
-            .await?;
-        }
-        let mut cases = found.into_inner().expect("open cases lock");
+        let items = self.batch_get(ids.into_iter().map(|pk| (pk, "CASE")).collect()).await?;
+        let mut cases = items.into_iter().map(Self::case_of).collect::<Result<Vec<Case>, _>>()?;
         // The index is read eventually consistent: a case closed or handed on a moment ago may
         // still be listed there; its item, read consistently, says so.
         cases.retain(|c| c.owner() == team && crate::domain::digest::may_list(c));
@@ -696,33 +674,12 @@ impl Teams for DynamoStore {
 
     /// The day's shards in one `BatchGetItem`, added up.
     async fn figures(&self, team: &TeamId, day: jiff::civil::Date) -> Result<DayFigures, StoreError> {
-        let mut request = KeysAndAttributes::builder().consistent_read(true);
-        for shard in 0..FIGURE_SHARDS {
-            request = request.keys(HashMap::from([
-                (PARTITION_KEY.to_string(), AttributeValue::S(day_pk(team, day, shard))),
-                (SORT_KEY.to_string(), AttributeValue::S("DAY".into())),
-            ]));
+        let keys = (0..FIGURE_SHARDS).map(|shard| (day_pk(team, day, shard), "DAY")).collect();
+        let mut total = DayFigures::default();
+        for item in self.batch_get(keys).await? {
+            total.add(&figures_of(&item)?);
         }
-        let request = request.build().map_err(|e| StoreError::Backend(Box::new(e)))?;
-        let total: Mutex<DayFigures> = Mutex::default();
-        let total_ref = &total;
-        until_processed("BatchGetItem", request, |keys| async move {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, keys)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| backend("BatchGetItem", e))?;
-            self.count(true, out.consumed_capacity());
-            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                total_ref.lock().expect("figures lock").add(&figures_of(&item)?);
-            }
-            Ok(out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()))
-        })
-        .await?;
-        Ok(total.into_inner().expect("figures lock"))
+        Ok(total)
     }
 
     async fn digest_recorded(&self, id: &str) -> Result<bool, StoreError> {
