@@ -129,7 +129,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The replay on a fresh table at `endpoint`, deleted afterwards (also when the replay fails).
 async fn replay_on_dynamodb(
     endpoint: &str,
-    lines: &[replay::Line],
+    lines: impl IntoIterator<Item = Result<replay::Line, replay::LineError>>,
     policy: Arc<Policy>,
     options: &replay::Options,
     out: &mut dyn std::io::Write,
@@ -140,7 +140,7 @@ async fn replay_on_dynamodb(
     dynamo::table::create(&client, &table).await.with_context(|| format!("DynamoDB at {endpoint}"))?;
     let store = dynamo::DynamoStore::new(client.clone(), &table);
     let baton = baton::service::Baton::new(store.clone(), baton::notify::Collect::default(), policy);
-    let result = replay::run_on(baton, lines, options, out).await;
+    let result = replay::stream_on(baton, lines, options, out).await;
     let usage = store.usage();
     let deleted = client.delete_table().table_name(&table).send().await;
     result?;
@@ -282,8 +282,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay { timeline, policy, json, until, auto_ack, dynamodb_endpoint } => {
             let policy = Arc::new(load_policy(policy.as_ref())?);
             let file = std::fs::File::open(&timeline).with_context(|| format!("cannot read {}", timeline.display()))?;
-            let lines = replay::read(std::io::BufReader::new(file), &policy)
-                .with_context(|| format!("{}", timeline.display()))?;
             // The sweep's link settings, so the replay shows the links its alerts would carry.
             let linker = match baton::link::source_from_env()? {
                 baton::link::LinkSource::Off => None,
@@ -292,15 +290,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("the replay reads the link secret from BATON_LINK_SECRET, not BATON_LINK_SECRET_ARN")
                 }
             };
-            let options = replay::Options { until, json, auto_ack, linker };
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            runtime()?.block_on(async {
+            let options = replay::Options { until, json, auto_ack, linker, keep: false };
+            // Progress on stderr when it is a terminal; nothing otherwise.
+            let size = file.metadata().map(|m| m.len()).ok();
+            let bar = baton::report::progress::bar(size, "replaying", true);
+            let reading = policy.clone();
+            let lines = replay::lines(std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(file)), &reading);
+            // The output goes to a spool file and is printed only once the whole timeline ran, so a
+            // bad line leaves no partial output. A file, not memory: a long replay prints hundreds of MB.
+            let mut spool = std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile().context("creating the replay's spool file")?);
+            let result = runtime()?.block_on(async {
                 match dynamodb_endpoint {
-                    None => replay::run(&lines, policy, &options, &mut out).await.map(drop).map_err(Into::into),
-                    Some(endpoint) => replay_on_dynamodb(&endpoint, &lines, policy, &options, &mut out).await,
+                    None => {
+                        let baton = baton::service::Baton::new(baton::store::memory::MemoryStore::new(), baton::notify::Discard, policy);
+                        replay::stream_on(baton, lines, &options, &mut spool).await.map(drop).map_err(Into::into)
+                    }
+                    Some(endpoint) => replay_on_dynamodb(&endpoint, lines, policy, &options, &mut spool).await,
                 }
-            })?;
+            });
+            bar.finish_and_clear();
+            if let Err(e) = result {
+                return match e.downcast_ref::<replay::ReplayError>() {
+                    Some(replay::ReplayError::Line(line)) => Err(anyhow::anyhow!("{}: {line}", timeline.display())),
+                    _ => Err(e),
+                };
+            }
+            let mut spool = spool.into_inner().map_err(|e| e.into_error()).context("writing the replay's spool file")?;
+            std::io::Seek::rewind(&mut spool)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            std::io::copy(&mut spool, &mut out)?;
             std::io::Write::flush(&mut out)?;
             Ok(ExitCode::SUCCESS)
         }

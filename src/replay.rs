@@ -2,8 +2,9 @@
 //! functions, with an in-memory store and a simulated clock that sweeps every simulated minute.
 //!
 //! Each line is `{"at": RFC 3339, "source": "ses"|"meta"|"x"|"webhook"|"api", "payload": ...}`.
-//! Every line is parsed before anything runs, so a malformed line stops the replay with its number
-//! and the reason, and no partial output.
+//! Lines are read, parsed and applied one at a time ([`stream_on`]); a malformed line stops the
+//! replay with its number and the reason. The command prints nothing then: it writes to a spool file
+//! and copies it out only when the whole timeline ran.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -43,10 +44,12 @@ pub enum Source {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLine {
+struct RawLine<'a> {
     at: Timestamp,
     source: Source,
-    payload: serde_json::Value,
+    /// Left as text here, and read straight into the typed payload of its source.
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
 }
 
 /// A line of the timeline, parsed into what it asks for.
@@ -82,28 +85,66 @@ pub fn parse(text: &str, policy: &Policy) -> Result<Vec<Line>, LineError> {
     read(text.as_bytes(), policy)
 }
 
-/// [`parse`] reading line by line, so that a large timeline is never held whole in memory.
+/// [`parse`] reading line by line, so that a large timeline is never held whole as text.
 pub fn read(reader: impl BufRead, policy: &Policy) -> Result<Vec<Line>, LineError> {
-    let mut lines = Vec::new();
-    for (index, text) in reader.lines().enumerate() {
-        let number = index + 1;
-        let error = |reason: String| LineError { line: number, reason };
-        let text = text.map_err(|e| error(e.to_string()))?;
-        if text.trim().is_empty() {
-            continue;
+    lines(reader, policy).collect()
+}
+
+/// The lines of a timeline, parsed one at a time as they are read (blank lines skipped): what a
+/// streaming replay runs on. The first error ends the lines.
+pub fn lines<R: BufRead>(reader: R, policy: &Policy) -> Lines<'_, R> {
+    Lines { reader, policy, number: 0, text: String::new(), failed: false }
+}
+
+/// See [`lines`].
+pub struct Lines<'a, R> {
+    reader: R,
+    policy: &'a Policy,
+    number: usize,
+    text: String,
+    failed: bool,
+}
+
+impl<R: BufRead> Iterator for Lines<'_, R> {
+    type Item = Result<Line, LineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            self.text.clear();
+            self.number += 1;
+            let number = self.number;
+            match self.reader.read_line(&mut self.text) {
+                Ok(0) => return None,
+                Ok(_) if self.text.trim().is_empty() => {}
+                Ok(_) => {
+                    let line = parse_line(&self.text, number, self.policy);
+                    self.failed = line.is_err();
+                    return Some(line);
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(LineError { line: number, reason: e.to_string() }));
+                }
+            }
         }
-        let raw: RawLine = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
-        let input = match raw.source {
-            Source::Ses => signals(ingest::email::parse(&raw.payload, policy)),
-            Source::Meta => signals(ingest::meta::parse(&raw.payload, policy)),
-            Source::X => signals(ingest::x::parse(&raw.payload, policy)),
-            Source::Webhook => signals(ingest::webhook::parse(&raw.payload, policy)),
-            Source::Api => api_line(&raw.payload, number, raw.at, policy),
-        }
-        .map_err(error)?;
-        lines.push(Line { number, at: raw.at, input });
+        None
     }
-    Ok(lines)
+}
+
+/// One line of a timeline, parsed into what it asks for.
+pub fn parse_line(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
+    let error = |reason: String| LineError { line: number, reason };
+    let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+    let payload = raw.payload.get();
+    let input = match raw.source {
+        Source::Ses => signals(ingest::email::parse_str(payload, policy)),
+        Source::Meta => signals(ingest::meta::parse_str(payload, policy)),
+        Source::X => signals(ingest::x::parse_str(payload, policy)),
+        Source::Webhook => signals(ingest::webhook::parse_str(payload, policy)),
+        Source::Api => api_line(payload, number, raw.at, policy),
+    }
+    .map_err(error)?;
+    Ok(Line { number, at: raw.at, input })
 }
 
 fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input, String> {
@@ -111,7 +152,7 @@ fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input,
     Ok(Input::Signals { inbound: parsed.inbound, skipped: parsed.skipped, deleted: parsed.deleted })
 }
 
-fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
+fn api_line(payload: &str, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Call {
@@ -120,7 +161,7 @@ fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &
         #[serde(default)]
         body: serde_json::Value,
     }
-    let call: Call = serde_json::from_value(payload.clone()).map_err(|e| format!("api payload: {e}"))?;
+    let call: Call = serde_json::from_str(payload).map_err(|e| format!("api payload: {e}"))?;
     match api::parse(&call.method, &call.path, &call.body, format!("api:line{number}:{at}"), at, policy) {
         Ok(Request::Signal(inbound)) => {
             Ok(Input::Signals { inbound: vec![*inbound], skipped: Vec::new(), deleted: Vec::new() })
@@ -131,7 +172,7 @@ fn api_line(payload: &serde_json::Value, number: usize, at: Timestamp, policy: &
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub until: Option<Timestamp>,
     pub json: bool,
@@ -139,20 +180,68 @@ pub struct Options {
     pub auto_ack: bool,
     /// Signed links for the alerts (`BATON_LINK_SECRET` and `BATON_PUBLIC_URL`), as the sweep makes them.
     pub linker: Option<crate::link::Linker>,
+    /// Keep the alerts and digests published, and the cases, in the [`Report`] (on by default: tests
+    /// and `baton report` read them). The command's replay of a long timeline keeps none of them: it
+    /// counts what its summary needs, and its memory does not grow with what it printed.
+    pub keep: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { until: None, json: false, auto_ack: false, linker: None, keep: true }
+    }
 }
 
 /// What a replay did, for the summary and for tests.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The alerts published, in order (when [`Options::keep`]).
     pub alerts: Vec<Published>,
-    /// Every team's daily digests, in the order published.
+    /// Every team's daily digests, in the order published (when [`Options::keep`]).
     pub digests: Vec<PublishedDigest>,
-    /// The cases the replay opened, whole.
+    /// The cases the replay opened, whole (when [`Options::keep`], or for the readable summary).
     pub cases: Vec<Case>,
     pub until: Option<Timestamp>,
     /// The continuations of full cases (no signal opens one, so they are not in `cases`), whole:
     /// what a report needs besides `cases` to see every case.
     pub continuations: Vec<Case>,
+    /// What was published, counted whether or not it was kept.
+    pub counts: Counts,
+}
+
+/// The alerts and digests a replay published, counted for its summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub alerts: usize,
+    /// Alerts by kind (`warning`, `breach`, ...).
+    pub kinds: BTreeMap<String, usize>,
+    /// Breaches by team and clock.
+    pub breaches: BTreeMap<(String, ClockKind), usize>,
+    pub digests: usize,
+    /// Digests that listed nothing.
+    pub quiet_digests: usize,
+}
+
+impl Counts {
+    fn alert(&mut self, alert: &Alert) {
+        self.alerts += 1;
+        *self.kinds.entry(alert.kind.clone()).or_default() += 1;
+        if alert.kind == "breach" {
+            *self.breaches.entry((alert.team.to_string(), alert.clock)).or_default() += 1;
+        }
+    }
+
+    fn digest(&mut self, digest: &Digest) {
+        self.digests += 1;
+        if quiet(digest) {
+            self.quiet_digests += 1;
+        }
+    }
+}
+
+/// Whether a digest lists nothing.
+fn quiet(digest: &Digest) -> bool {
+    digest.in_breach.is_empty() && digest.handoffs_waiting.is_empty() && digest.closure_risk.is_empty()
 }
 
 #[derive(Debug, Clone)]
@@ -207,92 +296,131 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
+    stream_on(baton, lines.iter().map(Ok), options, out).await
+}
+
+/// The replay as it reads: each line is applied when it comes, with the sweeps due before it, and
+/// never held. A line that fails to parse stops the replay with [`ReplayError::Line`]; what was
+/// written to `out` by then is the caller's to discard (the command writes to a spool file and
+/// prints it only when the replay succeeds).
+pub async fn stream_on<S, N, L>(
+    baton: Baton<S, N>,
+    lines: impl IntoIterator<Item = Result<L, LineError>>,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<Report, ReplayError>
+where
+    S: Store + crate::store::Limiter,
+    N: Notifier,
+    L: std::borrow::Borrow<Line>,
+{
     let policy = baton.policy.clone();
     let mut opened = Vec::new();
-    let Some(first) = lines.first() else {
-        return Ok(Report::default());
-    };
-    let last_at = lines.iter().map(|l| l.at).max().unwrap_or(first.at);
-    let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
-    let printer = Printer { policy: &policy, json: options.json, linker: options.linker.as_ref() };
-    let mut report = Report { until: Some(until), ..Report::default() };
-    let mut next_sweep = ceil_minute(first.at);
+    let printer = Printer { policy: &policy, json: options.json, linker: options.linker.as_ref(), keep: options.keep };
+    let mut report = Report::default();
+    let mut next_sweep: Option<Timestamp> = None;
+    let mut last_at: Option<Timestamp> = None;
 
-    for line in lines.iter().filter(|l| l.at <= until) {
-        while next_sweep < line.at {
-            next_sweep = sweep(&baton, next_sweep, line.at, &printer, &mut report, out).await?;
+    for line in lines {
+        let line = line?;
+        let line: &Line = line.borrow();
+        if options.until.is_some_and(|until| line.at > until) {
+            continue;
         }
-        match &line.input {
-            Input::Get(case) => {
-                if let Some(case) = baton.show(case).await? {
-                    printer.case(line.at, &case, out)?;
-                }
-            }
-            Input::Erase(identity) => {
-                let erasure = baton.erase_customer(identity).await?;
-                let cases: Vec<String> = erasure.cases.iter().map(ToString::to_string).collect();
-                let text = format!(
-                    "customer erased: {} identities, cases anonymised: {}",
-                    erasure.identities.len(),
-                    if cases.is_empty() { "none".to_string() } else { cases.join(", ") }
-                );
-                printer.note(line.at, line.number, &text, out)?;
-            }
-            Input::Signals { inbound, skipped, deleted } => {
-                for reason in skipped {
-                    printer.note(line.at, line.number, &format!("skipped: {reason:?}"), out)?;
-                }
-                for reference in deleted {
-                    if let Some(case) = baton.forget_message(reference).await? {
-                        printer.note(
-                            line.at,
-                            line.number,
-                            &format!("deleted at the source: {case} keeps its timing, not the text"),
-                            out,
-                        )?;
-                    }
-                }
-                for inbound in inbound {
-                    let outcome = baton.ingest(inbound).await?;
-                    if let Outcome::Applied { case, opened: true, .. } = &outcome {
-                        opened.push(case.clone());
-                    }
-                    printer.outcome(&baton, line, inbound, &outcome, out).await?;
-                    if let (Outcome::Applied { case, opened: true, .. }, true) = (&outcome, options.auto_ack) {
-                        use crate::notify::mail::{AckDecision, decide};
-                        let text = match decide(&baton.store, inbound, case, &policy).await? {
-                            AckDecision::NotOwed => None,
-                            AckDecision::Send(ack) => {
-                                Some(format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()))
-                            }
-                            AckDecision::Withheld(reason) => Some(format!("auto-acknowledgement withheld: {reason:?}")),
-                        };
-                        if let Some(text) = text {
-                            printer.note(inbound.signal.at, line.number, &text, out)?;
-                        }
-                    }
-                }
-            }
+        last_at = Some(last_at.map_or(line.at, |last| last.max(line.at)));
+        let next = next_sweep.get_or_insert_with(|| ceil_minute(line.at));
+        while *next < line.at {
+            *next = sweep(&baton, *next, line.at, &printer, &mut report, out).await?;
         }
+        apply(&baton, line, options, &printer, &mut opened, out).await?;
     }
+    let (Some(mut next_sweep), Some(last_at)) = (next_sweep, last_at) else {
+        return Ok(report);
+    };
+    let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
+    report.until = Some(until);
     while next_sweep <= until {
         next_sweep = sweep(&baton, next_sweep, until + MINUTE, &printer, &mut report, out).await?;
     }
-    for id in opened {
-        report.cases.extend(baton.store.load_whole(&id).await?.map(Whole::into_case));
-    }
-    report.cases.sort_by(|a, b| (a.opened_at(), &a.id()).cmp(&(b.opened_at(), &b.id())));
-    let mut next: Vec<CaseId> = report.cases.iter().filter_map(|c| c.continued_in().cloned()).collect();
-    while let Some(id) = next.pop() {
-        if let Some(case) = baton.store.load_whole(&id).await? {
-            next.extend(case.continued_in().cloned());
-            report.continuations.push(case.into_case());
+    if options.keep || !options.json {
+        for id in opened {
+            report.cases.extend(baton.store.load_whole(&id).await?.map(Whole::into_case));
+        }
+        report.cases.sort_by(|a, b| (a.opened_at(), &a.id()).cmp(&(b.opened_at(), &b.id())));
+        let mut next: Vec<CaseId> = report.cases.iter().filter_map(|c| c.continued_in().cloned()).collect();
+        while let Some(id) = next.pop() {
+            if let Some(case) = baton.store.load_whole(&id).await? {
+                next.extend(case.continued_in().cloned());
+                report.continuations.push(case.into_case());
+            }
         }
     }
     if !options.json {
         printer.summary(&report, until, out)?;
     }
     Ok(report)
+}
+
+/// Applies one line: its signals, reads and erasures, each printed as it happens.
+async fn apply<S: Store + crate::store::Limiter, N: Notifier>(
+    baton: &Baton<S, N>,
+    line: &Line,
+    options: &Options,
+    printer: &Printer<'_>,
+    opened: &mut Vec<CaseId>,
+    out: &mut dyn Write,
+) -> Result<(), ReplayError> {
+    match &line.input {
+        Input::Get(case) => {
+            if let Some(case) = baton.show(case).await? {
+                printer.case(line.at, &case, out)?;
+            }
+        }
+        Input::Erase(identity) => {
+            let erasure = baton.erase_customer(identity).await?;
+            let cases: Vec<String> = erasure.cases.iter().map(ToString::to_string).collect();
+            let text = format!(
+                "customer erased: {} identities, cases anonymised: {}",
+                erasure.identities.len(),
+                if cases.is_empty() { "none".to_string() } else { cases.join(", ") }
+            );
+            printer.note(line.at, line.number, &text, out)?;
+        }
+        Input::Signals { inbound, skipped, deleted } => {
+            for reason in skipped {
+                printer.note(line.at, line.number, &format!("skipped: {reason:?}"), out)?;
+            }
+            for reference in deleted {
+                if let Some(case) = baton.forget_message(reference).await? {
+                    printer.note(
+                        line.at,
+                        line.number,
+                        &format!("deleted at the source: {case} keeps its timing, not the text"),
+                        out,
+                    )?;
+                }
+            }
+            for inbound in inbound {
+                let outcome = baton.ingest(inbound).await?;
+                if let Outcome::Applied { case, opened: true, .. } = &outcome {
+                    opened.push(case.clone());
+                }
+                printer.outcome(baton, line, inbound, &outcome, out).await?;
+                if let (Outcome::Applied { case, opened: true, .. }, true) = (&outcome, options.auto_ack) {
+                    use crate::notify::mail::{AckDecision, decide};
+                    let text = match decide(&baton.store, inbound, case, &baton.policy).await? {
+                        AckDecision::NotOwed => None,
+                        AckDecision::Send(ack) => Some(format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject())),
+                        AckDecision::Withheld(reason) => Some(format!("auto-acknowledgement withheld: {reason:?}")),
+                    };
+                    if let Some(text) = text {
+                        printer.note(inbound.signal.at, line.number, &text, out)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sweeps at `at` if anything is due then, and returns the next minute worth sweeping before `limit`.
@@ -319,7 +447,10 @@ async fn sweep<S: Store, N: Notifier>(
         }
         let published = Published { alert, published_at: at };
         printer.alert(&published, &event, out)?;
-        report.alerts.push(published);
+        report.counts.alert(&published.alert);
+        if printer.keep {
+            report.alerts.push(published);
+        }
     }
     for (case, event) in result.events {
         printer.engine_event(&case.to_string(), &event, out)?;
@@ -330,7 +461,10 @@ async fn sweep<S: Store, N: Notifier>(
         }
         let published = PublishedDigest { digest, published_at: at };
         printer.digest(&published, out)?;
-        report.digests.push(published);
+        report.counts.digest(&published.digest);
+        if printer.keep {
+            report.digests.push(published);
+        }
     }
     for case in result.purged {
         printer.purged(at, &case, out)?;
@@ -358,12 +492,16 @@ pub enum ReplayError {
     Sweep(String),
     #[error("writing the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Line(#[from] LineError),
 }
 
 struct Printer<'a> {
     policy: &'a Policy,
     json: bool,
     linker: Option<&'a crate::link::Linker>,
+    /// Whether the report keeps what was published.
+    keep: bool,
 }
 
 impl Printer<'_> {
@@ -465,7 +603,7 @@ impl Printer<'_> {
             return writeln!(out);
         }
         let digest = &published.digest;
-        if digest.in_breach.is_empty() && digest.handoffs_waiting.is_empty() && digest.closure_risk.is_empty() {
+        if quiet(digest) {
             return Ok(());
         }
         writeln!(
@@ -540,32 +678,20 @@ impl Printer<'_> {
                 held(case, until)
             )?;
         }
-        let mut breaches: BTreeMap<(String, ClockKind), usize> = BTreeMap::new();
-        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for p in &report.alerts {
-            *kinds.entry(p.alert.kind.clone()).or_default() += 1;
-            if p.alert.kind == "breach" {
-                *breaches.entry((p.alert.team.to_string(), p.alert.clock)).or_default() += 1;
-            }
-        }
-        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let counts = &report.counts;
+        let kinds: Vec<String> = counts.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
-        writeln!(out, "  alerts: {}{kinds}", report.alerts.len())?;
-        let quiet = report
-            .digests
-            .iter()
-            .filter(|d| {
-                d.digest.in_breach.is_empty()
-                    && d.digest.handoffs_waiting.is_empty()
-                    && d.digest.closure_risk.is_empty()
-            })
-            .count();
-        writeln!(out, "  daily digests: {} ({quiet} with nothing listed, not shown above)", report.digests.len())?;
+        writeln!(out, "  alerts: {}{kinds}", counts.alerts)?;
+        writeln!(
+            out,
+            "  daily digests: {} ({} with nothing listed, not shown above)",
+            counts.digests, counts.quiet_digests
+        )?;
         writeln!(out, "  breaches per team and clock:")?;
-        if breaches.is_empty() {
+        if counts.breaches.is_empty() {
             writeln!(out, "    none")?;
         }
-        for ((team, clock), n) in &breaches {
+        for ((team, clock), n) in &counts.breaches {
             writeln!(out, "    {team:<11} {clock:<18} {n}")?;
         }
         let mut totals: BTreeMap<TeamId, SignedDuration> = BTreeMap::new();

@@ -28,7 +28,16 @@ use crate::domain::signal::{Signal, SignalKind};
 
 /// Parses an SES Lambda event (one or more records).
 pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
-    let event: SimpleEmailEvent = serde_json::from_value(body.clone()).map_err(IngestError::json("SES event"))?;
+    use serde::Deserialize;
+    parse_event(&SimpleEmailEvent::deserialize(body).map_err(IngestError::json("SES event"))?, policy)
+}
+
+/// [`parse`] from the event's JSON text, read straight into the typed event.
+pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
+    parse_event(&serde_json::from_str(body).map_err(IngestError::json("SES event"))?, policy)
+}
+
+fn parse_event(event: &SimpleEmailEvent, policy: &Policy) -> Result<Parsed, IngestError> {
     let mut parsed = Parsed::default();
     for record in &event.records {
         parse_record(record, policy, &mut parsed)?;

@@ -134,6 +134,11 @@ struct Media {
     id: String,
 }
 
+/// [`parse`] from the body's JSON text (the replay's lines).
+pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
+    parse(&serde_json::from_str(body).map_err(IngestError::json("Meta body"))?, policy)
+}
+
 /// Parses a Meta webhook POST body. Every entry and item is read on its own (see the module).
 pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
     let mut parsed = Parsed::default();

@@ -62,7 +62,15 @@ struct Customer {
 
 /// Parses one generic webhook body. An unknown `type` is skipped (and counted), not an error.
 pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
-    let body: Body = serde_json::from_value(body.clone()).map_err(IngestError::json("webhook body"))?;
+    parse_body(Body::deserialize(body).map_err(IngestError::json("webhook body"))?, policy)
+}
+
+/// [`parse`] from the body's JSON text, read straight into the typed body.
+pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
+    parse_body(serde_json::from_str(body).map_err(IngestError::json("webhook body"))?, policy)
+}
+
+fn parse_body(body: Body, policy: &Policy) -> Result<Parsed, IngestError> {
     let invalid = |why: String| IngestError::Invalid(format!("webhook event {}: {why}", body.id));
     if body.id.trim().is_empty() {
         return Err(IngestError::Invalid("webhook event without an id".into()));

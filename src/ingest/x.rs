@@ -99,6 +99,11 @@ struct Target {
     recipient_id: String,
 }
 
+/// [`parse`] from the body's JSON text (the replay's lines).
+pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
+    parse(&serde_json::from_str(body).map_err(IngestError::json("X body"))?, policy)
+}
+
 /// Parses an Account Activity POST body. Every event is read on its own: one that cannot be read
 /// (or a body with no `for_user_id`, such as a `user_event`) is skipped and counted, and the rest is
 /// applied. `tweet_delete_events` name tweets whose excerpts are to be erased (X's developer terms
