@@ -272,6 +272,11 @@ impl Published {
         JsonLine { alert: &self.alert, published_at: self.published_at }
     }
 
+    /// The `--json` line, to serialise (as the replay writes it).
+    pub fn to_json_line(&self) -> impl Serialize + '_ {
+        self.json_line()
+    }
+
     /// The `--json` line: the alert message plus `published_at`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self.json_line()).expect("an alert serialises")

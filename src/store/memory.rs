@@ -3,7 +3,12 @@
 //! case, written only through the events a [`Change`] names. A case loads without its history unless
 //! asked, as from DynamoDB, so a rule that forgets to load the history fails here too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Hash maps with foldhash: a replay's store holds a million dedupe ids, and SipHash was a visible
+/// part of its time.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Mutex;
 
 use jiff::Timestamp;
