@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -12,9 +13,11 @@ pub fn is_case_prefix(text: &str) -> bool {
 }
 
 /// A case id like `BTN-7K3QF9`: the policy's prefix and six Crockford base32 characters.
+/// Shared text (`Arc<str>`), like the team and message ids: a case and its events are copied on every
+/// load and write of the in-memory store, and an id is cloned far more often than it is made.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct CaseId(String);
+pub struct CaseId(Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -42,7 +45,7 @@ impl CaseId {
     pub fn derive(prefix: &str, seed: &str, attempt: u32) -> Self {
         let digest = Sha256::new().chain_update(seed.as_bytes()).chain_update(attempt.to_be_bytes()).finalize();
         let encoded = base32::encode(base32::Alphabet::Crockford, &digest[..4]);
-        Self(format!("{prefix}-{}", &encoded[..6]))
+        Self(format!("{prefix}-{}", &encoded[..6]).into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -64,7 +67,7 @@ impl FromStr for CaseId {
         let (prefix, code) = text.split_once('-').ok_or_else(bad)?;
         let prefix_ok = is_case_prefix(prefix);
         let code_ok = code.len() == 6 && code.chars().all(|c| CROCKFORD.contains(c));
-        if prefix_ok && code_ok { Ok(Self(text.to_string())) } else { Err(bad()) }
+        if prefix_ok && code_ok { Ok(Self(text.into())) } else { Err(bad()) }
     }
 }
 
@@ -77,7 +80,7 @@ impl TryFrom<String> for CaseId {
 
 impl From<CaseId> for String {
     fn from(id: CaseId) -> Self {
-        id.0
+        id.0.to_string()
     }
 }
 
@@ -90,7 +93,7 @@ impl fmt::Display for CaseId {
 /// A team's name as the policy gives it: `central`, `support-ch`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct TeamId(String);
+pub struct TeamId(Arc<str>);
 
 impl TeamId {
     pub fn as_str(&self) -> &str {
@@ -104,7 +107,7 @@ impl FromStr for TeamId {
         let ok = !text.is_empty()
             && text.len() <= 64
             && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok { Ok(Self(text.to_string())) } else { Err(IdError::Team(text.to_string())) }
+        if ok { Ok(Self(text.into())) } else { Err(IdError::Team(text.to_string())) }
     }
 }
 
@@ -117,7 +120,7 @@ impl TryFrom<String> for TeamId {
 
 impl From<TeamId> for String {
     fn from(id: TeamId) -> Self {
-        id.0
+        id.0.to_string()
     }
 }
 
@@ -275,25 +278,25 @@ impl fmt::Display for Identity {
 /// A reference to one message a case holds: `email:<Message-ID>`, `x:<tweet or DM id>`, `meta:<mid>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct MessageRef(String);
+pub struct MessageRef(Arc<str>);
 
 impl MessageRef {
     /// An email Message-ID, kept with its angle brackets as mail headers write it.
     pub fn email(message_id: &str) -> Self {
         let id = message_id.trim().trim_start_matches('<').trim_end_matches('>');
-        Self(format!("email:<{id}>"))
+        Self(format!("email:<{id}>").into())
     }
 
     pub fn x(id: &str) -> Self {
-        Self(format!("x:{id}"))
+        Self(format!("x:{id}").into())
     }
 
     pub fn meta(id: &str) -> Self {
-        Self(format!("meta:{id}"))
+        Self(format!("meta:{id}").into())
     }
 
     pub fn other(id: &str) -> Self {
-        Self(format!("other:{id}"))
+        Self(format!("other:{id}").into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -328,7 +331,7 @@ impl TryFrom<String> for MessageRef {
 
 impl From<MessageRef> for String {
     fn from(r: MessageRef) -> Self {
-        r.0
+        r.0.to_string()
     }
 }
 

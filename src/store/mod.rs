@@ -66,9 +66,22 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     /// The change from `before`, the case as it was loaded (`None` for a new case), to `after`.
     pub fn new(before: Option<&Case>, after: &'a Case) -> Self {
-        let known: HashMap<_, &Event> =
-            before.map(|b| b.timeline().iter().map(|e| (e.order(), e)).collect()).unwrap_or_default();
-        let events = after.timeline().iter().filter(|e| known.get(&e.order()) != Some(e)).collect();
+        let old = before.map_or(&[][..], |b| b.timeline());
+        let sorted = |t: &[Event]| t.is_sorted_by(|a, b| a.order() < b.order());
+        let events = if sorted(old) && sorted(after.timeline()) {
+            // Both in timeline order (as every store keeps them): one walk, no hashing.
+            let mut i = 0;
+            let mut unchanged = |e: &Event| {
+                while old.get(i).is_some_and(|o| o.order() < e.order()) {
+                    i += 1;
+                }
+                old.get(i).is_some_and(|o| o == e)
+            };
+            after.timeline().iter().filter(|e| !unchanged(e)).collect()
+        } else {
+            let known: HashMap<_, &Event> = old.iter().map(|e| (e.order(), e)).collect();
+            after.timeline().iter().filter(|e| known.get(&e.order()) != Some(e)).collect()
+        };
         let new_identities =
             after.identities().iter().filter(|i| before.is_none_or(|b| !b.identities().contains(*i))).collect();
         Self { case: after, expected: before.map_or(0, |b| b.version()), events, new_identities }
