@@ -154,7 +154,7 @@ mod tests {
             "due_at": at, "at": at, "customer_waiting_since": at, "summary": "s", "timeline": []
         }))
         .unwrap();
-        let event = Event {
+        let event = Event::from(crate::domain::case::EventData {
             at,
             source: "s".into(),
             kind: EventKind::ConfirmationExpired,
@@ -164,7 +164,7 @@ mod tests {
             refs: Vec::new(),
             by: None,
             request: None,
-        };
+        });
         (alert, event)
     }
 

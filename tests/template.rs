@@ -371,7 +371,7 @@ fn every_metric_the_dashboard_shows_is_one_the_functions_emit() {
         "due_at": at, "at": at, "customer_waiting_since": at, "summary": "s", "timeline": []
     }))
     .unwrap();
-    let event = baton::domain::case::Event {
+    let event = baton::domain::case::Event::from(baton::domain::case::EventData {
         at,
         source: "s".into(),
         kind: baton::domain::case::EventKind::ConfirmationExpired,
@@ -381,7 +381,7 @@ fn every_metric_the_dashboard_shows_is_one_the_functions_emit() {
         refs: Vec::new(),
         by: None,
         request: None,
-    };
+    });
     let report = baton::service::SweepReport { alerts: vec![(alert, event)], measures, ..Default::default() };
     let mut lines = baton::metrics::sweep(&report, std::time::Duration::from_millis(5), at);
     let stopped = Measure::Stopped {

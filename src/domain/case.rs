@@ -6,6 +6,7 @@
 //! its events; merging two cases or placing a late event at its own time is a rebuild.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -197,9 +198,35 @@ pub const MAX_EVENTS: u64 = 2_000;
 /// from one more opens a case of its own; linking one more is refused.
 pub const MAX_IDENTITIES: usize = 20;
 
-/// One line of the timeline.
+/// One line of the timeline, shared: a case's events are copied on every load and write of a store,
+/// and a copy is a count, not a deep clone. A change writes through `DerefMut`, which copies only the
+/// event it changes (`Arc::make_mut`). Stored and serialised as its [`EventData`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
+#[serde(transparent)]
+pub struct Event(Arc<EventData>);
+
+impl std::ops::Deref for Event {
+    type Target = EventData;
+    fn deref(&self) -> &EventData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Event {
+    fn deref_mut(&mut self) -> &mut EventData {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<EventData> for Event {
+    fn from(data: EventData) -> Self {
+        Self(Arc::new(data))
+    }
+}
+
+/// What an [`Event`] holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventData {
     pub at: Timestamp,
     /// The source id of the signal, or a derived id for engine events.
     pub source: String,
@@ -868,7 +895,7 @@ impl Case {
             .timeline
             .iter()
             .map(|e| {
-                let mut e = Event { excerpt: None, refs: Vec::new(), request: None, ..e.clone() };
+                let mut e = EventData { excerpt: None, refs: Vec::new(), request: None, ..EventData::clone(e) };
                 if let EventKind::Continues { state, .. } = &mut e.kind {
                     **state = state.anonymized();
                 }
@@ -882,7 +909,7 @@ impl Case {
                         _ => {}
                     }
                 }
-                e
+                Event::from(e)
             })
             .collect();
         Case { identities: BTreeSet::new(), ..self.with_timeline(timeline, self.omitted) }
@@ -898,7 +925,7 @@ impl Case {
         let timeline = self
             .timeline
             .iter()
-            .map(|e| if holds(e) { Event { excerpt: None, ..e.clone() } } else { e.clone() })
+            .map(|e| if holds(e) { Event::from(EventData { excerpt: None, ..EventData::clone(e) }) } else { e.clone() })
             .collect();
         Some(self.with_timeline(timeline, self.omitted))
     }
@@ -922,7 +949,12 @@ impl Case {
     pub(super) fn record(&mut self, mut event: Event, policy: &Policy) {
         let at = event.at;
         match &event.kind {
-            EventKind::Signal { signal } => self.on_signal(signal, at, &mut event.marks, policy),
+            EventKind::Signal { .. } => {
+                // The marks are set here: the one event written to (copied only if shared).
+                let data: &mut EventData = &mut event;
+                let EventKind::Signal { signal } = &data.kind else { unreachable!("matched above") };
+                self.on_signal(signal, at, &mut data.marks, policy);
+            }
             EventKind::Alerted { alert: AlertKind::Cleared, .. } => {
                 let id = &self.id;
                 self.cleared.retain(|s| s.source(id) != event.source);

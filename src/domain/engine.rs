@@ -12,7 +12,7 @@
 
 use jiff::Timestamp;
 
-use super::case::{Case, CaseState, Event, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks, Stopped, Whole};
+use super::case::{Case, CaseState, Event, EventData, EventKind, MAX_EVENTS, MAX_IDENTITIES, Marks, Stopped, Whole};
 use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Step};
 use super::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use super::policy::Policy;
@@ -537,7 +537,7 @@ fn step_name(step: super::clock::Step) -> String {
 }
 
 fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
-    Event {
+    Event::from(EventData {
         at,
         source,
         kind,
@@ -547,7 +547,7 @@ fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Even
         refs: Vec::new(),
         by: None,
         request: None,
-    }
+    })
 }
 
 /// The channel of a signal event, for display.
