@@ -61,7 +61,7 @@ fn main() {
     // The replay printing nothing, keeping what it published for the output measure below.
     let options = Options { json: true, ..Options::default() };
     let baton = baton::service::Baton::new(baton::store::memory::MemoryStore::new(), baton::notify::Discard, policy.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let start = Instant::now();
     let report = runtime
         .block_on(replay::stream_on(baton, replay::lines(open(), &policy), &options, &mut std::io::sink()))
