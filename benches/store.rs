@@ -9,6 +9,13 @@
 //!    1,000 handoffs waiting at support-de among 100,000 open cases (`BATON_BENCH_PARTS=team` runs
 //!    this part alone).
 //!
+//! 4. The Monday-morning burst: 10,000 cases whose warning falls due at the same minute, swept as
+//!    the sweep function sweeps (its 60 s timeout less the 10 s margin, 16 cases at a time), with
+//!    the alerts published to a standard SNS topic on moto with a queue subscribed; runs repeat a
+//!    minute apart until nothing is left. Cases per second, requests and units per case, and the
+//!    queue counted: every case's warning exactly once (`BATON_BENCH_PARTS=burst`;
+//!    `BATON_BENCH_BURST` sets another number of cases).
+//!
 //! Run: `cargo bench --bench store` (or `scripts/bench`). Seeding 100,000 cases takes a few minutes;
 //! `BATON_BENCH_CASES` sets another number.
 
@@ -38,7 +45,7 @@ const DUE: usize = 100;
 #[tokio::main]
 async fn main() {
     let policy = Arc::new(Policy::default_policy());
-    let parts = std::env::var("BATON_BENCH_PARTS").unwrap_or_else(|_| "signals,sweep,team".into());
+    let parts = std::env::var("BATON_BENCH_PARTS").unwrap_or_else(|_| "signals,sweep,team,burst".into());
     if parts.contains("signals") {
         signal_costs(policy.clone()).await;
     }
@@ -46,8 +53,91 @@ async fn main() {
         sweep_against_scan(policy.clone()).await;
     }
     if parts.contains("team") {
-        team_index(policy).await;
+        team_index(policy.clone()).await;
     }
+    if parts.contains("burst") {
+        burst(policy).await;
+    }
+}
+
+/// The Monday-morning burst (see the module): runs of the sweep a minute apart until every due case
+/// was swept, then the queue counted.
+async fn burst(policy: Arc<Policy>) {
+    use baton::notify::sns::{SnsNotifier, local_client};
+    use baton::service::SweepOptions;
+    let cases: usize = std::env::var("BATON_BENCH_BURST").ok().map_or(10_000, |n| n.parse().expect("a number"));
+    let store = common::dynamodb::store("bench-burst").await;
+    let (topic, queue) = common::moto::topic_with_queue("bench-burst", false).await;
+    let notifier = SnsNotifier::new(local_client(common::moto::endpoint()), &topic);
+    let baton = Baton::new(store.clone(), notifier, policy);
+    // Monday 13 April 2026, 14:00 in Zurich: every case opened at 08:00 reaches its warning (6 of
+    // its 8 business hours) now.
+    let now: Timestamp = "2026-04-13T12:00:00Z".parse().expect("an instant");
+    let seeding = Instant::now();
+    futures::stream::iter(0..cases)
+        .map(|n| {
+            let baton = &baton;
+            async move {
+                let mail = customer_mail(800_000 + n, now - SignedDuration::from_hours(6), "central");
+                assert!(matches!(baton.ingest(&mail).await.expect("ingests"), Outcome::Applied { opened: true, .. }));
+            }
+        })
+        .buffer_unordered(32)
+        .count()
+        .await;
+    assert_eq!(store.due(now).await.expect("the due query").len(), cases, "every case is due at once");
+    println!(
+        "Monday-morning burst: {cases} cases due at the same minute (seeded in {:.0} s); the sweep function's \
+         budget per run: 60 s less a 10 s margin, {} cases at a time",
+        seeding.elapsed().as_secs_f64(),
+        SweepOptions::default().concurrency
+    );
+    println!(
+        "{:<5} {:>7} {:>7} {:>7} {:>8} {:>8} {:>10} {:>10} {:>10}",
+        "run", "due", "swept", "left", "alerts", "wall s", "cases/s", "req/case", "WU/case"
+    );
+    let (mut at, mut run, mut swept_all, mut time_all) = (now, 1, 0, 0.0);
+    loop {
+        let before = store.usage();
+        let clock = Instant::now();
+        let options = SweepOptions {
+            stop_at: Some(tokio::time::Instant::now() + std::time::Duration::from_secs(50)),
+            ..SweepOptions::default()
+        };
+        let report = baton.sweeper().sweep_with(at, &options).await.expect("sweeps");
+        let (time, used) = (clock.elapsed().as_secs_f64(), store.usage() - before);
+        let swept = report.cases_due - report.left_for_next_run;
+        assert!(report.failed.is_empty() && report.unpublished.is_empty(), "{:?}", report.failed.first());
+        println!(
+            "{run:<5} {:>7} {swept:>7} {:>7} {:>8} {time:>8.1} {:>10.0} {:>10.2} {:>10.2}",
+            report.cases_due,
+            report.left_for_next_run,
+            report.alerts.len() + report.recovered.len(),
+            swept as f64 / time,
+            used.requests as f64 / swept.max(1) as f64,
+            used.write_units / swept.max(1) as f64
+        );
+        swept_all += swept;
+        time_all += time;
+        if report.left_for_next_run == 0 && report.alerts_left_for_next_run == 0 {
+            break;
+        }
+        at += SignedDuration::from_mins(1);
+        run += 1;
+    }
+    let received = common::moto::drain_alerts(&queue).await;
+    let mut warnings: BTreeMap<String, usize> = BTreeMap::new();
+    for r in received.iter().filter(|r| r.alert["kind"] == "warning") {
+        *warnings.entry(r.alert["case_id"].as_str().expect("a case id").to_string()).or_default() += 1;
+    }
+    let doubled = warnings.values().filter(|n| **n > 1).count();
+    println!(
+        "all runs: {swept_all} cases in {time_all:.1} s, {:.0} cases/s; warnings received: {} cases of {cases} \
+         (lost {}), doubled {doubled}",
+        swept_all as f64 / time_all,
+        warnings.len(),
+        cases - warnings.len()
+    );
 }
 
 async fn signal_costs(policy: Arc<Policy>) {

@@ -148,6 +148,30 @@ fn baton() -> Command {
 }
 
 #[test]
+fn a_bad_last_line_stops_the_command_with_its_number_and_no_partial_output() {
+    // The velcro story publishes alerts long before its end; a bad line after it all must still
+    // leave stdout empty, in both output forms: the replay streams, and prints only at the end.
+    let sample = std::fs::read_to_string(format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let lines = sample.lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(&path, format!("{sample}{{\"at\": \"2026-06-30T08:00:00Z\", \"source\": \"fax\", \"payload\": {{}}}}\n"))
+        .unwrap();
+    for json in [true, false] {
+        let mut command = baton();
+        command.args(["replay", path.to_str().unwrap()]);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success());
+        assert!(output.stdout.is_empty(), "{} bytes of output", output.stdout.len());
+        assert!(stderr.contains(&format!("bad.jsonl: line {}: ", lines + 1)) && stderr.contains("fax"), "{stderr}");
+    }
+}
+
+#[test]
 fn the_command_prints_json_alerts_and_a_readable_timeline() {
     let sample = format!("{}/samples/velcro.jsonl", env!("CARGO_MANIFEST_DIR"));
     let json = baton().args(["replay", &sample, "--json"]).output().unwrap();
