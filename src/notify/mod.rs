@@ -67,6 +67,18 @@ pub struct NotifyError {
 
 pub trait Notifier: Send + Sync {
     fn publish(&self, message: &Outbound) -> impl Future<Output = Result<(), NotifyError>> + Send;
+
+    /// Publishes `messages`, with a result for each, in their order: one request per message unless
+    /// the notifier batches them (SNS: `PublishBatch`, 10 a request).
+    fn publish_all(&self, messages: &[Outbound]) -> impl Future<Output = Vec<Result<(), NotifyError>>> + Send {
+        async move {
+            let mut results = Vec::with_capacity(messages.len());
+            for message in messages {
+                results.push(self.publish(message).await);
+            }
+            results
+        }
+    }
 }
 
 /// Keeps what was published, in order.
@@ -106,6 +118,18 @@ impl<A: Notifier, B: Notifier> Notifier for Fanout<A, B> {
             second.publish(message).await?;
         }
         Ok(())
+    }
+
+    /// All to `first`; those it took, to `second`.
+    async fn publish_all(&self, messages: &[Outbound]) -> Vec<Result<(), NotifyError>> {
+        let mut results = self.first.publish_all(messages).await;
+        let Some(second) = &self.second else { return results };
+        let taken: Vec<usize> = (0..messages.len()).filter(|&i| results[i].is_ok()).collect();
+        let onward: Vec<Outbound> = taken.iter().map(|&i| messages[i].clone()).collect();
+        for (i, result) in taken.into_iter().zip(second.publish_all(&onward).await) {
+            results[i] = result;
+        }
+        results
     }
 }
 

@@ -9,7 +9,7 @@
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::DisplayErrorContext;
-use aws_sdk_sns::types::MessageAttributeValue;
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
 use super::{Message, Notifier, NotifyError, Outbound};
 use crate::domain::alert::Alert;
@@ -61,6 +61,101 @@ impl Notifier for SnsNotifier {
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
         Ok(())
     }
+
+    /// `PublishBatch`es of up to 10 (see [`publish_batches`]).
+    async fn publish_all(&self, messages: &[Outbound]) -> Vec<Result<(), NotifyError>> {
+        let entries = messages.iter().enumerate().map(|(i, message)| {
+            let out = Rendered::of(message, self.linker.as_ref())?;
+            let body = serde_json::json!({ "default": out.json, "email": out.email, "sms": out.subject }).to_string();
+            let subject = printable(&out.subject);
+            let size = body.len() + subject.len() + attributes_size(&out.attributes);
+            let mut entry = PublishBatchRequestEntry::builder()
+                .id(i.to_string())
+                .subject(subject)
+                .message_structure("json")
+                .message(body)
+                .set_message_attributes(Some(out.attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+            if self.fifo {
+                entry = entry.message_group_id(out.group).message_deduplication_id(deduplication_id(&message.id));
+            }
+            Ok((entry.build().map_err(|e| e.to_string())?, size))
+        });
+        publish_batches(&self.client, &self.topic_arn, messages, entries.collect()).await
+    }
+}
+
+/// The most entries one `PublishBatch` carries, and the most bytes of messages and attributes
+/// together (SNS: 10 entries, 256 KiB for the whole batch, as for one message); a batch is cut
+/// before either.
+const BATCH_ENTRIES: usize = 10;
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Publishes `entries` (made from `messages`, in order, each with its index as its batch id, or the
+/// reason it could not be made) in `PublishBatch`es: a result for each message, in order. An entry
+/// the batch reports failed, and every entry of a request that failed, fails its message.
+async fn publish_batches(
+    client: &Client,
+    topic_arn: &str,
+    messages: &[Outbound],
+    entries: Vec<Result<(PublishBatchRequestEntry, usize), String>>,
+) -> Vec<Result<(), NotifyError>> {
+    let fail = |i: usize, reason: String| Err(NotifyError { id: messages[i].id.clone(), reason });
+    let mut results: Vec<Result<(), NotifyError>> = Vec::with_capacity(messages.len());
+    let mut batches: Vec<Vec<(usize, PublishBatchRequestEntry)>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for (i, entry) in entries.into_iter().enumerate() {
+        results.push(Ok(()));
+        match entry {
+            Err(reason) => results[i] = fail(i, reason),
+            Ok((entry, size)) => {
+                let last = batches.last_mut().expect("a batch");
+                if !last.is_empty() && (last.len() == BATCH_ENTRIES || bytes + size > BATCH_BYTES) {
+                    batches.push(Vec::new());
+                    bytes = 0;
+                }
+                batches.last_mut().expect("a batch").push((i, entry));
+                bytes += size;
+            }
+        }
+    }
+    for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+        let places: Vec<usize> = batch.iter().map(|(i, _)| *i).collect();
+        let request = client
+            .publish_batch()
+            .topic_arn(topic_arn)
+            .set_publish_batch_request_entries(Some(batch.into_iter().map(|(_, e)| e).collect()));
+        match request.send().await {
+            Ok(out) => {
+                let failed: std::collections::HashMap<&str, String> = out
+                    .failed()
+                    .iter()
+                    .map(|f| (f.id(), format!("{}: {}", f.code(), f.message().unwrap_or("no message"))))
+                    .collect();
+                let succeeded: std::collections::HashSet<&str> =
+                    out.successful().iter().filter_map(|s| s.id()).collect();
+                for i in places {
+                    let id = i.to_string();
+                    if let Some(reason) = failed.get(id.as_str()) {
+                        results[i] = fail(i, reason.clone());
+                    } else if !succeeded.contains(id.as_str()) {
+                        results[i] = fail(i, "PublishBatch gave no result for it".into());
+                    }
+                }
+            }
+            Err(e) => {
+                let reason = DisplayErrorContext(e).to_string();
+                for i in places {
+                    results[i] = fail(i, reason.clone());
+                }
+            }
+        }
+    }
+    results
+}
+
+/// The bytes message attributes add to a batch: names and values.
+fn attributes_size(attributes: &[(&'static str, MessageAttributeValue)]) -> usize {
+    attributes.iter().map(|(name, value)| name.len() + value.data_type().len() + value.string_value().map_or(0, str::len)).sum()
 }
 
 /// A message as it is published: its JSON (with links made as of its own instant, so a second
@@ -208,6 +303,24 @@ impl Notifier for ChatNotifier {
         }
         request.send().await.map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
         Ok(())
+    }
+
+    /// `PublishBatch`es of up to 10, as for the alert topic.
+    async fn publish_all(&self, messages: &[Outbound]) -> Vec<Result<(), NotifyError>> {
+        let fifo = self.topic_arn.ends_with(".fifo");
+        let entries = messages.iter().enumerate().map(|(i, message)| {
+            let out = Rendered::of(message, self.linker.as_ref())?;
+            let size = out.chat.len() + attributes_size(&out.attributes);
+            let mut entry = PublishBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message(out.chat)
+                .set_message_attributes(Some(out.attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+            if fifo {
+                entry = entry.message_group_id(out.group).message_deduplication_id(deduplication_id(&message.id));
+            }
+            Ok((entry.build().map_err(|e| e.to_string())?, size))
+        });
+        publish_batches(&self.client, &self.topic_arn, messages, entries.collect()).await
     }
 }
 

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::ServiceError;
 use super::retry::retry_on_conflict;
 use crate::domain::alert::Alert;
-use crate::domain::case::Event;
+use crate::domain::case::{Case, Event};
 use crate::domain::digest::{self, Digest};
 use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
@@ -75,14 +75,17 @@ enum Recorded {
     Steps { alerts: Vec<(Outbound, Event)>, events: Vec<Event>, measures: Vec<Measure> },
 }
 
+/// What sweeping one case did: its alerts are recorded in the outbox, not yet published.
 #[derive(Debug, Default)]
 struct CaseSweep {
     purged: bool,
     measures: Vec<Measure>,
-    alerts: Vec<(Alert, Event)>,
+    alerts: Vec<(Outbound, Event)>,
     events: Vec<Event>,
-    unpublished: Vec<NotifyError>,
 }
+
+/// How many due cases are read in one batch and published together: a `BatchGetItem` reads 100.
+const CHUNK: usize = 100;
 
 /// The sweep use case over a store with a due index and an outbox, publishing through `notifier`.
 pub struct Sweep<'a, S, N> {
@@ -126,27 +129,54 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
         }
         let due = self.store.due(now).await?;
         report.cases_due = due.len();
-        let mut sweeps = futures::stream::iter(due)
-            .map(|id| async move {
-                if past(stop_at) {
-                    return (id, None);
+        // In chunks: the chunk's cases read in one batch, swept `concurrency` at a time, then their
+        // alerts published in batches and cleared from the outbox in batches.
+        for chunk in due.chunks(CHUNK) {
+            if past(stop_at) {
+                report.left_for_next_run += chunk.len();
+                continue;
+            }
+            let loaded = match self.store.load_many(chunk).await {
+                Ok(loaded) => loaded.into_iter().map(Some).collect(),
+                // Each case then reads itself, and fails or not on its own.
+                Err(e) => {
+                    tracing::warn!(error = %e, cases = chunk.len(), "the batch read of due cases failed");
+                    vec![None; chunk.len()]
                 }
-                let result = self.sweep_case(&id, now).await;
-                (id, Some(result))
-            })
-            .buffered(options.concurrency.max(1));
-        while let Some((id, result)) = sweeps.next().await {
-            match result {
-                None => report.left_for_next_run += 1,
-                Some(Err(e)) => report.failed.push((id, e.to_string())),
-                Some(Ok(swept)) => {
-                    if swept.purged {
-                        report.purged.push(id.clone());
+            };
+            // Owned ids: a stream of borrowed ones is not `Send` enough for a spawned sweep.
+            let mut sweeps = futures::stream::iter(chunk.to_vec().into_iter().zip(loaded))
+                .map(|(id, loaded)| async move {
+                    if past(stop_at) {
+                        return (id, None);
                     }
-                    report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
-                    report.measures.extend(swept.measures);
-                    report.unpublished.extend(swept.unpublished);
-                    report.alerts.extend(swept.alerts);
+                    let result = self.sweep_case(&id, loaded, now).await;
+                    (id, Some(result))
+                })
+                .buffered(options.concurrency.max(1));
+            let mut outgoing = Vec::new();
+            while let Some((id, result)) = sweeps.next().await {
+                match result {
+                    None => report.left_for_next_run += 1,
+                    Some(Err(e)) => report.failed.push((id, e.to_string())),
+                    Some(Ok(swept)) => {
+                        report.events.extend(swept.events.into_iter().map(|e| (id.clone(), e)));
+                        if swept.purged {
+                            report.purged.push(id);
+                        }
+                        report.measures.extend(swept.measures);
+                        outgoing.extend(swept.alerts);
+                    }
+                }
+            }
+            let (messages, events): (Vec<Outbound>, Vec<Event>) = outgoing.into_iter().unzip();
+            let results = self.deliver_all(&messages, now).await;
+            for ((message, event), result) in messages.into_iter().zip(events).zip(results) {
+                if let Err(e) = result {
+                    report.unpublished.push(e);
+                }
+                if let Message::Alert(alert) = message.body {
+                    report.alerts.push((alert, event));
                 }
             }
         }
@@ -202,12 +232,20 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
     }
 
     /// One due case: what the engine says is due, recorded with its alerts (in the outbox) in one
-    /// write, then published; or, past its retention, the case deleted.
-    async fn sweep_case(&self, id: &CaseId, now: Timestamp) -> Result<CaseSweep, ServiceError> {
+    /// write; or, past its retention, the case deleted. `loaded` is the case as a batch read found
+    /// it (`Some(None)`: gone), for the first attempt; a retry reads it again.
+    async fn sweep_case(&self, id: &CaseId, loaded: Option<Option<Case>>, now: Timestamp) -> Result<CaseSweep, ServiceError> {
+        let loaded = std::sync::Mutex::new(loaded);
+        let loaded = &loaded;
         let recorded = retry_on_conflict(
             || format!("sweep of case {id}"),
             |_| async move {
-                let Some(mut before) = self.store.load(id).await? else { return Ok(Recorded::Nothing) };
+                let first = loaded.lock().expect("the loaded case").take();
+                let before = match first {
+                    Some(case) => case,
+                    None => self.store.load(id).await?,
+                };
+                let Some(mut before) = before else { return Ok(Recorded::Nothing) };
                 let mut events = match engine::due(&before, now, self.policy) {
                     Due::Nothing => return Ok(Recorded::Nothing),
                     Due::Purge => return Ok(Recorded::Purge),
@@ -246,18 +284,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
         match recorded.await? {
             Recorded::Nothing => Ok(CaseSweep::default()),
             Recorded::Purge => self.purge(id).await,
-            Recorded::Steps { alerts, events, measures } => {
-                let mut swept = CaseSweep { events, measures, ..CaseSweep::default() };
-                for (message, event) in alerts {
-                    if let Err(e) = self.deliver(&message, now).await {
-                        swept.unpublished.push(e);
-                    }
-                    if let Message::Alert(alert) = message.body {
-                        swept.alerts.push((alert, event));
-                    }
-                }
-                Ok(swept)
-            }
+            Recorded::Steps { alerts, events, measures } => Ok(CaseSweep { events, measures, alerts, purged: false }),
         }
     }
 
@@ -278,6 +305,27 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
             },
         )
         .await
+    }
+
+    /// [`deliver`](Self::deliver) for many messages: published in batches, the published ones
+    /// cleared from the outbox in batches, the claims of the others given up.
+    async fn deliver_all(&self, messages: &[Outbound], now: Timestamp) -> Vec<Result<(), NotifyError>> {
+        if messages.is_empty() {
+            return Vec::new();
+        }
+        let results = self.notifier.publish_all(messages).await;
+        let sent: Vec<&Outbound> = messages.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(m, _)| m).collect();
+        // Published: a failure to clear them only means the next sweep publishes them again, which
+        // SNS FIFO deduplication absorbs.
+        if let Err(e) = self.store.sent_all(&sent).await {
+            tracing::warn!(alerts = sent.len(), error = %e, "published, but not cleared from the outbox");
+        }
+        for (message, _) in messages.iter().zip(&results).filter(|(_, r)| r.is_err()) {
+            if let Err(release) = self.store.release(message, now + OUTBOX_CLAIM).await {
+                tracing::warn!(alert = %message.id, error = %release, "could not release the outbox claim");
+            }
+        }
+        results
     }
 
     /// Publishes a claimed outbox message and removes it from the outbox; on failure, gives up the

@@ -133,6 +133,17 @@ pub trait Cases: Send + Sync {
     fn lookup(&self, key: &Key) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send {
         async move { Ok(self.lookup_many(std::slice::from_ref(key)).await?.pop().flatten()) }
     }
+    /// The cases `ids` name, each as [`load`](Cases::load) reads it, in the ids' order: one read per
+    /// case unless the store batches them (DynamoDB: `BatchGetItem`, 100 keys a request).
+    fn load_many(&self, ids: &[CaseId]) -> impl Future<Output = Result<Vec<Option<Case>>, StoreError>> + Send {
+        async move {
+            let mut cases = Vec::with_capacity(ids.len());
+            for id in ids {
+                cases.push(self.load(id).await?);
+            }
+            Ok(cases)
+        }
+    }
 }
 
 /// Recording what happened to cases (ingest; the sweep records its steps the same way).
@@ -156,6 +167,16 @@ pub trait Schedule: Record {
     ) -> impl Future<Output = Result<Vec<Outbound>, StoreError>> + Send;
     /// Removes a published message from the outbox.
     fn sent(&self, message: &Outbound) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes published messages from the outbox: one write per message unless the store batches
+    /// them (DynamoDB: `BatchWriteItem`, 25 a request).
+    fn sent_all(&self, messages: &[&Outbound]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for message in messages {
+                self.sent(message).await?;
+            }
+            Ok(())
+        }
+    }
     /// Gives up a claim held until `claimed_until` (a failed publish), so the next sweep tries again.
     fn release(
         &self,

@@ -483,6 +483,17 @@ impl Cases for DynamoStore {
         self.get(case_pk(id), "CASE").await?.map(Self::case_of).transpose()
     }
 
+    /// The case items in `BatchGetItem`s of 100 (read consistently, as `load`).
+    async fn load_many(&self, ids: &[CaseId]) -> Result<Vec<Option<Case>>, StoreError> {
+        let items = self.batch_get(ids.iter().map(|id| (case_pk(id), "CASE")).collect()).await?;
+        let mut found: HashMap<CaseId, Case> = HashMap::with_capacity(items.len());
+        for item in items {
+            let case = Self::case_of(item)?;
+            found.insert(case.id().clone(), case);
+        }
+        Ok(ids.iter().map(|id| found.remove(id)).collect())
+    }
+
     async fn load_whole(&self, id: &CaseId) -> Result<Option<Whole>, StoreError> {
         let pk = case_pk(id);
         // A write that lands while the pages are read shows as a count that does not add up: read again.
@@ -749,6 +760,10 @@ impl Schedule for DynamoStore {
             .map_err(|e| backend("DeleteItem", e))?;
         self.count(false, out.consumed_capacity());
         Ok(())
+    }
+
+    async fn sent_all(&self, messages: &[&Outbound]) -> Result<(), StoreError> {
+        self.delete_all(messages.iter().map(|m| (OUTBOX.to_string(), outbox_sk(m))).collect()).await
     }
 
     async fn release(&self, message: &Outbound, claimed_until: Timestamp) -> Result<(), StoreError> {
