@@ -29,9 +29,15 @@ fn team(name: &str) -> TeamId {
 }
 
 fn main() {
-    let path = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or("target/bench/timeline-1m.jsonl".into());
+    let path =
+        std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or("target/bench/timeline-1m.jsonl".into());
     let policy = Arc::new(Policy::default_policy());
-    let open = || BufReader::with_capacity(1 << 16, std::fs::File::open(&path).expect("the timeline (make it with benches/make_timeline.py)"));
+    let open = || {
+        BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(&path).expect("the timeline (make it with benches/make_timeline.py)"),
+        )
+    };
 
     let start = Instant::now();
     let (mut lines, mut bytes, mut text) = (0usize, 0usize, String::new());
@@ -60,7 +66,8 @@ fn main() {
 
     // The replay printing nothing, keeping what it published for the output measure below.
     let options = Options { json: true, ..Options::default() };
-    let baton = baton::service::Baton::new(baton::store::memory::MemoryStore::new(), baton::notify::Discard, policy.clone());
+    let baton =
+        baton::service::Baton::new(baton::store::memory::MemoryStore::new(), baton::notify::Discard, policy.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let start = Instant::now();
     let report = runtime
@@ -80,7 +87,11 @@ fn main() {
     }
     out.flush().expect("written");
     let output = start.elapsed().as_secs_f64();
-    println!("output only: {output:.2} s ({} alerts, {} digests as JSON lines)", report.alerts.len(), report.digests.len());
+    println!(
+        "output only: {output:.2} s ({} alerts, {} digests as JSON lines)",
+        report.alerts.len(),
+        report.digests.len()
+    );
     let floor = parse + engine + output;
     println!("floor (parse + engine + output): {floor:.2} s");
     println!("replay printing nothing: {silent:.2} s ({:.1}x the floor without output)", silent / (parse + engine));
@@ -91,8 +102,11 @@ fn main() {
 /// `signals` signals applied by the engine alone: cases living the eight-signal life of
 /// `benches/engine.rs`, one after another.
 fn engine_alone(policy: &Policy, signals: usize) -> f64 {
-    let customer =
-        SignalKind::CustomerMessage { channel: Channel::Email, public: false, identity: Identity::Email("max@example.ch".into()) };
+    let customer = SignalKind::CustomerMessage {
+        channel: Channel::Email,
+        public: false,
+        identity: Identity::Email("max@example.ch".into()),
+    };
     let reply =
         |by: &str| SignalKind::AgentReply { channel: Channel::Email, team: Some(team(by)), awaiting_customer: false };
     let life = [

@@ -298,11 +298,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let lines = replay::lines(std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(file)), &reading);
             // The output goes to a spool file and is printed only once the whole timeline ran, so a
             // bad line leaves no partial output. A file, not memory: a long replay prints hundreds of MB.
-            let mut spool = std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile().context("creating the replay's spool file")?);
+            let mut spool = std::io::BufWriter::with_capacity(
+                1 << 16,
+                tempfile::tempfile().context("creating the replay's spool file")?,
+            );
             let result = runtime()?.block_on(async {
                 match dynamodb_endpoint {
                     None => {
-                        let baton = baton::service::Baton::new(baton::store::memory::MemoryStore::new(), baton::notify::Discard, policy);
+                        let baton = baton::service::Baton::new(
+                            baton::store::memory::MemoryStore::new(),
+                            baton::notify::Discard,
+                            policy,
+                        );
                         replay::stream_on(baton, lines, &options, &mut spool).await.map(drop).map_err(Into::into)
                     }
                     Some(endpoint) => replay_on_dynamodb(&endpoint, lines, policy, &options, &mut spool).await,
@@ -315,7 +322,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     _ => Err(e),
                 };
             }
-            let mut spool = spool.into_inner().map_err(|e| e.into_error()).context("writing the replay's spool file")?;
+            let mut spool =
+                spool.into_inner().map_err(|e| e.into_error()).context("writing the replay's spool file")?;
             std::io::Seek::rewind(&mut spool)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();

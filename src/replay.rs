@@ -415,7 +415,9 @@ async fn apply<S: Store + crate::store::Limiter, N: Notifier>(
                     use crate::notify::mail::{AckDecision, decide};
                     let text = match decide(&baton.store, inbound, case, &baton.policy).await? {
                         AckDecision::NotOwed => None,
-                        AckDecision::Send(ack) => Some(format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject())),
+                        AckDecision::Send(ack) => {
+                            Some(format!("auto-acknowledgement to {}: \"{}\"", ack.to, ack.subject()))
+                        }
                         AckDecision::Withheld(reason) => Some(format!("auto-acknowledgement withheld: {reason:?}")),
                     };
                     if let Some(text) = text {

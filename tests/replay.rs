@@ -155,8 +155,11 @@ fn a_bad_last_line_stops_the_command_with_its_number_and_no_partial_output() {
     let lines = sample.lines().count();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.jsonl");
-    std::fs::write(&path, format!("{sample}{{\"at\": \"2026-06-30T08:00:00Z\", \"source\": \"fax\", \"payload\": {{}}}}\n"))
-        .unwrap();
+    std::fs::write(
+        &path,
+        format!("{sample}{{\"at\": \"2026-06-30T08:00:00Z\", \"source\": \"fax\", \"payload\": {{}}}}\n"),
+    )
+    .unwrap();
     for json in [true, false] {
         let mut command = baton();
         command.args(["replay", path.to_str().unwrap()]);

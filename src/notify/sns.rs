@@ -155,7 +155,10 @@ async fn publish_batches(
 
 /// The bytes message attributes add to a batch: names and values.
 fn attributes_size(attributes: &[(&'static str, MessageAttributeValue)]) -> usize {
-    attributes.iter().map(|(name, value)| name.len() + value.data_type().len() + value.string_value().map_or(0, str::len)).sum()
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + value.data_type().len() + value.string_value().map_or(0, str::len))
+        .sum()
 }
 
 /// A message as it is published: its JSON (with links made as of its own instant, so a second

@@ -145,7 +145,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                 }
             };
             // Owned ids: a stream of borrowed ones is not `Send` enough for a spawned sweep.
-            let mut sweeps = futures::stream::iter(chunk.to_vec().into_iter().zip(loaded))
+            let mut sweeps = futures::stream::iter(chunk.iter().cloned().zip(loaded))
                 .map(|(id, loaded)| async move {
                     if past(stop_at) {
                         return (id, None);
@@ -234,7 +234,12 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
     /// One due case: what the engine says is due, recorded with its alerts (in the outbox) in one
     /// write; or, past its retention, the case deleted. `loaded` is the case as a batch read found
     /// it (`Some(None)`: gone), for the first attempt; a retry reads it again.
-    async fn sweep_case(&self, id: &CaseId, loaded: Option<Option<Case>>, now: Timestamp) -> Result<CaseSweep, ServiceError> {
+    async fn sweep_case(
+        &self,
+        id: &CaseId,
+        loaded: Option<Option<Case>>,
+        now: Timestamp,
+    ) -> Result<CaseSweep, ServiceError> {
         let loaded = std::sync::Mutex::new(loaded);
         let loaded = &loaded;
         let recorded = retry_on_conflict(
