@@ -731,6 +731,18 @@ impl Event {
         (at, &self.source, self.kind.name())
     }
 
+    /// The event as a case loaded without its history carries it (the DynamoDB case item holds
+    /// these, and a write pays for that item by the KB): its place, kind, owner and marks, which the
+    /// engine's rules and the alerts' timelines read; not the message's excerpt and references, nor
+    /// a case API call's caller and request fingerprint, which only readers of the whole timeline
+    /// (the case API and page, erasure, deletion) use.
+    pub fn bare(&self) -> Event {
+        if self.excerpt.is_none() && self.refs.is_empty() && self.by.is_none() && self.request.is_none() {
+            return self.clone();
+        }
+        Event::from(EventData { excerpt: None, refs: Vec::new(), by: None, request: None, ..EventData::clone(self) })
+    }
+
     /// Whether alerts show this event in their timeline: signals and merges.
     pub fn is_shown(&self) -> bool {
         matches!(self.kind, EventKind::Signal { .. } | EventKind::Absorbed { .. })
@@ -794,15 +806,18 @@ impl Case {
         self.omitted == 0
     }
 
-    /// The events a case needs from its past when it is loaded without its history: the last
-    /// [`RECENT`] events, and the last [`RECENT`] that alerts show (signals and merges), in order.
+    /// The events a case needs from its past when it is loaded without its history, in order and
+    /// [bare](Event::bare): the last [`RECENT`] that alerts show (signals and merges), and the last
+    /// event, whose place tells whether a new event is late (and needs the whole timeline). Nothing
+    /// else: the DynamoDB store carries these in the case item, which a write pays for by the KB,
+    /// and the in-memory store loads the same, so a rule that reads more fails on both.
     pub fn recent(&self) -> Vec<Event> {
         let len = self.timeline.len();
         let shown = self.timeline.iter().enumerate().rev().filter(|(_, e)| e.is_shown()).take(RECENT).map(|(i, _)| i);
-        let mut keep: Vec<usize> = (len.saturating_sub(RECENT)..len).chain(shown).collect();
+        let mut keep: Vec<usize> = (len.saturating_sub(1)..len).chain(shown).collect();
         keep.sort_unstable();
         keep.dedup();
-        keep.into_iter().map(|i| self.timeline[i].clone()).collect()
+        keep.into_iter().map(|i| self.timeline[i].bare()).collect()
     }
 
     /// This case as it is loaded without its history: the [`recent`](Case::recent) events only.
