@@ -29,8 +29,10 @@ pub enum Outcome {
     UnknownCase,
 }
 
-/// The message references a case has recorded already, and which case holds each.
-type Recorded = std::collections::HashMap<MessageRef, CaseId>;
+/// What the route's lookup found: the case each of the message's own references and its customer's
+/// key already leads to. A key that already leads to the case being written is not written again
+/// (each is an item of the transaction, 2 write units).
+type Recorded = std::collections::HashMap<Key, CaseId>;
 
 /// The ingest use case over a store that can record.
 pub struct Ingest<'a, S> {
@@ -264,17 +266,21 @@ impl<'a, S: Record> Ingest<'a, S> {
     /// The keys a signal's write points at case `id`: its own message references (but those another
     /// case recorded first, which stay with it) and its customer.
     fn keys_for(&self, route: &Route, id: &CaseId, recorded: &Recorded) -> Vec<(Key, CaseId)> {
-        let mut keys: Vec<(Key, CaseId)> = route
-            .own
-            .iter()
-            .filter(|r| recorded.get(*r).is_none_or(|held| held == id))
-            .map(|r| (Key::Message(r.clone()), id.clone()))
-            .collect();
-        for taken in route.own.iter().filter(|r| recorded.get(*r).is_some_and(|held| held != id)) {
-            tracing::warn!(case = %id, held_by = %recorded[taken], "a message reference another case recorded first is left with it");
+        let mut keys = Vec::new();
+        for key in route.own.iter().cloned().map(Key::Message) {
+            match recorded.get(&key) {
+                None => keys.push((key, id.clone())),
+                Some(held) if held == id => {}
+                Some(held) => {
+                    tracing::warn!(case = %id, held_by = %held, "a message reference another case recorded first is left with it");
+                }
+            }
         }
         if let Some(customer) = &route.customer {
-            keys.push((Key::Customer(customer.clone()), id.clone()));
+            let key = Key::Customer(customer.clone());
+            if recorded.get(&key) != Some(id) {
+                keys.push((key, id.clone()));
+            }
         }
         keys
     }
@@ -285,8 +291,15 @@ impl<'a, S: Record> Ingest<'a, S> {
     async fn resolve(&self, route: &Route) -> Result<(Option<Case>, Recorded), StoreError> {
         let own: Vec<Key> = route.own.iter().cloned().map(Key::Message).collect();
         if let Some(named) = &route.case {
-            let recorded =
-                if own.is_empty() { Recorded::new() } else { self.recorded(&own, self.store.lookup_many(&own).await?) };
+            // The customer's key too, in the same read, so that a key already leading to the case
+            // is not written again.
+            let mut keys = own;
+            keys.extend(route.customer.iter().cloned().map(Key::Customer));
+            let recorded = if keys.is_empty() {
+                Recorded::new()
+            } else {
+                self.recorded(&keys, self.store.lookup_many(&keys).await?)
+            };
             return Ok((query::find(self.store, named).await?, recorded));
         }
         // Every reference in one read; the first that leads to a case wins.
@@ -295,7 +308,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         let routing = keys.len();
         keys.extend(own);
         let mut found = if keys.is_empty() { Vec::new() } else { self.store.lookup_many(&keys).await? };
-        let recorded = self.recorded(&keys[routing..], found.split_off(routing.min(found.len())));
+        let recorded = self.recorded(&keys, found.clone());
+        found.truncate(routing);
         if let Some(tag) = &route.tag {
             match query::follow(self.store, tag.clone()).await? {
                 Some(case) if route.sender.may_follow_tag(&case, route.customer.as_ref()) => {
@@ -310,14 +324,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         Ok((self.first_case(&keys[..routing], found).await?, recorded))
     }
 
-    fn recorded(&self, own: &[Key], found: Vec<Option<CaseId>>) -> Recorded {
-        own.iter()
-            .zip(found)
-            .filter_map(|(key, id)| match (key, id) {
-                (Key::Message(r), Some(id)) => Some((r.clone(), id)),
-                _ => None,
-            })
-            .collect()
+    fn recorded(&self, keys: &[Key], found: Vec<Option<CaseId>>) -> Recorded {
+        keys.iter().zip(found).filter_map(|(key, id)| Some((key.clone(), id?))).collect()
     }
 
     /// The first of `keys` (looked up as `found`) that leads to a case it may lead to.
