@@ -172,15 +172,50 @@ async fn signal_costs(policy: Arc<Policy>) {
         }
     }
     println!("Signal cost on DynamoDB Local ({} timeline lines), mean per applied signal:", lines.len());
-    println!("{:<40} {:>7} {:>9} {:>11} {:>11}", "signal", "count", "requests", "read units", "write units");
+    println!(
+        "(write units as DynamoDB Local reports them, of them the index entries; billed: by DynamoDB's rule, \
+         2 units per KB of each item rounded up one by one, plus the index units)"
+    );
+    println!(
+        "{:<40} {:>7} {:>9} {:>11} {:>11} {:>14} {:>8}",
+        "signal", "count", "requests", "read units", "write units", "of them index", "billed"
+    );
     for (kind, (count, usage)) in &costs {
         let n = *count as f64;
         println!(
-            "{kind:<40} {count:>7} {:>9.2} {:>11.2} {:>11.2}",
+            "{kind:<40} {count:>7} {:>9.2} {:>11.2} {:>11.2} {:>14.2} {:>8.2}",
             usage.requests as f64 / n,
             usage.read_units / n,
-            usage.write_units / n
+            usage.write_units / n,
+            usage.index_write_units / n,
+            usage.billed_write_units / n
         );
+    }
+    println!();
+    item_sizes(&store).await;
+}
+
+/// The table's items by kind (partition and sort key up to their first `#`), with their sizes as
+/// DynamoDB bills them: a transactional write costs 2 units per KB of each item it writes.
+async fn item_sizes(store: &DynamoStore) {
+    let mut sizes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut pages = store.client().scan().table_name(store.table()).into_paginator().items().send();
+    while let Some(item) = pages.next().await {
+        let item = item.expect("scans the table");
+        let prefix = |key| match item.get(key) {
+            Some(AttributeValue::S(s)) => s.split('#').next().unwrap_or_default().to_string(),
+            _ => "?".into(),
+        };
+        let kind = format!("{} {}", prefix("PK"), prefix("SK"));
+        sizes.entry(kind).or_default().push(baton::store::dynamo::item_size(&item));
+    }
+    println!("Items after the timeline, by sort key, in bytes as DynamoDB sizes them:");
+    println!("{:<12} {:>7} {:>7} {:>7} {:>7} {:>7}", "item (PK SK)", "count", "mean", "median", "p90", "max");
+    for (kind, mut sizes) in sizes {
+        sizes.sort_unstable();
+        let at = |p: usize| sizes[(sizes.len() * p / 100).min(sizes.len() - 1)];
+        let mean = sizes.iter().sum::<usize>() / sizes.len();
+        println!("{kind:<12} {:>7} {mean:>7} {:>7} {:>7} {:>7}", sizes.len(), at(50), at(90), sizes[sizes.len() - 1]);
     }
     println!();
 }

@@ -401,8 +401,8 @@ async fn costs_per_signal_and_per_due_case() {
         ("sweep recording 4 teams' daily digests (1 quiet open case)", digests),
     ] {
         println!(
-            "{what}: {} requests, {:.1} read units, {:.1} write units",
-            usage.requests, usage.read_units, usage.write_units
+            "{what}: {} requests, {:.1} read units, {:.1} write units ({:.1} of them index entries; billed by DynamoDB's rule: {:.1})",
+            usage.requests, usage.read_units, usage.write_units, usage.index_write_units, usage.billed_write_units
         );
     }
     // New case: a reference lookup (customer) and the transaction. Named: one read, one transaction.
@@ -567,4 +567,52 @@ async fn twenty_thousand_signals_duplicated_and_out_of_order_lose_nothing_and_do
     assert!(published.len() >= CASES, "every case has a clock past due: {} alerts", published.len());
     assert_eq!(ids.len(), published.len(), "no alert published twice");
     assert!(again.alerts.is_empty() && again.recovered.is_empty(), "the third sweep finds nothing left to publish");
+}
+
+/// The write bill (issue 19): a transactional write costs 2 units per KB of each item, so a case
+/// item kept under 1 KB costs the floor of 2. After the velcro and retailer replays every case
+/// item holds its record compact, is under 1 KB by DynamoDB's sizing, and loads.
+#[tokio::test]
+async fn case_items_are_compact_and_under_a_kilobyte() {
+    let policy = policy();
+    for sample in ["velcro.jsonl", "retailer.jsonl"] {
+        let text = std::fs::read_to_string(format!("{}/samples/{sample}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let lines = replay::parse(&text, &policy).unwrap();
+        let store = dynamodb::store(&format!("compact-{}", sample.replace('.', "-"))).await;
+        let baton = Baton::new(store.clone(), Collect::default(), policy.clone());
+        let report = replay::run_on(baton, &lines, &replay::Options::default(), &mut std::io::sink()).await.unwrap();
+        assert!(!report.cases.is_empty());
+        for case in &report.cases {
+            let item = raw(&store, &format!("CASE#{}", case.id()), "CASE").await.expect("the case item");
+            assert!(matches!(item.get("c"), Some(AttributeValue::B(_))), "{sample}: {} is not compact", case.id());
+            let size = baton::store::dynamo::item_size(&item);
+            assert!(size < 1024, "{sample}: the item of {} ({} events) is {size} bytes", case.id(), case.event_count());
+            let loaded = store.load(case.id()).await.unwrap().expect("loads");
+            assert_eq!((loaded.version(), loaded.event_count()), (case.version(), case.event_count()));
+        }
+    }
+}
+
+/// A case item whose compact record is damaged or in an unknown format is an error that names the
+/// case, not a panic or an empty case.
+#[tokio::test]
+async fn a_damaged_compact_case_item_is_a_corrupt_item_error() {
+    let store = dynamodb::store("damaged").await;
+    let baton = Baton::new(store.clone(), Collect::default(), policy());
+    let id = applied(baton.ingest(&customer_mail("damaged", at("2026-04-13T08:00:00Z"))).await.unwrap());
+    let pk = format!("CASE#{id}");
+    let item = raw(&store, &pk, "CASE").await.unwrap();
+    let Some(AttributeValue::B(compact)) = item.get("c") else { panic!("not compact: {item:?}") };
+    let mut cut = compact.as_ref().to_vec();
+    cut.truncate(cut.len() / 2);
+    let mut unknown = compact.as_ref().to_vec();
+    unknown[0] = 9;
+    for (bytes, reason) in [(cut, "inflating the compact record"), (unknown, "unknown compact record format")] {
+        let mut damaged = item.clone();
+        damaged.insert("c".into(), AttributeValue::B(bytes.into()));
+        let client = local_client(dynamodb::endpoint());
+        client.put_item().table_name(store.table()).set_item(Some(damaged)).send().await.unwrap();
+        let error = store.load(&id).await.expect_err("a damaged item does not load").to_string();
+        assert!(error.contains(&pk) && error.contains(reason), "{error}");
+    }
 }

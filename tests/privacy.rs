@@ -193,7 +193,8 @@ async fn table_text(store: &DynamoStore) -> Vec<String> {
             .send()
             .await
             .unwrap();
-        items.extend(out.items().iter().map(|item| format!("{item:?}")));
+        // A case item holds its record deflated (`c`): searched opened, as it reads.
+        items.extend(out.items().iter().map(|item| format!("{:?}", DynamoStore::readable(item).unwrap())));
         start = out.last_evaluated_key;
         if start.is_none() {
             return items;
@@ -217,8 +218,15 @@ async fn erasing_a_customer_leaves_nothing_of_them_in_any_dynamodb_item() {
         let holding: Vec<&String> = items.iter().filter(|i| i.contains(trace)).collect();
         assert!(holding.is_empty(), "`{trace}` is still stored: {holding:#?}");
     }
-    // The anonymous cases and Anna's are there.
+    // The anonymous cases and Anna's are there, her case item holding her address: the search
+    // reads inside case items.
     assert!(items.iter().any(|i| i.contains(&format!("CASE#{first}"))));
+    assert!(
+        items.iter().any(|i| i.contains(&format!("CASE#{annas}"))
+            && i.contains("\"SK\": S(\"CASE\")")
+            && i.contains("anna.beispiel")),
+        "Anna's case item holds her address"
+    );
     assert!(items.iter().any(|i| i.contains("anna.beispiel@example.de")));
     assert!(items.iter().any(|i| i.contains(&format!("CASE#{annas}"))));
 }

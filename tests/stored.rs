@@ -1,10 +1,15 @@
 //! Tables exist: an item written by an earlier Baton must still load. `tests/fixtures/stored/` holds
-//! every item of a DynamoDB table after the velcro and retailer replays, as DynamoDB JSON, written
-//! by the code of 2026-11-24 (before the stored record type was split from the domain's case), and
-//! each case as the case API showed it then. Each test puts those items into a fresh table on
-//! DynamoDB Local and checks every case loads as it was, and that the sweep goes on from them.
+//! every item of a DynamoDB table after the velcro and retailer replays, as DynamoDB JSON, and each
+//! case as the case API showed it then, in two generations:
+//! - `2026-11`: written by the code of 2026-11-24 (before the stored record type was split from the
+//!   domain's case), every field of a case item an attribute;
+//! - `2026-11-compact`: written since the case item holds its record deflated in one binary
+//!   attribute (`c`, issue 19's write bill).
 //!
-//! `BATON_CAPTURE_STORED=1 cargo test --test stored` writes the fixtures anew from the current code:
+//! Each test puts one generation's items into a fresh table on DynamoDB Local and checks every case
+//! loads as it was, and that the sweep goes on from them.
+//!
+//! `BATON_CAPTURE_STORED=1 cargo test --test stored` writes the current generation's fixtures anew:
 //! only for a new schema version, kept beside (never instead of) the old files.
 
 mod common;
@@ -12,7 +17,9 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 use baton::domain::case::Case;
 use baton::domain::ids::CaseId;
 use baton::domain::policy::Policy;
@@ -27,14 +34,18 @@ use serde_json::{Map, Value, json};
 
 type Item = HashMap<String, AttributeValue>;
 
-fn fixture_path(sample: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/stored/{sample}-2026-11.json"))
+/// The generation the current code writes.
+const CURRENT: &str = "2026-11-compact";
+
+fn fixture_path(sample: &str, generation: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/stored/{sample}-{generation}.json"))
 }
 
 /// The cases as the case API showed them when the items were written: what they must load as.
-fn views_path(sample: &str) -> std::path::PathBuf {
+fn views_path(sample: &str, generation: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/stored/{sample}-2026-11-cases.json"))
+        .join(format!("tests/fixtures/stored/{sample}-{generation}-cases.json"))
 }
 
 fn view(case: &Case) -> Value {
@@ -54,6 +65,7 @@ fn to_json(value: &AttributeValue) -> Value {
         }
         AttributeValue::Ss(set) => json!({ "SS": set }),
         AttributeValue::Ns(set) => json!({ "NS": set }),
+        AttributeValue::B(bytes) => json!({ "B": BASE64_STANDARD.encode(bytes.as_ref()) }),
         other => panic!("no DynamoDB JSON for {other:?} in the fixtures"),
     }
 }
@@ -70,6 +82,7 @@ fn from_json(value: &Value) -> AttributeValue {
         "M" => AttributeValue::M(inner.as_object().unwrap().iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
         "SS" => AttributeValue::Ss(strings(inner)),
         "NS" => AttributeValue::Ns(strings(inner)),
+        "B" => AttributeValue::B(Blob::new(BASE64_STANDARD.decode(inner.as_str().unwrap()).unwrap())),
         other => panic!("unknown DynamoDB JSON type {other}"),
     }
 }
@@ -108,7 +121,7 @@ async fn capture(sample: &str) {
         .map(|i| Value::Object(i.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()))
         .collect();
     items.sort_by_key(|i| (i["PK"].to_string(), i["SK"].to_string()));
-    let path = fixture_path(sample);
+    let path = fixture_path(sample, CURRENT);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, serde_json::to_string_pretty(&items).unwrap() + "\n").unwrap();
     let mut views = Vec::new();
@@ -116,19 +129,26 @@ async fn capture(sample: &str) {
         let stored = store.load_whole(case.id()).await.unwrap().expect("the case was stored");
         views.push(view(&stored));
     }
-    std::fs::write(views_path(sample), serde_json::to_string_pretty(&views).unwrap() + "\n").unwrap();
+    std::fs::write(views_path(sample, CURRENT), serde_json::to_string_pretty(&views).unwrap() + "\n").unwrap();
 }
 
-async fn stored_items_still_load(sample: &str) {
-    if std::env::var_os("BATON_CAPTURE_STORED").is_some() {
+async fn stored_items_still_load(sample: &str, generation: &str) {
+    if generation == CURRENT && std::env::var_os("BATON_CAPTURE_STORED").is_some() {
         capture(sample).await;
     }
-    let path = fixture_path(sample);
+    let path = fixture_path(sample, generation);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let items: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert!(!items.is_empty(), "{} holds no items", path.display());
+    // Each generation's case items are in its own form, so each test reads the form it names.
+    let case_items: Vec<&Value> = items.iter().filter(|i| i["SK"]["S"] == "CASE").collect();
+    assert!(!case_items.is_empty());
+    for item in &case_items {
+        let compact = item.get("c").is_some_and(|c| c.get("B").is_some());
+        assert_eq!(compact, generation.ends_with("compact"), "{generation}: {}", item["PK"]);
+    }
 
-    let store = dynamodb::store(&format!("stored-{sample}")).await;
+    let store = dynamodb::store(&format!("stored-{sample}-{generation}")).await;
     let client = local_client(dynamodb::endpoint());
     for item in &items {
         let item: Item = item.as_object().unwrap().iter().map(|(k, v)| (k.clone(), from_json(v))).collect();
@@ -136,7 +156,7 @@ async fn stored_items_still_load(sample: &str) {
     }
 
     // The cases as they were when written, seen through the case API.
-    let text = std::fs::read_to_string(views_path(sample)).unwrap();
+    let text = std::fs::read_to_string(views_path(sample, generation)).unwrap();
     let views: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert!(!views.is_empty());
     for expected in &views {
@@ -151,7 +171,8 @@ async fn stored_items_still_load(sample: &str) {
             "case {id}: its recent events are its own"
         );
     }
-    // And the sweep goes on from them: a late sweep finds each due case and does not fail on it.
+    // And the sweep goes on from them: 400 days later it finds each due case and does not fail on
+    // it (closed cases past their retention are deleted).
     let last = views
         .iter()
         .map(|v| {
@@ -163,9 +184,9 @@ async fn stored_items_still_load(sample: &str) {
         })
         .max()
         .unwrap();
+    let baton = Baton::new(store.clone(), Collect::default(), Arc::new(Policy::default_policy()));
     let later = last + jiff::SignedDuration::from_hours(24 * 400);
     let due = store.due(later).await.unwrap();
-    let baton = Baton::new(store, Collect::default(), Arc::new(Policy::default_policy()));
     let swept = baton.sweep(later).await.unwrap();
     assert_eq!(swept.cases_due, due.len());
     assert!(swept.failed.is_empty(), "{:?}", swept.failed);
@@ -173,10 +194,20 @@ async fn stored_items_still_load(sample: &str) {
 
 #[tokio::test]
 async fn items_stored_by_the_velcro_replay_still_load() {
-    stored_items_still_load("velcro").await;
+    stored_items_still_load("velcro", "2026-11").await;
 }
 
 #[tokio::test]
 async fn items_stored_by_the_retailer_replay_still_load() {
-    stored_items_still_load("retailer").await;
+    stored_items_still_load("retailer", "2026-11").await;
+}
+
+#[tokio::test]
+async fn compact_items_stored_by_the_velcro_replay_load() {
+    stored_items_still_load("velcro", "2026-11-compact").await;
+}
+
+#[tokio::test]
+async fn compact_items_stored_by_the_retailer_replay_load() {
+    stored_items_still_load("retailer", "2026-11-compact").await;
 }

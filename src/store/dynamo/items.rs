@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde_dynamo::aws_sdk_dynamodb_1::{to_attribute_value, to_item};
 
 use super::Item;
 use super::keys::{case_pk, event_sk, instant};
-use super::record::CaseRecord;
+use super::record::{COMPACT, CaseRecord};
 use super::table::{ATTENTION, DUE_AT, DUE_SHARD, DUE_SHARDS, OPEN_TEAM, PARTITION_KEY, SORT_KEY};
 use crate::domain::case::Event;
 use crate::store::{Change, StoreError};
@@ -37,7 +38,8 @@ pub(super) fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result
     let case = change.case;
     let pk = case_pk(case.id());
     let stored = CaseRecord::of(case.with_timeline(case.recent(), 0));
-    let mut item: Item = to_item(&stored).map_err(|e| corrupt(&pk, e))?;
+    let compact = stored.compact().map_err(|e| corrupt(&pk, e))?;
+    let mut item = Item::from([(COMPACT.to_string(), AttributeValue::B(Blob::new(compact)))]);
     item.insert(PARTITION_KEY.into(), AttributeValue::S(pk));
     item.insert(SORT_KEY.into(), AttributeValue::S("CASE".into()));
     item.insert("version".into(), AttributeValue::N(version.to_string()));

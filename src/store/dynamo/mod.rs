@@ -68,7 +68,7 @@ type Item = HashMap<String, AttributeValue>;
 use self::items::*;
 pub use self::keys::instant;
 use self::keys::*;
-pub use self::usage::Usage;
+pub use self::usage::{Usage, item_size};
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -106,6 +106,10 @@ impl DynamoStore {
         usage.requests += 1;
         for c in capacity {
             let total = c.capacity_units().unwrap_or(0.0);
+            if !read {
+                let indexes = c.global_secondary_indexes().into_iter().flat_map(|i| i.values());
+                usage.index_write_units += indexes.filter_map(|i| i.capacity_units()).sum::<f64>();
+            }
             match (c.read_capacity_units(), c.write_capacity_units()) {
                 (None, None) if read => usage.read_units += total,
                 (None, None) => usage.write_units += total,
@@ -268,16 +272,21 @@ impl DynamoStore {
     /// the dedupe item's (the item at `seen_at`), else `Conflict`, as is a conflict with another
     /// transaction.
     async fn transact(&self, items: Vec<TransactWriteItem>, seen_at: Option<usize>) -> Result<(), SaveError> {
+        let billed = usage::transaction_units(&items);
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         match result {
             Ok(out) => {
                 self.count(false, out.consumed_capacity().iter());
+                let mut usage = self.usage.lock().expect("usage lock");
+                let indexes =
+                    out.consumed_capacity().iter().flat_map(|c| c.global_secondary_indexes()).flat_map(|i| i.values());
+                usage.billed_write_units += billed + indexes.filter_map(|i| i.capacity_units()).sum::<f64>();
                 Ok(())
             }
             Err(error) => {
@@ -429,12 +438,30 @@ impl DynamoStore {
         Ok(keys)
     }
 
-    /// Reads a case item into a case without its history.
+    /// An item as a person or a test reads it: a case item's compact record (see [`record`]) opened
+    /// into the attributes it holds; any other item as it is.
+    pub fn readable(item: &Item) -> Result<Item, StoreError> {
+        let Some(AttributeValue::B(compact)) = item.get(record::COMPACT) else { return Ok(item.clone()) };
+        let key = describe(item);
+        let record =
+            CaseRecord::from_compact(compact.as_ref(), number(item, "version")?).map_err(|e| corrupt(&key, e))?;
+        let mut opened: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(&record).map_err(|e| corrupt(&key, e))?;
+        opened.extend(item.iter().filter(|(name, _)| *name != record::COMPACT).map(|(n, v)| (n.clone(), v.clone())));
+        Ok(opened)
+    }
+
+    /// Reads a case item, in either of its forms (see [`record`]), into a case without its history.
     fn case_of(item: Item) -> Result<Case, StoreError> {
         let key = string(&item, PARTITION_KEY)?;
         let events = number(&item, "events")?;
-        let record: CaseRecord = from_item(item).map_err(|e| corrupt(&key, e))?;
-        let omitted = events.saturating_sub(record.timeline.len() as u64);
+        let record: CaseRecord = match item.get(record::COMPACT) {
+            Some(AttributeValue::B(compact)) => {
+                CaseRecord::from_compact(compact.as_ref(), number(&item, "version")?).map_err(|e| corrupt(&key, e))?
+            }
+            Some(_) => return Err(corrupt(&key, format!("`{}` is not binary", record::COMPACT))),
+            None => from_item(item).map_err(|e| corrupt(&key, e))?,
+        };
+        let omitted = events.saturating_sub(record.carried() as u64);
         Ok(record.into_case().with_omitted(omitted))
     }
 }

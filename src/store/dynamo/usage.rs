@@ -1,4 +1,9 @@
-//! What the DynamoDB store used: requests and capacity units, as DynamoDB reports them.
+//! What the DynamoDB store used: requests and capacity units, as DynamoDB reports them, and what
+//! DynamoDB would bill for its transactions.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 /// Requests made and capacity units consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -6,6 +11,46 @@ pub struct Usage {
     pub requests: u64,
     pub read_units: f64,
     pub write_units: f64,
+    /// The part of `write_units` that went to the global secondary indexes (the due and open
+    /// index entries a case item's keys make), as transactions report it.
+    pub index_write_units: f64,
+    /// What DynamoDB bills for the same transactions by its documented rule, which DynamoDB Local
+    /// does not follow (it rounds a transaction's items up to the KB together, not one by one):
+    /// 2 units per KB of each item, rounded up per item (puts by their size; updates, deletes and
+    /// condition checks of the small items they touch at 2), plus the index units as reported.
+    pub billed_write_units: f64,
+}
+
+/// An item's size as DynamoDB counts it: each attribute's name and value; strings and binaries
+/// their length, numbers about one byte per two significant digits plus one, lists and maps 3 bytes
+/// plus 1 per element.
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(list) => 3 + list.iter().map(|v| value_size(v) + 1).sum::<usize>(),
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| k.len() + value_size(v) + 1).sum::<usize>(),
+        AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
+        AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
+}
+
+/// The table's write units DynamoDB bills for a transaction of `items` (see
+/// [`Usage::billed_write_units`]; the index units come from the response).
+pub fn transaction_units(items: &[TransactWriteItem]) -> f64 {
+    let units = |item: &TransactWriteItem| match item.put() {
+        Some(put) => 2 * item_size(put.item()).div_ceil(1024).max(1),
+        None => 2,
+    };
+    items.iter().map(units).sum::<usize>() as f64
 }
 
 impl std::ops::Sub for Usage {
@@ -15,6 +60,8 @@ impl std::ops::Sub for Usage {
             requests: self.requests - rhs.requests,
             read_units: self.read_units - rhs.read_units,
             write_units: self.write_units - rhs.write_units,
+            index_write_units: self.index_write_units - rhs.index_write_units,
+            billed_write_units: self.billed_write_units - rhs.billed_write_units,
         }
     }
 }
@@ -26,6 +73,8 @@ impl std::ops::Add for Usage {
             requests: self.requests + rhs.requests,
             read_units: self.read_units + rhs.read_units,
             write_units: self.write_units + rhs.write_units,
+            index_write_units: self.index_write_units + rhs.index_write_units,
+            billed_write_units: self.billed_write_units + rhs.billed_write_units,
         }
     }
 }
