@@ -298,7 +298,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             let recorded = if keys.is_empty() {
                 Recorded::new()
             } else {
-                self.recorded(&keys, self.store.lookup_many(&keys).await?)
+                self.recorded(&keys, &self.store.lookup_many(&keys).await?)
             };
             return Ok((query::find(self.store, named).await?, recorded));
         }
@@ -308,7 +308,7 @@ impl<'a, S: Record> Ingest<'a, S> {
         let routing = keys.len();
         keys.extend(own);
         let mut found = if keys.is_empty() { Vec::new() } else { self.store.lookup_many(&keys).await? };
-        let recorded = self.recorded(&keys, found.clone());
+        let recorded = self.recorded(&keys, &found);
         found.truncate(routing);
         if let Some(tag) = &route.tag {
             match query::follow(self.store, tag.clone()).await? {
@@ -324,8 +324,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         Ok((self.first_case(&keys[..routing], found).await?, recorded))
     }
 
-    fn recorded(&self, keys: &[Key], found: Vec<Option<CaseId>>) -> Recorded {
-        keys.iter().zip(found).filter_map(|(key, id)| Some((key.clone(), id?))).collect()
+    fn recorded(&self, keys: &[Key], found: &[Option<CaseId>]) -> Recorded {
+        keys.iter().zip(found).filter_map(|(key, id)| Some((key.clone(), id.clone()?))).collect()
     }
 
     /// The first of `keys` (looked up as `found`) that leads to a case it may lead to.

@@ -101,14 +101,17 @@ impl DynamoStore {
         *self.usage.lock().expect("usage lock")
     }
 
-    fn count<'a>(&self, read: bool, capacity: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+    /// Counts a request and the capacity it consumed; returns the write units of it that went to
+    /// the indexes.
+    fn count<'a>(&self, read: bool, capacity: impl IntoIterator<Item = &'a ConsumedCapacity>) -> f64 {
         let mut usage = self.usage.lock().expect("usage lock");
         usage.requests += 1;
+        let mut index_units = 0.0;
         for c in capacity {
             let total = c.capacity_units().unwrap_or(0.0);
             if !read {
                 let indexes = c.global_secondary_indexes().into_iter().flat_map(|i| i.values());
-                usage.index_write_units += indexes.filter_map(|i| i.capacity_units()).sum::<f64>();
+                index_units += indexes.filter_map(|i| i.capacity_units()).sum::<f64>();
             }
             match (c.read_capacity_units(), c.write_capacity_units()) {
                 (None, None) if read => usage.read_units += total,
@@ -119,6 +122,8 @@ impl DynamoStore {
                 }
             }
         }
+        usage.index_write_units += index_units;
+        index_units
     }
 
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
@@ -282,11 +287,8 @@ impl DynamoStore {
             .await;
         match result {
             Ok(out) => {
-                self.count(false, out.consumed_capacity().iter());
-                let mut usage = self.usage.lock().expect("usage lock");
-                let indexes =
-                    out.consumed_capacity().iter().flat_map(|c| c.global_secondary_indexes()).flat_map(|i| i.values());
-                usage.billed_write_units += billed + indexes.filter_map(|i| i.capacity_units()).sum::<f64>();
+                let index_units = self.count(false, out.consumed_capacity().iter());
+                self.usage.lock().expect("usage lock").billed_write_units += billed + index_units;
                 Ok(())
             }
             Err(error) => {
@@ -411,7 +413,9 @@ impl DynamoStore {
                 .send()
                 .await;
             match deleted {
-                Ok(out) => self.count(false, out.consumed_capacity()),
+                Ok(out) => {
+                    self.count(false, out.consumed_capacity());
+                }
                 Err(e) => {
                     self.count(false, []);
                     let e = e.into_service_error();
@@ -441,27 +445,34 @@ impl DynamoStore {
     /// An item as a person or a test reads it: a case item's compact record (see [`record`]) opened
     /// into the attributes it holds; any other item as it is.
     pub fn readable(item: &Item) -> Result<Item, StoreError> {
-        let Some(AttributeValue::B(compact)) = item.get(record::COMPACT) else { return Ok(item.clone()) };
-        let key = describe(item);
-        let record =
-            CaseRecord::from_compact(compact.as_ref(), number(item, "version")?).map_err(|e| corrupt(&key, e))?;
-        let mut opened: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(&record).map_err(|e| corrupt(&key, e))?;
+        let Some(record) = Self::compact_record(item)? else { return Ok(item.clone()) };
+        let mut opened: Item =
+            serde_dynamo::aws_sdk_dynamodb_1::to_item(&record).map_err(|e| corrupt(&describe(item), e))?;
         opened.extend(item.iter().filter(|(name, _)| *name != record::COMPACT).map(|(n, v)| (n.clone(), v.clone())));
         Ok(opened)
+    }
+
+    /// A case item's compact record (see [`record`]), at the item's version; `None` for an item
+    /// without one (written in the attribute form, or not a case item).
+    fn compact_record(item: &Item) -> Result<Option<CaseRecord>, StoreError> {
+        match item.get(record::COMPACT) {
+            None => Ok(None),
+            Some(AttributeValue::B(compact)) => CaseRecord::from_compact(compact.as_ref(), number(item, "version")?)
+                .map(Some)
+                .map_err(|e| corrupt(&describe(item), e)),
+            Some(_) => Err(corrupt(&describe(item), format!("`{}` is not binary", record::COMPACT))),
+        }
     }
 
     /// Reads a case item, in either of its forms (see [`record`]), into a case without its history.
     fn case_of(item: Item) -> Result<Case, StoreError> {
         let key = string(&item, PARTITION_KEY)?;
         let events = number(&item, "events")?;
-        let record: CaseRecord = match item.get(record::COMPACT) {
-            Some(AttributeValue::B(compact)) => {
-                CaseRecord::from_compact(compact.as_ref(), number(&item, "version")?).map_err(|e| corrupt(&key, e))?
-            }
-            Some(_) => return Err(corrupt(&key, format!("`{}` is not binary", record::COMPACT))),
+        let record = match Self::compact_record(&item)? {
+            Some(record) => record,
             None => from_item(item).map_err(|e| corrupt(&key, e))?,
         };
-        let omitted = events.saturating_sub(record.carried() as u64);
+        let omitted = events.saturating_sub(record.timeline.len() as u64);
         Ok(record.into_case().with_omitted(omitted))
     }
 }

@@ -129,11 +129,6 @@ impl CaseRecord {
         Ok(record)
     }
 
-    /// How many events the record's timeline carries.
-    pub fn carried(&self) -> usize {
-        self.timeline.len()
-    }
-
     pub fn of(case: Case) -> Self {
         let parts = case.into_parts();
         Self {
