@@ -812,32 +812,17 @@ impl Case {
     /// else: the DynamoDB store carries these in the case item, which a write pays for by the KB,
     /// and the in-memory store loads the same, so a rule that reads more fails on both.
     pub fn recent(&self) -> Vec<Event> {
-        self.recent_places().into_iter().map(|i| self.timeline[i].bare()).collect()
-    }
-
-    /// Where the [`recent`](Case::recent) events are in the loaded timeline, in order.
-    pub fn recent_places(&self) -> Vec<usize> {
         let len = self.timeline.len();
         let shown = self.timeline.iter().enumerate().rev().filter(|(_, e)| e.is_shown()).take(RECENT).map(|(i, _)| i);
         let mut keep: Vec<usize> = (len.saturating_sub(1)..len).chain(shown).collect();
         keep.sort_unstable();
         keep.dedup();
-        keep
+        keep.into_iter().map(|i| self.timeline[i].bare()).collect()
     }
 
     /// This case as it is loaded without its history: the [`recent`](Case::recent) events only.
     pub fn without_history(&self) -> Case {
         let recent = self.recent();
-        let omitted = self.event_count() - recent.len() as u64;
-        self.with_timeline(recent, omitted)
-    }
-
-    /// [`without_history`](Case::without_history) for a store that keeps the [bare](Event::bare) copy
-    /// of each event beside the timeline (`bare[i]` is `timeline[i].bare()`), so that a load copies
-    /// no event.
-    pub fn without_history_from(&self, bare: &[Event]) -> Case {
-        debug_assert_eq!(bare.len(), self.timeline.len());
-        let recent: Vec<Event> = self.recent_places().into_iter().map(|i| bare[i].clone()).collect();
         let omitted = self.event_count() - recent.len() as u64;
         self.with_timeline(recent, omitted)
     }

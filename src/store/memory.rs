@@ -32,7 +32,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     /// Each case with its whole timeline.
-    cases: HashMap<CaseId, Kept>,
+    cases: HashMap<CaseId, Case>,
     keys: HashMap<Key, CaseId>,
     seen: HashSet<String>,
     due: BTreeSet<(Timestamp, CaseId)>,
@@ -50,27 +50,6 @@ struct Inner {
     digests: HashSet<String>,
 }
 
-/// A case as the store keeps it: whole, and each event also [bare](Event::bare), made once when it is
-/// written, so that a load (many in a replay) shares events instead of copying them.
-#[derive(Debug)]
-struct Kept {
-    case: Case,
-    /// `bare[i]` is `case.timeline()[i].bare()`.
-    bare: Vec<Event>,
-}
-
-impl Kept {
-    fn new(case: Case) -> Self {
-        let bare = case.timeline().iter().map(Event::bare).collect();
-        Self { case, bare }
-    }
-
-    /// The case as it loads without its history.
-    fn loaded(&self) -> Case {
-        self.case.without_history_from(&self.bare)
-    }
-}
-
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
@@ -83,17 +62,17 @@ impl MemoryStore {
 
 impl Inner {
     fn check(&self, id: &CaseId, expected: u64) -> Result<(), SaveError> {
-        let current = self.cases.get(id).map_or(0, |kept| kept.case.version());
+        let current = self.cases.get(id).map_or(0, |c| c.version());
         if current == expected { Ok(()) } else { Err(SaveError::Conflict) }
     }
 
     /// Removes a case and its entry in the due index; returns it.
-    fn take(&mut self, id: &CaseId) -> Option<Kept> {
+    fn take(&mut self, id: &CaseId) -> Option<Case> {
         let old = self.cases.remove(id);
-        if let Some(due) = old.as_ref().and_then(|kept| kept.case.next_due()) {
+        if let Some(due) = old.as_ref().and_then(|c| c.next_due()) {
             self.due.remove(&(due, id.clone()));
         }
-        if let Some(case) = old.as_ref().map(|kept| &kept.case).filter(|c| crate::domain::digest::may_list(c))
+        if let Some(case) = old.as_ref().filter(|c| crate::domain::digest::may_list(c))
             && let Some(open) = self.open.get_mut(case.owner())
         {
             open.remove(id);
@@ -101,25 +80,24 @@ impl Inner {
         old
     }
 
-    fn put(&mut self, kept: Kept) {
-        let case = &kept.case;
+    fn put(&mut self, case: Case) {
         if let Some(due) = case.next_due() {
             self.due.insert((due, case.id().clone()));
         }
-        if crate::domain::digest::may_list(case) {
+        if crate::domain::digest::may_list(&case) {
             self.open.entry(case.owner().clone()).or_default().insert(case.id().clone());
         }
-        self.cases.insert(case.id().clone(), kept);
+        self.cases.insert(case.id().clone(), case);
     }
 }
 
 impl Cases for MemoryStore {
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        Ok(self.with(|inner| inner.cases.get(id).map(Kept::loaded)))
+        Ok(self.with(|inner| inner.cases.get(id).map(Case::without_history)))
     }
 
     async fn load_whole(&self, id: &CaseId) -> Result<Option<Whole>, StoreError> {
-        let case = self.with(|inner| inner.cases.get(id).map(|kept| kept.case.clone()));
+        let case = self.with(|inner| inner.cases.get(id).cloned());
         // The store keeps every case whole: a case that is not was stored wrongly.
         let whole = case.map(|c| {
             c.into_whole()
@@ -214,7 +192,7 @@ impl Teams for MemoryStore {
     async fn attention_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
         Ok(self.with(|inner| {
             let ids = inner.open.get(team).into_iter().flatten();
-            ids.filter_map(|id| inner.cases.get(id)).map(Kept::loaded).collect()
+            ids.filter_map(|id| inner.cases.get(id)).map(Case::without_history).collect()
         }))
     }
 
@@ -280,7 +258,7 @@ impl Remove for MemoryStore {
             inner.check(change.case.id(), change.expected)?;
             inner.take(change.case.id());
             let timeline = change.events.iter().map(|e| (*e).clone()).collect();
-            inner.put(Kept::new(change.case.with_timeline(timeline, 0).with_version(change.expected + 1)));
+            inner.put(change.case.with_timeline(timeline, 0).with_version(change.expected + 1));
             Ok(())
         })
     }
@@ -299,18 +277,12 @@ impl Remove for MemoryStore {
 /// # Panics
 /// If the change leaves out a new event (the case counts more events than the store then holds): the
 /// caller built the change wrongly, and the DynamoDB store would lose that event.
-fn stored(old: Option<Kept>, change: &Change<'_>) -> Kept {
-    let (mut timeline, mut bare) = old.map(|kept| (kept.case.into_parts().timeline, kept.bare)).unwrap_or_default();
+fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
+    let mut timeline: Vec<Event> = old.map(|c| c.into_parts().timeline).unwrap_or_default();
     for event in &change.events {
         match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
-            Ok(i) => {
-                timeline[i] = (*event).clone();
-                bare[i] = event.bare();
-            }
-            Err(i) => {
-                timeline.insert(i, (*event).clone());
-                bare.insert(i, event.bare());
-            }
+            Ok(i) => timeline[i] = (*event).clone(),
+            Err(i) => timeline.insert(i, (*event).clone()),
         }
     }
     assert_eq!(
@@ -319,7 +291,7 @@ fn stored(old: Option<Kept>, change: &Change<'_>) -> Kept {
         "case {}: the change does not carry every new event",
         change.case.id()
     );
-    Kept { case: change.case.with_timeline(timeline, 0).with_version(change.expected + 1), bare }
+    change.case.with_timeline(timeline, 0).with_version(change.expected + 1)
 }
 
 impl Limiter for MemoryStore {
