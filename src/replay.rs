@@ -325,6 +325,7 @@ where
     let mut report = Report::default();
     let mut next_sweep: Option<Timestamp> = None;
     let mut last_at: Option<Timestamp> = None;
+    let mut digests = NextDigest::default();
 
     for line in lines {
         let line = line?;
@@ -335,7 +336,7 @@ where
         last_at = Some(last_at.map_or(line.at, |last| last.max(line.at)));
         let next = next_sweep.get_or_insert_with(|| ceil_minute(line.at));
         while *next < line.at {
-            *next = sweep(&baton, *next, line.at, &printer, &mut report, out).await?;
+            *next = sweep(&baton, *next, line.at, &mut digests, &printer, &mut report, out).await?;
         }
         apply(&baton, line, options, &printer, &mut opened, out).await?;
     }
@@ -345,7 +346,7 @@ where
     let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
     report.until = Some(until);
     while next_sweep <= until {
-        next_sweep = sweep(&baton, next_sweep, until + MINUTE, &printer, &mut report, out).await?;
+        next_sweep = sweep(&baton, next_sweep, until + MINUTE, &mut digests, &printer, &mut report, out).await?;
     }
     if options.keep || !options.json {
         for id in opened {
@@ -436,6 +437,7 @@ async fn sweep<S: Store, N: Notifier>(
     baton: &Baton<S, N>,
     at: Timestamp,
     limit: Timestamp,
+    digests: &mut NextDigest,
     printer: &Printer<'_>,
     report: &mut Report,
     out: &mut dyn Write,
@@ -477,9 +479,32 @@ async fn sweep<S: Store, N: Notifier>(
         printer.purged(at, &case, out)?;
     }
     let next = at + MINUTE;
-    let digest = baton.sweeper().next_digest(at).map_or(limit, ceil_minute);
+    let digest = digests.after(at, |at| baton.sweeper().next_digest(at)).map_or(limit, ceil_minute);
     let earliest = baton.store.earliest_due().await?.map_or(limit, ceil_minute).min(digest);
     Ok(next.max(earliest.min(ceil_minute(limit))))
+}
+
+/// The first digest due after an instant, kept from one sweep to the next: the answer for `at` holds
+/// for every later instant before it, so it is worked out again (each team's calendar) only once a
+/// sweep reaches it, not at each of the replay's sweeps (a fifth of a million in the bench timeline).
+#[derive(Debug, Default)]
+struct NextDigest {
+    known: Option<(Timestamp, Timestamp)>,
+}
+
+impl NextDigest {
+    /// The first digest after `at`, from `next` (the sweep's own answer) when not known.
+    fn after(&mut self, at: Timestamp, next: impl FnOnce(Timestamp) -> Option<Timestamp>) -> Option<Timestamp> {
+        if let Some((asked, due)) = self.known
+            && asked <= at
+            && at < due
+        {
+            return Some(due);
+        }
+        let due = next(at);
+        self.known = due.map(|due| (at, due));
+        due
+    }
 }
 
 fn ceil_minute(t: Timestamp) -> Timestamp {
@@ -752,5 +777,33 @@ fn describe(event: &Event) -> String {
         EventKind::Continues { case, .. } => format!("continues {case}, which is full"),
         EventKind::Alerted { alert, clock, .. } => format!("{} {clock}", alert.as_str()),
         EventKind::ClosureRisk { .. } => "closure risk".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_digest_is_worked_out_again_only_once_a_sweep_reaches_it() {
+        let t = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let (nine, noon) = (t("2026-04-13T09:00:00Z"), t("2026-04-13T12:00:00Z"));
+        let mut asked = Vec::new();
+        let mut next = NextDigest::default();
+        let mut after = |at: Timestamp, answer: Timestamp| {
+            next.after(at, |at| {
+                asked.push(at);
+                Some(answer)
+            })
+        };
+        assert_eq!(after(nine, noon), Some(noon));
+        // Before noon the answer stands, whatever the calendar would say now.
+        assert_eq!(after(t("2026-04-13T11:59:00Z"), t("2026-04-14T12:00:00Z")), Some(noon));
+        // At noon it is due, not after: asked again.
+        assert_eq!(after(noon, t("2026-04-14T12:00:00Z")), Some(t("2026-04-14T12:00:00Z")));
+        // An instant before the one asked is asked again too.
+        assert_eq!(after(nine, noon), Some(noon));
+        drop(after);
+        assert_eq!(asked, vec![nine, noon, nine]);
     }
 }
