@@ -153,11 +153,11 @@ async fn a_deleted_tweet_loses_its_excerpt_and_keeps_its_timing() {
     tweet["for_user_id"] = Value::String("1000000000000000001".into());
     assert_eq!(tally(&post_x(&baton, &tweet).await).applied, 1);
     let before = case_by_ref(&baton, MessageRef::x(&deleted)).await;
-    assert!(before.timeline().iter().any(|e| e.excerpt.is_some()));
+    assert!(before.timeline().iter().any(|e| e.excerpt().is_some()));
     let t = tally(&post_x(&baton, &deletion).await);
     assert_eq!(t.erased, 1, "{t:?}");
     let after = case_by_ref(&baton, MessageRef::x(&deleted)).await;
-    assert!(after.timeline().iter().all(|e| e.excerpt.is_none()), "the deleted tweet's text is still held");
+    assert!(after.timeline().iter().all(|e| e.excerpt().is_none()), "the deleted tweet's text is still held");
     assert_eq!(after.opened_at(), before.opened_at());
     assert_eq!(after.timeline().len(), before.timeline().len());
 }

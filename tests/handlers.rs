@@ -93,7 +93,7 @@ async fn meta_messages_echoes_and_comments_become_signals_once() {
     let id = baton.store.lookup(&Key::Customer(Identity::Meta("7711223344556677".into()))).await.unwrap().unwrap();
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.timeline().len(), 3, "{:#?}", case.timeline());
-    let excerpts: Vec<Option<&str>> = case.timeline().iter().map(|e| e.excerpt.as_deref()).collect();
+    let excerpts: Vec<Option<&str>> = case.timeline().iter().map(|e| e.excerpt()).collect();
     assert!(excerpts.contains(&Some("Hello, about my jacket")), "{excerpts:?}");
     assert!(excerpts.contains(&Some("Still waiting for an answer about my jacket!")), "{excerpts:?}");
     assert_eq!(case.owner().as_str(), "social");
@@ -110,7 +110,7 @@ async fn x_tweets_and_direct_messages_become_signals() {
     let id = baton.store.lookup(&Key::Customer(Identity::X("3344556677".into()))).await.unwrap().unwrap();
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.timeline().len(), 2, "the DM joins the tweet's case");
-    let excerpts: Vec<Option<&str>> = case.timeline().iter().map(|e| e.excerpt.as_deref()).collect();
+    let excerpts: Vec<Option<&str>> = case.timeline().iter().map(|e| e.excerpt()).collect();
     assert_eq!(excerpts, [Some("@brand my zipper case, any news?"), Some("Here is my order number")]);
 }
 

@@ -109,7 +109,7 @@ fn maxs_keys() -> Vec<Key> {
 fn assert_anonymous(case: &Case) {
     assert!(case.identities().is_empty(), "{}: {:?}", case.id(), case.identities());
     for event in case.timeline() {
-        assert_eq!((&event.excerpt, event.refs.len()), (&None, 0), "{}: {event:?}", case.id());
+        assert_eq!((event.excerpt(), event.refs().len()), (None, 0), "{}: {event:?}", case.id());
         if let EventKind::Signal { signal } = &event.kind {
             assert!(event.source.starts_with("erased:"), "{event:?}");
             if let SignalKind::CustomerMessage { identity, .. } | SignalKind::Link { identity } = signal {
@@ -133,7 +133,7 @@ async fn erase_max<S: Store>(baton: &Baton<S, Collect>) -> (CaseId, CaseId, Case
     let first_before = store.load_whole(&first).await.unwrap().unwrap();
     let second_before = store.load_whole(&second).await.unwrap().unwrap();
     let annas_before = store.load_whole(&annas).await.unwrap().unwrap();
-    assert!(first_before.timeline().iter().any(|e| e.excerpt.as_deref().is_some_and(|x| x.contains("77123"))));
+    assert!(first_before.timeline().iter().any(|e| e.excerpt().is_some_and(|x| x.contains("77123"))));
     assert_eq!(first_before.identities(), &BTreeSet::from([max(), max_on_x()]));
 
     let erasure = baton.erase_customer(&max()).await.unwrap();
@@ -281,7 +281,7 @@ async fn only_a_short_excerpt_of_a_message_is_kept_and_none_when_configured() {
     let baton = Baton::new(MemoryStore::new(), Collect::default(), policy());
     let id = opened(baton.ingest(&mail(&max(), "m1", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-    let excerpt = case.timeline()[0].excerpt.clone().expect("an excerpt");
+    let excerpt = case.timeline()[0].excerpt().expect("an excerpt").to_string();
     assert_eq!(excerpt.chars().count(), 80);
     assert!(TEXT.starts_with(excerpt.trim_end_matches('…')), "{excerpt}");
     assert!(!format!("{case:?}").contains("niemand antwortet"), "the rest of the body is not kept");
@@ -291,6 +291,6 @@ async fn only_a_short_excerpt_of_a_message_is_kept_and_none_when_configured() {
     let baton = Baton::new(MemoryStore::new(), Collect::default(), none);
     let id = opened(baton.ingest(&mail(&max(), "m1", at("2026-04-13T08:00:00Z"))).await.unwrap());
     let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-    assert_eq!(case.timeline()[0].excerpt, None);
+    assert_eq!(case.timeline()[0].excerpt(), None);
     assert!(!format!("{case:?}").contains("Paket"));
 }

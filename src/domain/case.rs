@@ -201,30 +201,115 @@ pub const MAX_IDENTITIES: usize = 20;
 /// One line of the timeline, shared: a case's events are copied on every load and write of a store,
 /// and a copy is a count, not a deep clone. A change writes through `DerefMut`, which copies only the
 /// event it changes (`Arc::make_mut`). Stored and serialised as its [`EventData`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Event(Arc<EventData>);
+///
+/// What only readers of the whole timeline use (the message's excerpt and references, a case API
+/// call's caller and fingerprint) is kept apart from the rest, so that the [bare](Event::bare) event
+/// a case loaded without its history carries shares the rest instead of copying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    head: Arc<EventHead>,
+    detail: Option<Arc<Detail>>,
+}
+
+/// What every reader of an [`Event`] reads: its place, kind, owner and marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventHead {
+    pub at: Timestamp,
+    /// The source id of the signal, or a derived id for engine events.
+    pub source: String,
+    pub kind: EventKind,
+    /// The owning team after the event.
+    pub owner: TeamId,
+    pub marks: Marks,
+}
+
+/// What only readers of the whole timeline read (see [`EventData`] for each field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Detail {
+    excerpt: Option<String>,
+    refs: Vec<MessageRef>,
+    by: Option<String>,
+    request: Option<String>,
+}
 
 impl std::ops::Deref for Event {
-    type Target = EventData;
-    fn deref(&self) -> &EventData {
-        &self.0
+    type Target = EventHead;
+    fn deref(&self) -> &EventHead {
+        &self.head
     }
 }
 
 impl std::ops::DerefMut for Event {
-    fn deref_mut(&mut self) -> &mut EventData {
-        Arc::make_mut(&mut self.0)
+    fn deref_mut(&mut self) -> &mut EventHead {
+        Arc::make_mut(&mut self.head)
     }
 }
 
 impl From<EventData> for Event {
     fn from(data: EventData) -> Self {
-        Self(Arc::new(data))
+        let EventData { at, source, kind, owner, marks, excerpt, refs, by, request } = data;
+        let detail = (excerpt.is_some() || !refs.is_empty() || by.is_some() || request.is_some())
+            .then(|| Arc::new(Detail { excerpt, refs, by, request }));
+        Self { head: Arc::new(EventHead { at, source, kind, owner, marks }), detail }
     }
 }
 
-/// What an [`Event`] holds.
+impl From<&Event> for EventData {
+    fn from(event: &Event) -> Self {
+        let EventHead { at, source, kind, owner, marks } = EventHead::clone(&event.head);
+        let Detail { excerpt, refs, by, request } = event.detail.as_deref().cloned().unwrap_or(Detail {
+            excerpt: None,
+            refs: Vec::new(),
+            by: None,
+            request: None,
+        });
+        EventData { at, source, kind, owner, marks, excerpt, refs, by, request }
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The fields of `EventData`, in its order and with its rules, borrowed.
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            at: &'a Timestamp,
+            source: &'a str,
+            #[serde(flatten)]
+            kind: &'a EventKind,
+            owner: &'a TeamId,
+            #[serde(skip_serializing_if = "Marks::is_empty")]
+            marks: &'a Marks,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            excerpt: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[MessageRef]>::is_empty")]
+            refs: &'a [MessageRef],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            by: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            request: Option<&'a str>,
+        }
+        Borrowed {
+            at: &self.at,
+            source: &self.source,
+            kind: &self.kind,
+            owner: &self.owner,
+            marks: &self.marks,
+            excerpt: self.excerpt(),
+            refs: self.refs(),
+            by: self.by(),
+            request: self.request(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        EventData::deserialize(deserializer).map(Event::from)
+    }
+}
+
+/// What an [`Event`] holds, whole: how one is built, and its serde form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventData {
     pub at: Timestamp,
@@ -737,10 +822,27 @@ impl Event {
     /// a case API call's caller and request fingerprint, which only readers of the whole timeline
     /// (the case API and page, erasure, deletion) use.
     pub fn bare(&self) -> Event {
-        if self.excerpt.is_none() && self.refs.is_empty() && self.by.is_none() && self.request.is_none() {
-            return self.clone();
-        }
-        Event::from(EventData { excerpt: None, refs: Vec::new(), by: None, request: None, ..EventData::clone(self) })
+        Event { head: self.head.clone(), detail: None }
+    }
+
+    /// The start of the message's text, as long as the policy's `data.excerpt_chars` allows.
+    pub fn excerpt(&self) -> Option<&str> {
+        self.detail.as_ref()?.excerpt.as_deref()
+    }
+
+    /// The references of the message this event stands for.
+    pub fn refs(&self) -> &[MessageRef] {
+        self.detail.as_ref().map_or(&[], |d| &d.refs)
+    }
+
+    /// Who made the case API call this event stands for: the caller's IAM ARN.
+    pub fn by(&self) -> Option<&str> {
+        self.detail.as_ref()?.by.as_deref()
+    }
+
+    /// The fingerprint of the case API call made with an `Idempotency-Key` (route and body).
+    pub fn request(&self) -> Option<&str> {
+        self.detail.as_ref()?.request.as_deref()
     }
 
     /// Whether alerts show this event in their timeline: signals and merges.
@@ -910,7 +1012,7 @@ impl Case {
             .timeline
             .iter()
             .map(|e| {
-                let mut e = EventData { excerpt: None, refs: Vec::new(), request: None, ..EventData::clone(e) };
+                let mut e = EventData { excerpt: None, refs: Vec::new(), request: None, ..EventData::from(e) };
                 if let EventKind::Continues { state, .. } = &mut e.kind {
                     **state = state.anonymized();
                 }
@@ -933,21 +1035,21 @@ impl Case {
     /// The case without the excerpt of the message `reference` (a deleted tweet), or `None` when no
     /// event of the loaded timeline holds one. Everything else, the timing above all, stays.
     pub fn without_excerpt_of(&self, reference: &MessageRef) -> Option<Case> {
-        let holds = |e: &Event| e.excerpt.is_some() && e.refs.contains(reference);
+        let holds = |e: &Event| e.excerpt().is_some() && e.refs().contains(reference);
         if !self.timeline.iter().any(holds) {
             return None;
         }
         let timeline = self
             .timeline
             .iter()
-            .map(|e| if holds(e) { Event::from(EventData { excerpt: None, ..EventData::clone(e) }) } else { e.clone() })
+            .map(|e| if holds(e) { Event::from(EventData { excerpt: None, ..EventData::from(e) }) } else { e.clone() })
             .collect();
         Some(self.with_timeline(timeline, self.omitted))
     }
 
     /// Every message reference the loaded timeline holds.
     pub fn refs(&self) -> BTreeSet<MessageRef> {
-        self.timeline.iter().flat_map(|e| e.refs.iter().cloned()).collect()
+        self.timeline.iter().flat_map(|e| e.refs().iter().cloned()).collect()
     }
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
@@ -966,7 +1068,7 @@ impl Case {
         match &event.kind {
             EventKind::Signal { .. } => {
                 // The marks are set here: the one event written to (copied only if shared).
-                let data: &mut EventData = &mut event;
+                let data: &mut EventHead = &mut event;
                 let EventKind::Signal { signal } = &data.kind else { unreachable!("matched above") };
                 self.on_signal(signal, at, &mut data.marks, policy);
             }

@@ -131,12 +131,17 @@ pub fn apply_whole(case: &mut Whole, signal: Signal, policy: &Policy) -> Result<
 }
 
 fn signal_event(case: &Case, signal: Signal) -> Event {
-    let mut event = event(signal.at, signal.source, EventKind::Signal { signal: signal.kind }, &case.owner);
-    event.excerpt = signal.excerpt;
-    event.refs = signal.refs;
-    event.by = signal.by;
-    event.request = signal.request;
-    event
+    Event::from(EventData {
+        at: signal.at,
+        source: signal.source,
+        kind: EventKind::Signal { signal: signal.kind },
+        owner: case.owner.clone(),
+        marks: Marks::default(),
+        excerpt: signal.excerpt,
+        refs: signal.refs,
+        by: signal.by,
+        request: signal.request,
+    })
 }
 
 fn check(case: &Case, signal: &SignalKind, policy: &Policy) -> Result<(), Rejection> {
