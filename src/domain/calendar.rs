@@ -12,6 +12,7 @@
 //! 1-hour one.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
@@ -163,7 +164,14 @@ pub struct Calendar {
     days_off: BTreeSet<Date>,
     week_seconds: i64,
     day_seconds: i64,
+    /// Each day's business hours as instants, by year from `FIRST_YEAR`, worked out for a whole year
+    /// when one of its days is first asked: the engine asks for the same days over and over, and
+    /// each answer is two time-zone conversions. Shared by the calendar's clones.
+    openings: Arc<[OnceLock<Year>]>,
 }
+
+/// A year's [`Calendar::opening`], by day of the year.
+type Year = Box<[Box<[(Timestamp, Timestamp)]>]>;
 
 /// What a calendar is built from; the policy fills it in.
 #[derive(Debug, Clone, Default)]
@@ -228,7 +236,8 @@ impl Calendar {
                 day = day.tomorrow().map_err(|_| CalendarError::BackwardsClosure { from, to })?;
             }
         }
-        Ok(Self { tz, week, days_off, week_seconds, day_seconds: daily.into_iter().max().unwrap_or(0) })
+        let openings = (FIRST_YEAR..=LAST_YEAR).map(|_| OnceLock::new()).collect();
+        Ok(Self { tz, week, days_off, week_seconds, day_seconds: daily.into_iter().max().unwrap_or(0), openings })
     }
 
     pub fn time_zone(&self) -> &TimeZone {
@@ -440,6 +449,26 @@ impl Calendar {
 
     /// The opening spans of one day as instants (none on a day off).
     fn opening(&self, day: Date) -> impl Iterator<Item = (Timestamp, Timestamp)> + '_ {
+        let year = usize::try_from(day.year() - FIRST_YEAR).ok().and_then(|i| self.openings.get(i));
+        let known = year.map(|year| {
+            let days = year.get_or_init(|| {
+                let first = Date::new(day.year(), 1, 1).unwrap_or(day);
+                let days = first.days_in_year();
+                first
+                    .series(jiff::Span::new().days(1))
+                    .take(days as usize)
+                    .map(|d| self.work_out(d).collect())
+                    .collect()
+            });
+            &days[usize::from(day.day_of_year().unsigned_abs()) - 1][..]
+        });
+        // A day outside the years kept is worked out each time.
+        let other = if known.is_none() { Some(self.work_out(day)) } else { None };
+        known.into_iter().flatten().copied().chain(other.into_iter().flatten())
+    }
+
+    /// A day's business hours as instants, from its weekday's hours and the days off.
+    fn work_out(&self, day: Date) -> impl Iterator<Item = (Timestamp, Timestamp)> + '_ {
         let hours: &[Hours] = if self.is_day_off(day) { &[] } else { &self.week[weekday_index(day)] };
         hours.iter().map(move |h| (self.instant(day, h.start), self.instant(day, h.end)))
     }
@@ -549,6 +578,35 @@ mod tests {
 
     fn zurich() -> Calendar {
         office("Europe/Zurich", "08:00-17:00", "mon-fri", &["01-01", "easter-2", "easter+1", "08-01", "12-25"], &[])
+    }
+
+    #[test]
+    fn the_openings_kept_per_year_are_those_worked_out_day_by_day() {
+        // Two openings a day, a holiday, a closure, DST changes (Zurich, New York) and a day open
+        // to midnight; every day of the years the bench timelines span, a leap year, and a day past
+        // the years kept.
+        let lunch = {
+            let mut spec = CalendarSpec::default();
+            for d in 0..5 {
+                spec.week[d] = vec![Hours::parse("08:00-12:00").unwrap(), Hours::parse("13:00-17:30").unwrap()];
+            }
+            spec.holidays = vec!["12-25".parse().unwrap()];
+            spec.closures = vec![(date(2026, 12, 24), date(2027, 1, 2))];
+            Calendar::new(TimeZone::get("Europe/Zurich").unwrap(), spec).unwrap()
+        };
+        let calendars = [zurich(), lunch, office("America/New_York", "00:00-24:00", "daily", &[], &[])];
+        for calendar in &calendars {
+            let mut day = date(2023, 12, 25);
+            while day <= date(2028, 1, 5) {
+                let kept: Vec<_> = calendar.opening(day).collect();
+                assert_eq!(kept, calendar.work_out(day).collect::<Vec<_>>(), "{day}");
+                day = day.tomorrow().unwrap();
+            }
+            let far = date(2300, 6, 1);
+            assert_eq!(calendar.opening(far).collect::<Vec<_>>(), calendar.work_out(far).collect::<Vec<_>>());
+        }
+        assert_eq!(calendars[1].opening(date(2026, 4, 13)).count(), 2);
+        assert_eq!(calendars[1].opening(date(2026, 12, 28)).count(), 0, "a closure");
     }
 
     #[test]
