@@ -271,7 +271,7 @@ async fn a_case_with_5000_events_reads_back_whole() {
         Signal::new(at("2026-04-13T08:00:30Z"), "late-handoff", SignalKind::Handoff { to: team("support-ch") });
     engine::apply(&mut after, handoff, &policy).unwrap();
     let change = Change::new(Some(&before), &after);
-    assert!(change.events().len() > 4_990, "{} events changed", change.events().len());
+    assert!(change.events.len() > 4_990, "{} events changed", change.events.len());
     save(&store, Some(&before), &after).await;
     let read = store.load_whole(after.id()).await.unwrap().unwrap();
     assert_eq!(read.timeline().len(), 5_001);

@@ -929,13 +929,6 @@ impl Case {
         self.with_timeline(recent, omitted)
     }
 
-    /// This case holding `timeline` instead of its own, with `omitted` events left out.
-    pub fn holding(mut self, timeline: Vec<Event>, omitted: u64) -> Case {
-        self.timeline = timeline;
-        self.omitted = omitted;
-        self
-    }
-
     /// A copy of this case holding `timeline`, with `omitted` events left out, without cloning the
     /// timeline it replaces (the in-memory store does this on every load and write).
     pub fn with_timeline(&self, timeline: Vec<Event>, omitted: u64) -> Case {

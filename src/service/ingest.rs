@@ -146,10 +146,9 @@ impl<'a, S: Record> Ingest<'a, S> {
         let mut figures = Figures::new();
         let measures = measure::changes(Some(&before), &case, signal.at, policy);
         measure::tally(&mut figures, &measures, policy);
-        let id = case.id().clone();
-        let write = Write { cases: vec![Change::owning(Some(&before), case)], keys, figures, ..Write::default() };
+        let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, figures, ..Write::default() };
         self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
-        Ok(Outcome::Applied { case: id, opened: false, measures })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: false, measures })
     }
 
     /// A link that merges `other` (another open case of the same customer) into `before`, in one
@@ -253,16 +252,15 @@ impl<'a, S: Record> Ingest<'a, S> {
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
         let keys = self.keys_for(&inbound.route, case.id(), recorded);
-        let id = case.id().clone();
         self.store
             .save(Write {
-                cases: vec![Change::owning(None, case)],
+                cases: vec![Change::new(None, &case)],
                 keys,
                 seen: Some(signal.source.clone()),
                 ..Write::default()
             })
             .await?;
-        Ok(Outcome::Applied { case: id, opened: true, measures: Vec::new() })
+        Ok(Outcome::Applied { case: case.id().clone(), opened: true, measures: Vec::new() })
     }
 
     /// The keys a signal's write points at case `id`: its own message references (but those another

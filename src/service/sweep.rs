@@ -281,7 +281,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                     .iter()
                     .map(|(message, _)| OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM })
                     .collect();
-                let change = Change::owning(Some(&before), case);
+                let change = Change::new(Some(&before), &case);
                 self.store.save(Write { cases: vec![change], outbox, figures, ..Write::default() }).await?;
                 Ok(Recorded::Steps { alerts, events: others, measures })
             },

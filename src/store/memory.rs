@@ -128,10 +128,10 @@ impl Record for MemoryStore {
             }
             for change in write.cases {
                 for identity in &change.new_identities {
-                    inner.customers.entry(identity.clone()).or_default().insert(change.case.id().clone());
+                    inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
                 let old = inner.take(change.case.id());
-                inner.put(stored(old, change));
+                inner.put(stored(old, &change));
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
@@ -257,8 +257,8 @@ impl Remove for MemoryStore {
         self.with(|inner| {
             inner.check(change.case.id(), change.expected)?;
             inner.take(change.case.id());
-            let timeline = change.events().cloned().collect();
-            inner.put(change.case.into_owned().holding(timeline, 0).with_version(change.expected + 1));
+            let timeline = change.events.iter().map(|e| (*e).clone()).collect();
+            inner.put(change.case.with_timeline(timeline, 0).with_version(change.expected + 1));
             Ok(())
         })
     }
@@ -277,12 +277,12 @@ impl Remove for MemoryStore {
 /// # Panics
 /// If the change leaves out a new event (the case counts more events than the store then holds): the
 /// caller built the change wrongly, and the DynamoDB store would lose that event.
-fn stored(old: Option<Case>, change: Change<'_>) -> Case {
+fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
     let mut timeline: Vec<Event> = old.map(|c| c.into_parts().timeline).unwrap_or_default();
-    for event in change.events() {
+    for event in &change.events {
         match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
-            Ok(i) => timeline[i] = event.clone(),
-            Err(i) => timeline.insert(i, event.clone()),
+            Ok(i) => timeline[i] = (*event).clone(),
+            Err(i) => timeline.insert(i, (*event).clone()),
         }
     }
     assert_eq!(
@@ -291,8 +291,7 @@ fn stored(old: Option<Case>, change: Change<'_>) -> Case {
         "case {}: the change does not carry every new event",
         change.case.id()
     );
-    // An owned case is kept as it is, with the whole timeline; a borrowed one is copied.
-    change.case.into_owned().holding(timeline, 0).with_version(change.expected + 1)
+    change.case.with_timeline(timeline, 0).with_version(change.expected + 1)
 }
 
 impl Limiter for MemoryStore {

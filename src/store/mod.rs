@@ -8,7 +8,6 @@
 pub mod dynamo;
 pub mod memory;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -53,36 +52,23 @@ pub struct OutboxEntry {
 }
 
 /// A case as it is to be stored, the version it was read at (0 for a new case), and the timeline
-/// events to write: the new ones, and those a rebuild changed (their owner or marks). The case is
-/// borrowed, or owned when its caller has no more use for it, so that a store keeping cases (the
-/// in-memory one) keeps it without a copy.
+/// events to write: the new ones, and those a rebuild changed (their owner or marks).
 #[derive(Debug)]
 pub struct Change<'a> {
-    pub case: Cow<'a, Case>,
+    pub case: &'a Case,
     pub expected: u64,
-    /// The events to write, as their indexes in the case's timeline.
-    events: Vec<usize>,
+    pub events: Vec<&'a Event>,
     /// Customer identities the case holds now and did not before: the store indexes them, so that
     /// [`Store::cases_of`] finds every case a customer had.
-    pub new_identities: Vec<Identity>,
+    pub new_identities: Vec<&'a Identity>,
 }
 
 impl<'a> Change<'a> {
     /// The change from `before`, the case as it was loaded (`None` for a new case), to `after`.
     pub fn new(before: Option<&Case>, after: &'a Case) -> Self {
-        Self::to(before, Cow::Borrowed(after))
-    }
-
-    /// [`Change::new`], taking `after` (the caller has no more use for it).
-    pub fn owning(before: Option<&Case>, after: Case) -> Self {
-        Self::to(before, Cow::Owned(after))
-    }
-
-    fn to(before: Option<&Case>, after: Cow<'a, Case>) -> Self {
         let old = before.map_or(&[][..], |b| b.timeline());
-        let new = after.timeline();
         let sorted = |t: &[Event]| t.is_sorted_by(|a, b| a.order() < b.order());
-        let events = if sorted(old) && sorted(new) {
+        let events = if sorted(old) && sorted(after.timeline()) {
             // Both in timeline order (as every store keeps them): one walk, no hashing.
             let mut i = 0;
             let mut unchanged = |e: &Event| {
@@ -91,43 +77,23 @@ impl<'a> Change<'a> {
                 }
                 old.get(i).is_some_and(|o| o == e)
             };
-            (0..new.len()).filter(|&n| !unchanged(&new[n])).collect()
+            after.timeline().iter().filter(|e| !unchanged(e)).collect()
         } else {
             let known: HashMap<_, &Event> = old.iter().map(|e| (e.order(), e)).collect();
-            (0..new.len()).filter(|&n| known.get(&new[n].order()) != Some(&&new[n])).collect()
+            after.timeline().iter().filter(|e| known.get(&e.order()) != Some(e)).collect()
         };
-        let new_identities = after
-            .identities()
-            .iter()
-            .filter(|i| before.is_none_or(|b| !b.identities().contains(*i)))
-            .cloned()
-            .collect();
-        Self { expected: before.map_or(0, |b| b.version()), events, new_identities, case: after }
+        let new_identities =
+            after.identities().iter().filter(|i| before.is_none_or(|b| !b.identities().contains(*i))).collect();
+        Self { case: after, expected: before.map_or(0, |b| b.version()), events, new_identities }
     }
 
     /// The change that replaces the whole stored timeline of `before` (loaded whole) by `after`'s.
     pub fn replacing(before: &Whole, after: &'a Whole) -> Self {
-        let case: &Case = after;
         Self {
+            case: after,
             expected: before.version(),
-            events: (0..case.timeline().len()).collect(),
+            events: after.timeline().iter().collect(),
             new_identities: Vec::new(),
-            case: Cow::Borrowed(case),
-        }
-    }
-
-    /// The timeline events to write, in timeline order.
-    pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> + '_ {
-        self.events.iter().map(|&i| &self.case.timeline()[i])
-    }
-
-    /// This change for the same case with `timeline_from` set (a store replacing a whole timeline).
-    fn with_timeline_from(&self, from: u64) -> Change<'static> {
-        Change {
-            case: Cow::Owned(Case::clone(&self.case).with_timeline_from(from)),
-            expected: self.expected,
-            events: self.events.clone(),
-            new_identities: self.new_identities.clone(),
         }
     }
 }

@@ -35,7 +35,7 @@ pub(super) const INVISIBLE_VERSIONS: u64 = 1 << 32;
 /// The case item's put at `version`, on the condition that the case is still at the version it was
 /// read at.
 pub(super) fn case_put(table: &str, change: &Change<'_>, version: u64) -> Result<TransactWriteItem, StoreError> {
-    let case: &crate::domain::case::Case = &change.case;
+    let case = change.case;
     let pk = case_pk(case.id());
     let stored = CaseRecord::of(case.with_timeline(case.recent(), 0));
     let compact = stored.compact().map_err(|e| corrupt(&pk, e))?;
@@ -69,9 +69,9 @@ pub(super) fn timeline_puts(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let mut sized = Vec::new();
     for change in changes {
-        for event in change.events() {
+        for event in &change.events {
             let size = serde_json::to_vec(event).map_or(usize::MAX / 4, |j| j.len()) + 64 + event.source.len();
-            sized.push((change, event, size));
+            sized.push((change, *event, size));
         }
     }
     let total: usize = sized.iter().map(|(_, _, s)| s).sum();

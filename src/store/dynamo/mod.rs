@@ -317,12 +317,12 @@ impl DynamoStore {
     /// segments nobody reads, which the next run's deletion takes away. Returns the new version.
     async fn replace_in_steps(&self, change: &Change<'_>) -> Result<u64, SaveError> {
         let from = change.expected + 1 + INVISIBLE_VERSIONS;
-        let case = Case::clone(&change.case).with_timeline_from(from);
+        let case = change.case.clone().with_timeline_from(from);
         let pk = case_pk(case.id());
         let mut segments = Vec::new();
         let mut segment: Vec<&Event> = Vec::new();
         let mut bytes = 0;
-        for event in change.events() {
+        for event in &change.events {
             let size = serde_json::to_vec(event).map_or(MAX_SEGMENT_BYTES, |j| j.len()) + 64;
             if !segment.is_empty() && bytes + size > MAX_SEGMENT_BYTES {
                 segments.push(std::mem::take(&mut segment));
@@ -342,12 +342,7 @@ impl DynamoStore {
             ]));
         }
         self.put_all(items).await?;
-        let switch = Change {
-            case: std::borrow::Cow::Borrowed(&case),
-            expected: change.expected,
-            events: Vec::new(),
-            new_identities: Vec::new(),
-        };
+        let switch = Change { case: &case, expected: change.expected, events: Vec::new(), new_identities: Vec::new() };
         self.transact(vec![case_put(&self.table, &switch, from)?], None).await?;
         Ok(from)
     }
@@ -847,7 +842,13 @@ impl Remove for DynamoStore {
         // (`timeline_from`): from that write on, reads ignore the older timeline items, which are
         // deleted after it.
         let from = change.expected + 1;
-        let one = change.with_timeline_from(from);
+        let case = change.case.clone().with_timeline_from(from);
+        let one = Change {
+            case: &case,
+            expected: change.expected,
+            events: change.events.clone(),
+            new_identities: change.new_identities.clone(),
+        };
         let mut items = vec![case_put(&self.table, &one, from)?];
         let from = match timeline_puts(&self.table, std::slice::from_ref(&one), items.len()) {
             Ok(puts) => {
@@ -858,7 +859,7 @@ impl Remove for DynamoStore {
             Err(StoreError::TooLarge { .. }) => self.replace_in_steps(&change).await?,
             Err(e) => return Err(e.into()),
         };
-        Ok(self.delete_all(self.timeline_items(change.case.id(), from).await?).await?)
+        Ok(self.delete_all(self.timeline_items(case.id(), from).await?).await?)
     }
 
     async fn purge(&self, case: &Case) -> Result<(), SaveError> {
