@@ -224,7 +224,7 @@ pub struct EventHead {
 }
 
 /// What only readers of the whole timeline read (see [`EventData`] for each field).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Detail {
     excerpt: Option<String>,
     refs: Vec<MessageRef>,
@@ -257,49 +257,16 @@ impl From<EventData> for Event {
 impl From<&Event> for EventData {
     fn from(event: &Event) -> Self {
         let EventHead { at, source, kind, owner, marks } = EventHead::clone(&event.head);
-        let Detail { excerpt, refs, by, request } = event.detail.as_deref().cloned().unwrap_or(Detail {
-            excerpt: None,
-            refs: Vec::new(),
-            by: None,
-            request: None,
-        });
+        let Detail { excerpt, refs, by, request } = event.detail.as_deref().cloned().unwrap_or_default();
         EventData { at, source, kind, owner, marks, excerpt, refs, by, request }
     }
 }
 
 impl Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // The fields of `EventData`, in its order and with its rules, borrowed.
-        #[derive(Serialize)]
-        struct Borrowed<'a> {
-            at: &'a Timestamp,
-            source: &'a str,
-            #[serde(flatten)]
-            kind: &'a EventKind,
-            owner: &'a TeamId,
-            #[serde(skip_serializing_if = "Marks::is_empty")]
-            marks: &'a Marks,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            excerpt: Option<&'a str>,
-            #[serde(skip_serializing_if = "<[MessageRef]>::is_empty")]
-            refs: &'a [MessageRef],
-            #[serde(skip_serializing_if = "Option::is_none")]
-            by: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            request: Option<&'a str>,
-        }
-        Borrowed {
-            at: &self.at,
-            source: &self.source,
-            kind: &self.kind,
-            owner: &self.owner,
-            marks: &self.marks,
-            excerpt: self.excerpt(),
-            refs: self.refs(),
-            by: self.by(),
-            request: self.request(),
-        }
-        .serialize(serializer)
+        // Through `EventData`, so that the serde form has one definition (a copy per event: the
+        // stores and views that serialise events are not where the replay spends its time).
+        EventData::from(self).serialize(serializer)
     }
 }
 
@@ -333,6 +300,23 @@ pub struct EventData {
     /// The fingerprint of the case API call made with an `Idempotency-Key` (route and body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
+}
+
+impl EventData {
+    /// An event with no marks, excerpt, references, caller or fingerprint.
+    pub fn new(at: Timestamp, source: String, kind: EventKind, owner: TeamId) -> Self {
+        Self {
+            at,
+            source,
+            kind,
+            owner,
+            marks: Marks::default(),
+            excerpt: None,
+            refs: Vec::new(),
+            by: None,
+            request: None,
+        }
+    }
 }
 
 /// A case: its state, clocks and timeline. Its fields change only through the engine. The DynamoDB

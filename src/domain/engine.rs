@@ -131,16 +131,13 @@ pub fn apply_whole(case: &mut Whole, signal: Signal, policy: &Policy) -> Result<
 }
 
 fn signal_event(case: &Case, signal: Signal) -> Event {
+    let kind = EventKind::Signal { signal: signal.kind };
     Event::from(EventData {
-        at: signal.at,
-        source: signal.source,
-        kind: EventKind::Signal { signal: signal.kind },
-        owner: case.owner.clone(),
-        marks: Marks::default(),
         excerpt: signal.excerpt,
         refs: signal.refs,
         by: signal.by,
         request: signal.request,
+        ..EventData::new(signal.at, signal.source, kind, case.owner.clone())
     })
 }
 
@@ -542,17 +539,7 @@ fn step_name(step: super::clock::Step) -> String {
 }
 
 fn event(at: Timestamp, source: String, kind: EventKind, owner: &TeamId) -> Event {
-    Event::from(EventData {
-        at,
-        source,
-        kind,
-        owner: owner.clone(),
-        marks: Marks::default(),
-        excerpt: None,
-        refs: Vec::new(),
-        by: None,
-        request: None,
-    })
+    Event::from(EventData::new(at, source, kind, owner.clone()))
 }
 
 /// The channel of a signal event, for display.
