@@ -15,8 +15,8 @@ pub fn is_case_prefix(text: &str) -> bool {
 /// A case id like `BTN-7K3QF9`: the policy's prefix and six Crockford base32 characters.
 /// Shared text (`Arc<str>`), like the team and message ids: a case and its events are copied on every
 /// load and write of the in-memory store, and an id is cloned far more often than it is made.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct CaseId(Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,8 +91,8 @@ impl fmt::Display for CaseId {
 }
 
 /// A team's name as the policy gives it: `central`, `support-ch`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TeamId(Arc<str>);
 
 impl TeamId {
@@ -204,8 +204,8 @@ impl ChannelClass {
 }
 
 /// Who the customer is on one channel. Email addresses are kept lowercase.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Identity {
     Email(String),
     X(String),
@@ -276,8 +276,8 @@ impl fmt::Display for Identity {
 }
 
 /// A reference to one message a case holds: `email:<Message-ID>`, `x:<tweet or DM id>`, `meta:<mid>`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct MessageRef(Arc<str>);
 
 impl MessageRef {
@@ -374,6 +374,32 @@ impl FromStr for Priority {
             "urgent" => Ok(Self::Urgent),
             _ => Err(IdError::Priority(text.to_string())),
         }
+    }
+}
+
+/// Ids serialise as their text, written straight from the shared string: `into = "String"` would
+/// allocate a copy of every id written, and the replay writes hundreds of thousands.
+impl Serialize for CaseId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl Serialize for TeamId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl Serialize for MessageRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl Serialize for Identity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
