@@ -608,8 +608,12 @@ impl Printer<'_> {
 
     fn alert(&self, published: &Published, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {
         if self.json {
-            serde_json::to_writer(&mut *out, &published.json_line())?;
-            return writeln!(out);
+            // Written whole into a buffer first: serde_json writes a line in hundreds of small
+            // pieces, each a call through `dyn Write`.
+            let mut line = Vec::with_capacity(1024);
+            serde_json::to_writer(&mut line, &published.json_line())?;
+            line.push(b'\n');
+            return out.write_all(&line);
         }
         let alert = &published.alert;
         let label = match alert.kind.as_str() {
