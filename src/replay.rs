@@ -132,19 +132,35 @@ impl<R: BufRead> Iterator for Lines<'_, R> {
 }
 
 /// One line of a timeline, parsed into what it asks for.
+///
+/// The line is read in one pass, its payload straight into the type of its source (when `source`
+/// comes before `payload`, as Baton's own timelines write it). A line that pass cannot read is read
+/// again the plain way, as its envelope and then its payload, so that a bad line's error is the same
+/// either way.
 pub fn parse_line(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
     let error = |reason: String| LineError { line: number, reason };
-    let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
-    let payload = raw.payload.get();
-    let input = match raw.source {
+    let (at, input) = match serde_json::from_str::<OnePass>(text) {
+        Ok(OnePass { at, source, payload }) => (at, payload.input(source, number, at, policy)),
+        Err(_) => {
+            let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+            (raw.at, read_payload(raw.source, raw.payload.get(), number, raw.at, policy))
+        }
+    };
+    Ok(Line { number, at, input: input.map_err(error)? })
+}
+
+/// A payload's text, read into what it asks for.
+fn read_payload(source: Source, payload: &str, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
+    match source {
         Source::Ses => signals(ingest::email::parse_str(payload, policy)),
         Source::Meta => signals(ingest::meta::parse_str(payload, policy)),
         Source::X => signals(ingest::x::parse_str(payload, policy)),
         Source::Webhook => signals(ingest::webhook::parse_str(payload, policy)),
-        Source::Api => api_line(payload, number, raw.at, policy),
+        Source::Api => {
+            let call: Call = serde_json::from_str(payload).map_err(|e| format!("api payload: {e}"))?;
+            api_line(call, number, at, policy)
+        }
     }
-    .map_err(error)?;
-    Ok(Line { number, at: raw.at, input })
 }
 
 fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input, String> {
@@ -152,16 +168,17 @@ fn signals(parsed: Result<ingest::Parsed, ingest::IngestError>) -> Result<Input,
     Ok(Input::Signals { inbound: parsed.inbound, skipped: parsed.skipped, deleted: parsed.deleted })
 }
 
-fn api_line(payload: &str, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Call {
-        method: String,
-        path: String,
-        #[serde(default)]
-        body: serde_json::Value,
-    }
-    let call: Call = serde_json::from_str(payload).map_err(|e| format!("api payload: {e}"))?;
+/// An `api` line's payload: a call of the case API.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Call {
+    method: String,
+    path: String,
+    #[serde(default)]
+    body: serde_json::Value,
+}
+
+fn api_line(call: Call, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
     match api::parse(&call.method, &call.path, &call.body, format!("api:line{number}:{at}"), at, policy) {
         Ok(Request::Signal(inbound)) => {
             Ok(Input::Signals { inbound: vec![*inbound], skipped: Vec::new(), deleted: Vec::new() })
@@ -169,6 +186,88 @@ fn api_line(payload: &str, number: usize, at: Timestamp, policy: &Policy) -> Res
         Ok(Request::Get(case)) => Ok(Input::Get(case)),
         Ok(Request::Erase(identity)) => Ok(Input::Erase(identity)),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A line read in one pass: see [`parse_line`].
+struct OnePass<'a> {
+    at: Timestamp,
+    source: Source,
+    payload: Payload<'a>,
+}
+
+/// A line's payload read into the type its source reads.
+enum Payload<'a> {
+    Ses(Box<aws_lambda_events::event::ses::SimpleEmailEvent>),
+    /// Meta and X bodies are read entry by entry, from a `Value` (see their modules).
+    Meta(serde_json::Value),
+    X(serde_json::Value),
+    Webhook(Box<ingest::webhook::Body>),
+    Api(Call),
+    /// A payload met before the line's `source`: kept as text, read once the source is known.
+    Text(&'a str),
+}
+
+impl Payload<'_> {
+    fn input(self, source: Source, number: usize, at: Timestamp, policy: &Policy) -> Result<Input, String> {
+        match self {
+            Self::Ses(event) => signals(ingest::email::parse_event(&event, policy)),
+            Self::Meta(body) => signals(ingest::meta::parse(&body, policy)),
+            Self::X(body) => signals(ingest::x::parse(&body, policy)),
+            Self::Webhook(body) => signals(ingest::webhook::parse_body(*body, policy)),
+            Self::Api(call) => api_line(call, number, at, policy),
+            Self::Text(text) => read_payload(source, text, number, at, policy),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OnePass<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(OnePassVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    At,
+    Source,
+    Payload,
+}
+
+struct OnePassVisitor;
+
+impl<'de> serde::de::Visitor<'de> for OnePassVisitor {
+    type Value = OnePass<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a timeline line")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let (mut at, mut source, mut payload) = (None, None, None::<Payload<'de>>);
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::At if at.is_none() => at = Some(map.next_value()?),
+                Field::Source if source.is_none() => source = Some(map.next_value()?),
+                Field::Payload if payload.is_none() => {
+                    payload = Some(match source {
+                        Some(Source::Ses) => Payload::Ses(map.next_value()?),
+                        Some(Source::Meta) => Payload::Meta(map.next_value()?),
+                        Some(Source::X) => Payload::X(map.next_value()?),
+                        Some(Source::Webhook) => Payload::Webhook(map.next_value()?),
+                        Some(Source::Api) => Payload::Api(map.next_value()?),
+                        None => Payload::Text(map.next_value::<&serde_json::value::RawValue>()?.get()),
+                    })
+                }
+                _ => return Err(A::Error::custom("a field given twice")),
+            }
+        }
+        let (Some(at), Some(source), Some(payload)) = (at, source, payload) else {
+            return Err(A::Error::custom("a field missing"));
+        };
+        Ok(OnePass { at, source, payload })
     }
 }
 
@@ -808,5 +907,84 @@ mod tests {
         // An instant before the one asked is asked again too.
         assert_eq!(after(nine, noon), Some(noon));
         assert_eq!(*asked.borrow(), vec![nine, noon, nine]);
+    }
+
+    /// The plain reading that [`parse_line`] falls back on: the envelope, then the payload.
+    fn two_pass(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
+        let error = |reason: String| LineError { line: number, reason };
+        let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+        let input = read_payload(raw.source, raw.payload.get(), number, raw.at, policy).map_err(error)?;
+        Ok(Line { number, at: raw.at, input })
+    }
+
+    fn sample_lines() -> Vec<String> {
+        let mut lines = Vec::new();
+        for sample in ["velcro", "retailer"] {
+            let text = std::fs::read_to_string(format!("{}/samples/{sample}.jsonl", env!("CARGO_MANIFEST_DIR")));
+            lines.extend(text.unwrap().lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+        }
+        lines.push(
+            r#"{"at":"2026-04-13T06:00:00Z","source":"webhook","payload":{"id":"evt_1","type":"customer_message","at":"2026-04-13T06:00:00Z","customer":{"channel":"chat","id":"visitor-7"},"channel":"chat","message":"other:chat-1","team":"support-de"}}"#.into(),
+        );
+        lines
+    }
+
+    /// The same line with its fields in another order (the payload first, then `at`, then `source`).
+    fn reordered(line: &str) -> String {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        format!(r#"{{"payload":{},"at":{},"source":{}}}"#, value["payload"], value["at"], value["source"])
+    }
+
+    #[test]
+    fn a_line_reads_the_same_in_one_pass_as_in_two() {
+        let policy = Policy::default_policy();
+        let lines = sample_lines();
+        for source in ["ses", "meta", "x", "webhook", "api"] {
+            assert!(lines.iter().any(|l| l.contains(&format!(r#""source":"{source}""#))), "no {source} line");
+        }
+        for (number, line) in lines.iter().enumerate() {
+            let read = serde_json::from_str::<OnePass>(line);
+            assert!(read.is_ok(), "line {number} is not read in one pass: {:?}", read.err());
+            for text in [line.clone(), reordered(line)] {
+                let (one, two) = (parse_line(&text, number, &policy), two_pass(&text, number, &policy));
+                assert_eq!(format!("{one:?}"), format!("{two:?}"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_line_reads_as_the_two_pass_reading_reads_it() {
+        let policy = Policy::default_policy();
+        let at = r#""at":"2026-04-12T17:42:10Z""#;
+        let get = r#""payload":{"method":"GET","path":"/cases/BTN-7K3QF9"}"#;
+        let mut bad = vec![
+            format!(r#"{{{at},"source":"ses","payload":{{"Records":3}}}}"#),
+            format!(r#"{{{at},"source":"meta","payload":[1]}}"#),
+            format!(r#"{{{at},"source":"x","payload":{{"for_user_id":}}}}"#),
+            format!(r#"{{{at},"source":"webhook","payload":{{"id":"e","type":"customer_message","extra":1}}}}"#),
+            format!(r#"{{{at},"source":"api","payload":{{"method":"POST"}}}}"#),
+            format!(r#"{{{at},"source":"api","payload":{{"method":"GET","path":"/cases/BTN-7K3QF9"}},"more":1}}"#),
+            // Lines that would read well but for their envelope.
+            format!(r#"{{{at},"source":"api","source":"api",{get}}}"#),
+            format!(r#"{{{at},{at},"source":"api",{get}}}"#),
+            format!(r#"{{{at},"source":"api",{get},{get}}}"#),
+            format!(r#"{{{at},"source":"api"}}"#),
+            format!(r#"{{"source":"api",{get}}}"#),
+            format!(r#"{{{at},{get}}}"#),
+            format!(r#"{{{at},"source":"fax","payload":{{}}}}"#),
+            format!(r#"{{{at},"source":"api","payload":{{"method":"GET","path":"/cases/BTN-7K3QF9"}}}} trailing"#),
+            r#"{"at":"yesterday","source":"ses","payload":{}}"#.to_string(),
+            "[1, 2]".to_string(),
+            "not json".to_string(),
+        ];
+        bad.push(reordered(&bad[0]));
+        let mut errors = 0;
+        for text in &bad {
+            let (one, two) = (parse_line(text, 7, &policy), two_pass(text, 7, &policy));
+            errors += usize::from(two.is_err());
+            // Errors and all: a Meta body that is not an object is skipped, not an error.
+            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{text}");
+        }
+        assert_eq!(errors, bad.len() - 1);
     }
 }

@@ -37,7 +37,8 @@ pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
     parse_event(&serde_json::from_str(body).map_err(IngestError::json("SES event"))?, policy)
 }
 
-fn parse_event(event: &SimpleEmailEvent, policy: &Policy) -> Result<Parsed, IngestError> {
+/// [`parse`] from the event already read into its type.
+pub fn parse_event(event: &SimpleEmailEvent, policy: &Policy) -> Result<Parsed, IngestError> {
     let mut parsed = Parsed::default();
     for record in &event.records {
         parse_record(record, policy, &mut parsed)?;

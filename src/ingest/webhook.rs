@@ -14,9 +14,10 @@ use crate::domain::ids::{Channel, Identity, MessageRef, Priority, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 
+/// A generic webhook's body, as the helpdesk posts it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body {
+pub struct Body {
     /// Unique per event: the dedupe key (`webhook:<id>`).
     id: String,
     #[serde(rename = "type")]
@@ -70,7 +71,8 @@ pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
     parse_body(serde_json::from_str(body).map_err(IngestError::json("webhook body"))?, policy)
 }
 
-fn parse_body(body: Body, policy: &Policy) -> Result<Parsed, IngestError> {
+/// [`parse`] from the body already read into its type.
+pub fn parse_body(body: Body, policy: &Policy) -> Result<Parsed, IngestError> {
     let invalid = |why: String| IngestError::Invalid(format!("webhook event {}: {why}", body.id));
     if body.id.trim().is_empty() {
         return Err(IngestError::Invalid("webhook event without an id".into()));
