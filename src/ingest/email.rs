@@ -17,6 +17,8 @@
 //! hold its sender, or reopen a closed one (see [`Route::sender`]), and only an authenticated,
 //! non-spam, personal mail is acknowledged.
 
+use std::borrow::Cow;
+
 use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailMessage, SimpleEmailRecord, SimpleEmailVerdict};
 use jiff::Timestamp;
 use mailparse::{MailAddr, addrparse};
@@ -207,12 +209,13 @@ fn no_ack(mail: &SimpleEmailMessage, verdicts: Verdicts) -> Option<NoAck> {
 
 /// The one address of the `From` header (or SES's common header when the list lacks it).
 fn sender(mail: &SimpleEmailMessage) -> Result<String, &'static str> {
-    let values: Vec<String> = match all_headers(mail, "From") {
-        values if values.is_empty() => mail.common_headers.from.clone(),
-        values => values,
+    let headers: Vec<Cow<str>> = all_headers(mail, "From").collect();
+    let values: Vec<&str> = match headers.is_empty() {
+        true => mail.common_headers.from.iter().map(String::as_str).collect(),
+        false => headers.iter().map(|v| v.as_ref()).collect(),
     };
     let mut found = Vec::new();
-    for value in &values {
+    for value in values {
         found.extend(addresses(value).map_err(|_| "the From header is unreadable")?);
     }
     found.dedup();
@@ -223,24 +226,27 @@ fn sender(mail: &SimpleEmailMessage) -> Result<String, &'static str> {
     }
 }
 
-/// Every value of a header (case-insensitive name), unfolded.
-fn all_headers(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
+/// Every value of a header (case-insensitive name), unfolded (a value without line breaks is
+/// borrowed as it is).
+fn all_headers<'a>(mail: &'a SimpleEmailMessage, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> {
     mail.headers
         .iter()
-        .filter(|h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .filter(move |h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
         .filter_map(|h| h.value.as_deref())
-        .map(|v| v.replace("\r\n", "").replace(['\r', '\n'], ""))
-        .collect()
+        .map(|v| match v.contains(['\r', '\n']) {
+            true => Cow::Owned(v.replace(['\r', '\n'], "")),
+            false => Cow::Borrowed(v),
+        })
 }
 
 /// The first header of that name (case-insensitive), unfolded.
 fn header(mail: &SimpleEmailMessage, name: &str) -> Option<String> {
-    all_headers(mail, name).into_iter().next()
+    all_headers(mail, name).next().map(Cow::into_owned)
 }
 
 /// The addresses of every header of that name; an unreadable header adds none.
 fn header_addresses(mail: &SimpleEmailMessage, name: &str) -> Vec<String> {
-    all_headers(mail, name).iter().flat_map(|v| addresses(v).unwrap_or_default()).collect()
+    all_headers(mail, name).flat_map(|v| addresses(&v).unwrap_or_default()).collect()
 }
 
 /// The addresses of an address-list header, as RFC 5322 reads it (display names, quoted strings,
@@ -312,7 +318,15 @@ pub fn message_ids(value: &str) -> Vec<String> {
 /// The text without its RFC 5322 comments (parenthesised, nested, with `\` escapes), except inside
 /// quoted strings. Comments inside `<…>` go too: the obsolete syntax allows them there
 /// (`<1234 @ local(blah) .machine .example>`, RFC 5322 appendix A.6.3).
-fn without_comments(value: &str) -> String {
+fn without_comments(value: &str) -> Cow<'_, str> {
+    // Without a `(` there is no comment, and every character is kept.
+    match value.contains('(') {
+        true => Cow::Owned(strip_comments(value)),
+        false => Cow::Borrowed(value),
+    }
+}
+
+fn strip_comments(value: &str) -> String {
     let (mut out, mut depth, mut quoted, mut escaped) = (String::new(), 0usize, false, false);
     for c in value.chars() {
         if escaped {
@@ -344,6 +358,10 @@ fn without_comments(value: &str) -> String {
 
 /// Decodes RFC 2047 encoded words (`=?UTF-8?B?...?=`); undecodable text is kept as it is.
 pub fn decode(value: &str) -> String {
+    // Text with no `=?` holds no encoded word: it is all clear text, which the decoder returns as it is.
+    if !value.contains("=?") {
+        return value.to_string();
+    }
     rfc2047_decoder::decode(value.as_bytes()).unwrap_or_else(|_| value.to_string())
 }
 
@@ -420,5 +438,39 @@ mod tests {
         assert_eq!(message_ids("<a\r\nb@x>"), vec!["ab@x"]);
         assert!(message_ids("(only a comment)").is_empty());
         assert_eq!(message_ids("<1234   @   local(blah)  .machine .example>"), vec!["1234@local.machine.example"]);
+    }
+
+    /// Texts with neither `(` nor `=?`: both shortcuts take them. Quotes, escapes, a lone `)`, `?=`,
+    /// tabs, folding and non-ASCII text included.
+    const PLAIN: [&str; 10] = [
+        "",
+        "Order 100000: parcel arrived damaged",
+        r#""Muster, Max" <max@example.ch>"#,
+        r#"a \"quoted\" \\ back\)slash) and ?= and = and ?"#,
+        "tabs\tand  two spaces ",
+        "folded\r\n continued",
+        "Grüße aus Zürich – 東京",
+        "?= first, then = ?",
+        "<a@x> <b@y>",
+        ")",
+    ];
+
+    #[test]
+    fn text_without_encoded_words_is_decoded_as_the_decoder_decodes_it() {
+        for text in PLAIN {
+            let decoder = rfc2047_decoder::decode(text.as_bytes()).unwrap_or_else(|_| text.to_string());
+            assert_eq!(decode(text), decoder, "{text}");
+        }
+        // And encoded words still go to the decoder.
+        assert_eq!(decode("=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus Z\u{fc}rich"), "Grüße aus Zürich");
+    }
+
+    #[test]
+    fn text_without_a_comment_is_kept_as_the_comment_stripper_keeps_it() {
+        for text in PLAIN.into_iter().filter(|t| !t.contains('(')) {
+            assert!(matches!(without_comments(text), Cow::Borrowed(_)), "{text}");
+            assert_eq!(strip_comments(text), text);
+        }
+        assert_eq!(without_comments("a (b) c"), "a  c");
     }
 }
