@@ -10,19 +10,75 @@ use crate::domain::ids::{Channel, Identity, MessageRef, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 
-#[derive(Debug, Deserialize)]
-struct Body {
-    /// The brand's account. A `user_event` (an app's access revoked) carries none.
+/// The body's parts, borrowed from its `Value`: the brand's account (a `user_event`, an app's access
+/// revoked, carries none), the events of each kind Baton reads, and the other keys in order (event
+/// types Baton does not read). Borrowed, not read into a struct: that copied every event.
+struct Body<'a> {
+    for_user_id: Option<&'a str>,
+    tweet_create_events: &'a [serde_json::Value],
+    direct_message_events: &'a [serde_json::Value],
+    tweet_delete_events: &'a [serde_json::Value],
+    other: Vec<&'a String>,
+}
+
+/// The types a body's known fields must have, as serde reads them (every field may be missing, the
+/// account may be null): only read for the error when a field has another type.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Typed {
     #[serde(default)]
     for_user_id: Option<String>,
     #[serde(default)]
-    tweet_create_events: Vec<serde_json::Value>,
+    tweet_create_events: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
-    direct_message_events: Vec<serde_json::Value>,
+    direct_message_events: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
-    tweet_delete_events: Vec<serde_json::Value>,
-    #[serde(flatten)]
-    other: serde_json::Map<String, serde_json::Value>,
+    tweet_delete_events: Vec<serde::de::IgnoredAny>,
+}
+
+fn read_body(body: &serde_json::Value) -> Result<Body<'_>, serde_json::Error> {
+    use serde_json::Value;
+    const KNOWN: [&str; 4] = ["for_user_id", "tweet_create_events", "direct_message_events", "tweet_delete_events"];
+    let Some(map) = body.as_object() else {
+        return Err(serde::Deserializer::deserialize_map(body, MapOnly).expect_err("not a map"));
+    };
+    let events = |key: &str| match map.get(key) {
+        None => Some(&[][..]),
+        Some(Value::Array(events)) => Some(&events[..]),
+        Some(_) => None,
+    };
+    let account = match map.get("for_user_id") {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(account)) => Some(Some(account.as_str())),
+        Some(_) => None,
+    };
+    match (account, events("tweet_create_events"), events("direct_message_events"), events("tweet_delete_events")) {
+        (Some(for_user_id), Some(tweet_create_events), Some(direct_message_events), Some(tweet_delete_events)) => {
+            Ok(Body {
+                for_user_id,
+                tweet_create_events,
+                direct_message_events,
+                tweet_delete_events,
+                other: map.keys().filter(|k| !KNOWN.contains(&k.as_str())).collect(),
+            })
+        }
+        _ => Err(match Typed::deserialize(body) {
+            Err(why) => why,
+            Ok(_) => serde::de::Error::custom("a field of an unexpected type"),
+        }),
+    }
+}
+
+/// A visitor of maps only, named as a derive names the body, for the error of a body that is not an
+/// object.
+struct MapOnly;
+
+impl serde::de::Visitor<'_> for MapOnly {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct Body")
+    }
 }
 
 /// A deleted tweet: `{"status": {"id", "user_id"}, "timestamp_ms"}`.
@@ -110,21 +166,21 @@ pub fn parse_str(body: &str, policy: &Policy) -> Result<Parsed, IngestError> {
 /// require honouring deletions); the timing stays.
 pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, IngestError> {
     let mut parsed = Parsed::default();
-    let body: Body = match Body::deserialize(body) {
+    let body = match read_body(body) {
         Ok(body) => body,
         Err(why) => {
             parsed.skipped.push(unreadable("X body", why));
             return Ok(parsed);
         }
     };
-    for deletion in &body.tweet_delete_events {
+    for deletion in body.tweet_delete_events {
         match Deletion::deserialize(deletion) {
             Ok(d) => parsed.deleted.push(MessageRef::x(&d.status.id)),
             Err(why) => parsed.skipped.push(unreadable("tweet_delete_events", why)),
         }
     }
-    let Some(brand) = body.for_user_id.as_deref() else {
-        for key in body.other.keys() {
+    let Some(brand) = body.for_user_id else {
+        for key in body.other {
             parsed.skipped.push(Skipped::UnknownType(key.clone()));
         }
         if !body.tweet_create_events.is_empty() || !body.direct_message_events.is_empty() {
@@ -141,7 +197,7 @@ pub fn parse(body: &serde_json::Value, policy: &Policy) -> Result<Parsed, Ingest
         let entry = DirectMessage::deserialize(dm).map_err(|e| e.to_string()).and_then(|d| dm_signal(&d, brand, &team));
         parsed.entry(|| format!("direct_message_events {i}"), entry);
     }
-    for key in body.other.keys().filter(|k| k.ends_with("_events") || k.ends_with("_event")) {
+    for key in body.other.into_iter().filter(|k| k.ends_with("_events") || k.ends_with("_event")) {
         parsed.skipped.push(Skipped::UnknownType(key.clone()));
     }
     Ok(parsed)
@@ -207,5 +263,65 @@ mod tests {
     fn tweet_times_read_the_x_format() {
         assert_eq!(tweet_time("Tue Apr 21 07:15:00 +0000 2026").unwrap(), "2026-04-21T07:15:00Z".parse().unwrap());
         assert!(tweet_time("2026-04-21").is_err());
+    }
+
+    /// The body as it was read before [`read_body`]: a derive with a flattened map of the other keys.
+    /// (Named as it was, for its errors: a derive names its struct in them.)
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        #[serde(default)]
+        for_user_id: Option<String>,
+        #[serde(default)]
+        tweet_create_events: Vec<serde_json::Value>,
+        #[serde(default)]
+        direct_message_events: Vec<serde_json::Value>,
+        #[serde(default)]
+        tweet_delete_events: Vec<serde_json::Value>,
+        #[serde(flatten)]
+        other: serde_json::Map<String, serde_json::Value>,
+    }
+
+    #[test]
+    fn a_body_reads_as_the_flattened_derive_read_it() {
+        let fixture = |name: &str| {
+            let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+            std::fs::read_to_string(path).unwrap()
+        };
+        let mut bodies = vec![fixture("x-tweet.json"), fixture("x-dm.json")];
+        bodies.extend(
+            [
+                "[]",
+                r#"["1", []]"#,
+                "3",
+                "-2.5",
+                r#""text""#,
+                "true",
+                "null",
+                "{}",
+                r#"{"for_user_id": 5}"#,
+                r#"{"for_user_id": null, "tweet_create_events": []}"#,
+                r#"{"tweet_create_events": null}"#,
+                r#"{"for_user_id": "1", "tweet_create_events": {}}"#,
+                r#"{"for_user_id": "1", "direct_message_events": "x"}"#,
+                r#"{"for_user_id": "1", "tweet_delete_events": [1, {"a": 2}]}"#,
+                r#"{"user_event": {"revoke": {}}}"#,
+                r#"{"for_user_id": "1", "favorite_events": [{}], "tweet_create_events": [{"id": 1}], "follow_events": []}"#,
+            ]
+            .map(str::to_string),
+        );
+        for text in &bodies {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            match (read_body(&value), Body::deserialize(&value)) {
+                (Ok(read), Ok(old)) => {
+                    assert_eq!(read.for_user_id, old.for_user_id.as_deref(), "{text}");
+                    assert_eq!(read.tweet_create_events, old.tweet_create_events, "{text}");
+                    assert_eq!(read.direct_message_events, old.direct_message_events, "{text}");
+                    assert_eq!(read.tweet_delete_events, old.tweet_delete_events, "{text}");
+                    assert_eq!(read.other, old.other.keys().collect::<Vec<_>>(), "{text}");
+                }
+                (Err(read), Err(old)) => assert_eq!(read.to_string(), old.to_string(), "{text}"),
+                (read, old) => panic!("{text}: read {:?}, before {old:?}", read.map(|b| b.other)),
+            }
+        }
     }
 }
