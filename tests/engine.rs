@@ -732,3 +732,32 @@ fn closing_clears_what_breached_and_the_closed_case_raises_the_alert() {
         vec![(ClockKind::NextResponse, 1, zurich("2026-04-14T11:00"))]
     );
 }
+
+/// A case's collections are shared between its copies (the in-memory store hands out a copy on every
+/// load); a signal applied to one copy must change that copy alone.
+#[test]
+fn a_signal_applied_to_a_copy_of_a_case_changes_the_copy_alone() {
+    let policy = Policy::default_policy();
+    let at = zurich("2026-04-13T09:00:00");
+    let customer = |identity: Identity, channel| SignalKind::CustomerMessage { channel, public: false, identity };
+    let email = Signal::new(at, "t:1", customer(Identity::Email("max@example.ch".into()), Channel::Email));
+    let original = engine::open(CaseId::derive("BTN", "copy", 0), team("central"), email, &policy).unwrap();
+    let before = original.clone();
+
+    let mut copy = original.clone();
+    let x = Signal::new(at + SignedDuration::from_mins(5), "t:2", customer(Identity::X("42".into()), Channel::X));
+    engine::apply(&mut copy, x, &policy).unwrap();
+    let handoff = SignalKind::Handoff { to: team("support-ch") };
+    engine::apply(&mut copy, Signal::new(at + SignedDuration::from_mins(30), "t:3", handoff), &policy).unwrap();
+
+    // The copy changed where the signals say ...
+    assert_ne!(copy.channels(), original.channels());
+    assert_ne!(copy.identities(), original.identities());
+    assert_ne!(copy.held(), original.held());
+    assert_ne!(copy.clocks(), original.clocks());
+    // ... and the original is as it was, collections and all.
+    assert_eq!(original, before);
+    assert_eq!(original.channels().iter().collect::<Vec<_>>(), vec![&Channel::Email]);
+    assert!(original.held().is_empty());
+    assert!(!original.clocks().contains_key(&ClockKind::HandoffAccept));
+}

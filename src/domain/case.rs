@@ -339,11 +339,15 @@ pub struct Case {
     pub(in crate::domain) owner: TeamId,
     pub(in crate::domain) owner_since: Timestamp,
     pub(in crate::domain) opened_at: Timestamp,
-    pub(in crate::domain) channels: BTreeSet<Channel>,
-    pub(in crate::domain) identities: BTreeSet<Identity>,
+    // The collections are shared between copies of a case until one of them changes (`Arc::make_mut`
+    // copies it then): the in-memory store keeps each case and hands out a copy on every load, and
+    // copying them node by node on each load, clone and write was a twentieth of a replay. Their
+    // serde form is the collection's own.
+    pub(in crate::domain) channels: Arc<BTreeSet<Channel>>,
+    pub(in crate::domain) identities: Arc<BTreeSet<Identity>>,
     /// Time each team held the case before the current owner took it (calendar time).
-    pub(in crate::domain) held: BTreeMap<TeamId, SignedDuration>,
-    pub(in crate::domain) clocks: BTreeMap<ClockKind, Clock>,
+    pub(in crate::domain) held: Arc<BTreeMap<TeamId, SignedDuration>>,
+    pub(in crate::domain) clocks: Arc<BTreeMap<ClockKind, Clock>>,
     pub(in crate::domain) first_response_done: bool,
     /// The earliest customer message that has no answer yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -359,8 +363,8 @@ pub struct Case {
     pub(in crate::domain) channel_hops: u32,
     pub(in crate::domain) public_posts: u32,
     /// Closures already warned about, by their start.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub(in crate::domain) closure_warnings: BTreeSet<Timestamp>,
+    #[serde(default, skip_serializing_if = "no_warnings")]
+    pub(in crate::domain) closure_warnings: Arc<BTreeSet<Timestamp>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(in crate::domain) merged_into: Option<CaseId>,
     /// The case this one went on in when it was full.
@@ -389,6 +393,10 @@ pub struct Case {
     /// ignores timeline items written before it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(in crate::domain) timeline_from: u64,
+}
+
+fn no_warnings(warnings: &Arc<BTreeSet<Timestamp>>) -> bool {
+    warnings.is_empty()
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -435,6 +443,12 @@ pub struct CaseParts {
 }
 
 impl Case {
+    /// The loaded timeline, the rest dropped (the collections it shares with other copies are not
+    /// copied, as taking it apart would).
+    pub fn into_timeline(self) -> Vec<Event> {
+        self.timeline
+    }
+
     pub fn into_parts(self) -> CaseParts {
         let Case {
             id,
@@ -481,10 +495,10 @@ impl Case {
             owner,
             owner_since,
             opened_at,
-            channels,
-            identities,
-            held,
-            clocks,
+            channels: Arc::unwrap_or_clone(channels),
+            identities: Arc::unwrap_or_clone(identities),
+            held: Arc::unwrap_or_clone(held),
+            clocks: Arc::unwrap_or_clone(clocks),
             first_response_done,
             waiting_since,
             last_customer_channel,
@@ -493,7 +507,7 @@ impl Case {
             follow_ups,
             channel_hops,
             public_posts,
-            closure_warnings,
+            closure_warnings: Arc::unwrap_or_clone(closure_warnings),
             merged_into,
             continued_in,
             continues,
@@ -578,10 +592,10 @@ impl Case {
             owner,
             owner_since,
             opened_at,
-            channels,
-            identities,
-            held,
-            clocks,
+            channels: Arc::new(channels),
+            identities: Arc::new(identities),
+            held: Arc::new(held),
+            clocks: Arc::new(clocks),
             first_response_done,
             waiting_since,
             last_customer_channel,
@@ -590,7 +604,7 @@ impl Case {
             follow_ups,
             channel_hops,
             public_posts,
-            closure_warnings,
+            closure_warnings: Arc::new(closure_warnings),
             merged_into,
             continued_in,
             continues,
@@ -849,10 +863,10 @@ impl Case {
             owner,
             owner_since: at,
             opened_at: at,
-            channels: BTreeSet::new(),
-            identities: BTreeSet::new(),
-            held: BTreeMap::new(),
-            clocks: BTreeMap::new(),
+            channels: Arc::default(),
+            identities: Arc::default(),
+            held: Arc::default(),
+            clocks: Arc::default(),
             first_response_done: false,
             waiting_since: None,
             last_customer_channel: None,
@@ -861,7 +875,7 @@ impl Case {
             follow_ups: 0,
             channel_hops: 0,
             public_posts: 0,
-            closure_warnings: BTreeSet::new(),
+            closure_warnings: Arc::default(),
             merged_into: None,
             continued_in: None,
             continues: None,
@@ -1013,7 +1027,7 @@ impl Case {
                 Event::from(e)
             })
             .collect();
-        Case { identities: BTreeSet::new(), ..self.with_timeline(timeline, self.omitted) }
+        Case { identities: Arc::default(), ..self.with_timeline(timeline, self.omitted) }
     }
 
     /// The case without the excerpt of the message `reference` (a deleted tweet), or `None` when no
@@ -1038,7 +1052,7 @@ impl Case {
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
     pub fn time_held(&self, now: Timestamp) -> BTreeMap<TeamId, SignedDuration> {
-        let mut held = self.held.clone();
+        let mut held = BTreeMap::clone(&self.held);
         if !self.is_closed() && now > self.owner_since {
             *held.entry(self.owner.clone()).or_default() += now.duration_since(self.owner_since);
         }
@@ -1061,7 +1075,7 @@ impl Case {
                 self.cleared.retain(|s| s.source(id) != event.source);
             }
             EventKind::Alerted { alert, clock, step, .. } => {
-                if let Some(c) = self.clocks.get_mut(clock) {
+                if let Some(c) = Arc::make_mut(&mut self.clocks).get_mut(clock) {
                     c.mark_fired(*step);
                 }
                 if *alert == AlertKind::Reminder {
@@ -1069,7 +1083,7 @@ impl Case {
                 }
             }
             EventKind::ClosureRisk { closure_starts, .. } => {
-                self.closure_warnings.insert(*closure_starts);
+                Arc::make_mut(&mut self.closure_warnings).insert(*closure_starts);
             }
             EventKind::ConfirmationExpired => self.close(at, CloseReason::Unconfirmed),
             EventKind::Absorbed { .. } => {}
@@ -1108,11 +1122,11 @@ impl Case {
             SignalKind::CustomerMessage { channel, public, identity } => {
                 self.on_customer_message(*channel, *public, at, marks, policy);
                 if *identity != Identity::Erased {
-                    self.identities.insert(identity.clone());
+                    Arc::make_mut(&mut self.identities).insert(identity.clone());
                 }
             }
             SignalKind::AgentReply { channel, team, awaiting_customer } => {
-                self.channels.insert(*channel);
+                Arc::make_mut(&mut self.channels).insert(*channel);
                 self.on_reply(team.as_ref(), at, policy);
                 if *awaiting_customer && self.state == CaseState::Open {
                     self.state = CaseState::AwaitingCustomer;
@@ -1146,11 +1160,11 @@ impl Case {
             }
             SignalKind::Link { identity } => {
                 if *identity != Identity::Erased {
-                    self.identities.insert(identity.clone());
+                    Arc::make_mut(&mut self.identities).insert(identity.clone());
                 }
             }
             SignalKind::Acknowledge { clock, level, snooze, .. } => {
-                if let Some(c) = self.clocks.get_mut(clock) {
+                if let Some(c) = Arc::make_mut(&mut self.clocks).get_mut(clock) {
                     let until = policy.calendar(&c.team).after(at, *snooze);
                     c.snooze = Some(Snooze { level: *level, until });
                 }
@@ -1166,7 +1180,7 @@ impl Case {
     fn change_priority(&mut self, priority: Priority, at: Timestamp, policy: &Policy) {
         self.priority = priority;
         let class = self.class();
-        for clock in self.clocks.values_mut() {
+        for clock in Arc::make_mut(&mut self.clocks).values_mut() {
             let target = policy.target(clock.kind, class, priority);
             clock.retarget(at, target, policy);
         }
@@ -1190,7 +1204,7 @@ impl Case {
         self.follow_ups += u32::from(marks.follow_up);
         self.channel_hops += u32::from(marks.channel_hop.is_some());
         self.public_posts += u32::from(public);
-        self.channels.insert(channel);
+        Arc::make_mut(&mut self.channels).insert(channel);
         self.last_customer_channel = Some(channel);
         self.last_customer_public = public;
 
@@ -1223,7 +1237,7 @@ impl Case {
                     let fired = running.fired;
                     let mut tightened = candidate;
                     tightened.fired = fired.filter(|s| s.level() > 0);
-                    self.clocks.insert(kind, tightened);
+                    Arc::make_mut(&mut self.clocks).insert(kind, tightened);
                 }
             }
         }
@@ -1263,7 +1277,8 @@ impl Case {
 
     fn on_handoff(&mut self, to: &TeamId, at: Timestamp, policy: &Policy) {
         if at > self.owner_since {
-            *self.held.entry(self.owner.clone()).or_default() += at.duration_since(self.owner_since);
+            *Arc::make_mut(&mut self.held).entry(self.owner.clone()).or_default() +=
+                at.duration_since(self.owner_since);
         }
         self.owner = to.clone();
         self.owner_since = at;
@@ -1274,7 +1289,7 @@ impl Case {
         for kind in
             [ClockKind::FirstResponse, ClockKind::NextResponse, ClockKind::PeriodicUpdate, ClockKind::CustomerSilence]
         {
-            if let Some(clock) = self.clocks.get_mut(&kind) {
+            if let Some(clock) = Arc::make_mut(&mut self.clocks).get_mut(&kind) {
                 clock.rebase(at, to.clone(), policy);
             }
         }
@@ -1297,7 +1312,8 @@ impl Case {
 
     fn close(&mut self, at: Timestamp, reason: CloseReason) {
         if !self.is_closed() && at > self.owner_since {
-            *self.held.entry(self.owner.clone()).or_default() += at.duration_since(self.owner_since);
+            *Arc::make_mut(&mut self.held).entry(self.owner.clone()).or_default() +=
+                at.duration_since(self.owner_since);
             self.owner_since = at;
         }
         self.state = CaseState::Closed;
@@ -1314,13 +1330,13 @@ impl Case {
 
     fn start(&mut self, kind: ClockKind, at: Timestamp, class: ChannelClass, policy: &Policy) {
         let target = policy.target(kind, class, self.priority);
-        self.clocks.insert(kind, Clock::start(kind, at, self.owner.clone(), target, policy));
+        Arc::make_mut(&mut self.clocks).insert(kind, Clock::start(kind, at, self.owner.clone(), target, policy));
     }
 
     /// Stops clocks at `at`: each that breached leaves its `cleared` alert due (see [`Stopped`]).
     fn stop(&mut self, kinds: &[ClockKind], at: Timestamp, why: &Stop) {
         for kind in kinds {
-            let Some(clock) = self.clocks.remove(kind) else { continue };
+            let Some(clock) = Arc::make_mut(&mut self.clocks).remove(kind) else { continue };
             // The confirmation window has no ladder; a full case's clocks go on in its continuation.
             let carried_on = matches!(why, Stop::Closed { reason: CloseReason::Continued });
             let Some(reached) = clock.fired.filter(|s| s.level() >= 1) else { continue };

@@ -278,7 +278,7 @@ impl Remove for MemoryStore {
 /// If the change leaves out a new event (the case counts more events than the store then holds): the
 /// caller built the change wrongly, and the DynamoDB store would lose that event.
 fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
-    let mut timeline: Vec<Event> = old.map(|c| c.into_parts().timeline).unwrap_or_default();
+    let mut timeline: Vec<Event> = old.map(Case::into_timeline).unwrap_or_default();
     for event in &change.events {
         match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
             Ok(i) => timeline[i] = (*event).clone(),
