@@ -210,9 +210,10 @@ fn no_ack(mail: &SimpleEmailMessage, verdicts: Verdicts) -> Option<NoAck> {
 /// The one address of the `From` header (or SES's common header when the list lacks it).
 fn sender(mail: &SimpleEmailMessage) -> Result<String, &'static str> {
     let headers: Vec<Cow<str>> = all_headers(mail, "From").collect();
-    let values: Vec<&str> = match headers.is_empty() {
-        true => mail.common_headers.from.iter().map(String::as_str).collect(),
-        false => headers.iter().map(|v| v.as_ref()).collect(),
+    let values: Vec<&str> = if headers.is_empty() {
+        mail.common_headers.from.iter().map(String::as_str).collect()
+    } else {
+        headers.iter().map(|v| v.as_ref()).collect()
     };
     let mut found = Vec::new();
     for value in values {
@@ -233,10 +234,12 @@ fn all_headers<'a>(mail: &'a SimpleEmailMessage, name: &'a str) -> impl Iterator
         .iter()
         .filter(move |h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
         .filter_map(|h| h.value.as_deref())
-        .map(|v| match v.contains(['\r', '\n']) {
-            true => Cow::Owned(v.replace(['\r', '\n'], "")),
-            false => Cow::Borrowed(v),
-        })
+        .map(unfold)
+}
+
+/// A header value without its line breaks (folding); one without any is borrowed as it is.
+fn unfold(value: &str) -> Cow<'_, str> {
+    if value.contains(['\r', '\n']) { Cow::Owned(value.replace(['\r', '\n'], "")) } else { Cow::Borrowed(value) }
 }
 
 /// The first header of that name (case-insensitive), unfolded.
@@ -320,10 +323,7 @@ pub fn message_ids(value: &str) -> Vec<String> {
 /// (`<1234 @ local(blah) .machine .example>`, RFC 5322 appendix A.6.3).
 fn without_comments(value: &str) -> Cow<'_, str> {
     // Without a `(` there is no comment, and every character is kept.
-    match value.contains('(') {
-        true => Cow::Owned(strip_comments(value)),
-        false => Cow::Borrowed(value),
-    }
+    if value.contains('(') { Cow::Owned(strip_comments(value)) } else { Cow::Borrowed(value) }
 }
 
 fn strip_comments(value: &str) -> String {
@@ -472,5 +472,15 @@ mod tests {
             assert_eq!(strip_comments(text), text);
         }
         assert_eq!(without_comments("a (b) c"), "a  c");
+    }
+
+    #[test]
+    fn header_values_unfold_as_they_did_before_the_shortcut() {
+        let before = |v: &str| v.replace("\r\n", "").replace(['\r', '\n'], "");
+        let folded = ["a\r\n b", "a\n\tb", "a\rb", "\r\n\r\n", "a\n\r b", "end\r"];
+        for value in PLAIN.into_iter().chain(folded) {
+            assert_eq!(unfold(value), before(value), "{value:?}");
+            assert_eq!(matches!(unfold(value), Cow::Borrowed(_)), !value.contains(['\r', '\n']), "{value:?}");
+        }
     }
 }

@@ -40,7 +40,10 @@ fn read_body(body: &serde_json::Value) -> Result<Body<'_>, serde_json::Error> {
     use serde_json::Value;
     const KNOWN: [&str; 4] = ["for_user_id", "tweet_create_events", "direct_message_events", "tweet_delete_events"];
     let Some(map) = body.as_object() else {
-        return Err(serde::Deserializer::deserialize_map(body, MapOnly).expect_err("not a map"));
+        return Err(match serde::Deserializer::deserialize_map(body, MapOnly) {
+            Err(why) => why,
+            Ok(()) => serde::de::Error::custom("an X webhook body is an object"),
+        });
     };
     let events = |key: &str| match map.get(key) {
         None => Some(&[][..]),
