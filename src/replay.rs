@@ -138,15 +138,19 @@ impl<R: BufRead> Iterator for Lines<'_, R> {
 /// again the plain way, as its envelope and then its payload, so that a bad line's error is the same
 /// either way.
 pub fn parse_line(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
-    let error = |reason: String| LineError { line: number, reason };
-    let (at, input) = match serde_json::from_str::<OnePass>(text) {
-        Ok(OnePass { at, source, payload }) => (at, payload.input(source, number, at, policy)),
-        Err(_) => {
-            let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
-            (raw.at, read_payload(raw.source, raw.payload.get(), number, raw.at, policy))
-        }
+    let Ok(OnePass { at, source, payload }) = serde_json::from_str::<OnePass>(text) else {
+        return two_pass(text, number, policy);
     };
-    Ok(Line { number, at, input: input.map_err(error)? })
+    let input = payload.input(source, number, at, policy).map_err(|reason| LineError { line: number, reason })?;
+    Ok(Line { number, at, input })
+}
+
+/// The plain reading of a line: its envelope, with the payload left as text, then the payload.
+fn two_pass(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
+    let error = |reason: String| LineError { line: number, reason };
+    let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
+    let input = read_payload(raw.source, raw.payload.get(), number, raw.at, policy).map_err(error)?;
+    Ok(Line { number, at: raw.at, input })
 }
 
 /// A payload's text, read into what it asks for.
@@ -907,14 +911,6 @@ mod tests {
         // An instant before the one asked is asked again too.
         assert_eq!(after(nine, noon), Some(noon));
         assert_eq!(*asked.borrow(), vec![nine, noon, nine]);
-    }
-
-    /// The plain reading that [`parse_line`] falls back on: the envelope, then the payload.
-    fn two_pass(text: &str, number: usize, policy: &Policy) -> Result<Line, LineError> {
-        let error = |reason: String| LineError { line: number, reason };
-        let raw: RawLine = serde_json::from_str(text).map_err(|e| error(e.to_string()))?;
-        let input = read_payload(raw.source, raw.payload.get(), number, raw.at, policy).map_err(error)?;
-        Ok(Line { number, at: raw.at, input })
     }
 
     fn sample_lines() -> Vec<String> {
