@@ -192,6 +192,29 @@ async fn signal_costs(policy: Arc<Policy>) {
         );
     }
     println!();
+    println!(
+        "Items each applied signal writes, mean per signal kind (every item of a transaction costs at least 2 units):"
+    );
+    println!(
+        "{:<40} {:>6} {:>6} {:>7} {:>10} {:>10} {:>8} {:>6}",
+        "signal", "case", "event", "dedupe", "reference", "cust.index", "figures", "all"
+    );
+    for (kind, (count, usage)) in &costs {
+        let n = *count as f64;
+        let i = usage.items;
+        let mean = |v: u64| v as f64 / n;
+        println!(
+            "{kind:<40} {:>6.2} {:>6.2} {:>7.2} {:>10.2} {:>10.2} {:>8.2} {:>6.2}",
+            mean(i.case),
+            mean(i.timeline),
+            mean(i.dedupe),
+            mean(i.reference),
+            mean(i.customer_index),
+            mean(i.figures),
+            mean(i.total())
+        );
+    }
+    println!();
     item_sizes(&store).await;
 }
 

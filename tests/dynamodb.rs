@@ -16,7 +16,7 @@ use baton::ingest::{CaseRef, Inbound, Route};
 use baton::notify::Collect;
 use baton::replay;
 use baton::service::{Baton, Outcome};
-use baton::store::dynamo::{DynamoStore, Usage, local_client, table};
+use baton::store::dynamo::{DynamoStore, Items, Usage, local_client, table};
 use baton::store::memory::MemoryStore;
 use baton::store::{Cases, Change, Key, Record, Schedule, Store, Write};
 use common::dynamodb;
@@ -401,10 +401,31 @@ async fn costs_per_signal_and_per_due_case() {
         ("sweep recording 4 teams' daily digests (1 quiet open case)", digests),
     ] {
         println!(
-            "{what}: {} requests, {:.1} read units, {:.1} write units ({:.1} of them index entries; billed by DynamoDB's rule: {:.1})",
-            usage.requests, usage.read_units, usage.write_units, usage.index_write_units, usage.billed_write_units
+            "{what}: {} requests, {:.1} read units, {:.1} write units ({:.1} of them index entries; billed by DynamoDB's rule: {:.1}); items {:?}",
+            usage.requests,
+            usage.read_units,
+            usage.write_units,
+            usage.index_write_units,
+            usage.billed_write_units,
+            usage.items
         );
     }
+    // What each write is made of (the write bill, README "Performance"): a new case writes the
+    // case, its event, the dedupe item, the message's and the customer's references and the
+    // customer index entry; a signal naming its case, the case, its event and the dedupe item.
+    let items = |case, timeline, dedupe, reference, customer_index, figures| Items {
+        case,
+        timeline,
+        dedupe,
+        reference,
+        customer_index,
+        figures,
+        ..Items::default()
+    };
+    assert_eq!(open.items, items(1, 1, 1, 2, 1, 0), "{open:?}");
+    assert_eq!(named.items, items(1, 1, 1, 0, 0, 0), "{named:?}");
+    assert_eq!(threaded.items, items(1, 1, 1, 1, 0, 0), "{threaded:?}");
+    assert_eq!(duplicate.items, Items::default(), "{duplicate:?}");
     // New case: a reference lookup (customer) and the transaction. Named: one read, one transaction.
     assert_eq!(open.requests, 2, "{open:?}");
     assert_eq!(named.requests, 2, "{named:?}");

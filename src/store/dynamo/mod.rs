@@ -68,7 +68,7 @@ type Item = HashMap<String, AttributeValue>;
 use self::items::*;
 pub use self::keys::instant;
 use self::keys::*;
-pub use self::usage::{Usage, item_size};
+pub use self::usage::{Items, Usage, item_size};
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -278,6 +278,7 @@ impl DynamoStore {
     /// transaction.
     async fn transact(&self, items: Vec<TransactWriteItem>, seen_at: Option<usize>) -> Result<(), SaveError> {
         let billed = usage::transaction_units(&items);
+        let kinds = usage::transaction_items(&items);
         let result = self
             .client
             .transact_write_items()
@@ -288,7 +289,9 @@ impl DynamoStore {
         match result {
             Ok(out) => {
                 let index_units = self.count(false, out.consumed_capacity().iter());
-                self.usage.lock().expect("usage lock").billed_write_units += billed + index_units;
+                let mut usage = self.usage.lock().expect("usage lock");
+                usage.billed_write_units += billed + index_units;
+                usage.items = usage.items + kinds;
                 Ok(())
             }
             Err(error) => {

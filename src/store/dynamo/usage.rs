@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
+use super::table::{PARTITION_KEY, SORT_KEY};
+
 /// Requests made and capacity units consumed, as DynamoDB reports them (`ReturnConsumedCapacity`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
@@ -19,6 +21,94 @@ pub struct Usage {
     /// 2 units per KB of each item, rounded up per item (puts by their size; updates, deletes and
     /// condition checks of the small items they touch at 2), plus the index units as reported.
     pub billed_write_units: f64,
+    /// The items the transactions wrote (put, updated or deleted), by kind.
+    pub items: Items,
+}
+
+/// How many items of each kind the transactions wrote: what a signal's write units are made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Items {
+    pub case: u64,
+    /// Timeline events and segments.
+    pub timeline: u64,
+    pub dedupe: u64,
+    /// Message and customer references (`REF` items).
+    pub reference: u64,
+    /// Customer index entries (every case an identity was held by).
+    pub customer_index: u64,
+    /// A team's day figures (one shard).
+    pub figures: u64,
+    pub outbox: u64,
+    pub other: u64,
+}
+
+impl Items {
+    /// The kind of the item with these keys, counted once.
+    pub fn of(pk: &str, sk: &str) -> Items {
+        let mut items = Items::default();
+        let kind = match (pk.split('#').next().unwrap_or(""), sk.split('#').next().unwrap_or("")) {
+            ("CASE", "CASE") => &mut items.case,
+            ("CASE", "EV" | "SEG") => &mut items.timeline,
+            ("SEEN", _) => &mut items.dedupe,
+            ("REF", "REF") => &mut items.reference,
+            ("REF", "CASE") => &mut items.customer_index,
+            ("DAY", _) => &mut items.figures,
+            ("OUTBOX", _) => &mut items.outbox,
+            _ => &mut items.other,
+        };
+        *kind = 1;
+        items
+    }
+
+    pub fn total(&self) -> u64 {
+        let Items { case, timeline, dedupe, reference, customer_index, figures, outbox, other } = *self;
+        case + timeline + dedupe + reference + customer_index + figures + outbox + other
+    }
+
+    fn zip(self, rhs: Items, f: impl Fn(u64, u64) -> u64) -> Items {
+        Items {
+            case: f(self.case, rhs.case),
+            timeline: f(self.timeline, rhs.timeline),
+            dedupe: f(self.dedupe, rhs.dedupe),
+            reference: f(self.reference, rhs.reference),
+            customer_index: f(self.customer_index, rhs.customer_index),
+            figures: f(self.figures, rhs.figures),
+            outbox: f(self.outbox, rhs.outbox),
+            other: f(self.other, rhs.other),
+        }
+    }
+}
+
+impl std::ops::Add for Items {
+    type Output = Items;
+    fn add(self, rhs: Items) -> Items {
+        self.zip(rhs, |a, b| a + b)
+    }
+}
+
+impl std::ops::Sub for Items {
+    type Output = Items;
+    fn sub(self, rhs: Items) -> Items {
+        self.zip(rhs, |a, b| a - b)
+    }
+}
+
+/// The kinds of the items a transaction writes.
+pub fn transaction_items(items: &[TransactWriteItem]) -> Items {
+    let key = |map: &HashMap<String, AttributeValue>, name: &str| match map.get(name) {
+        Some(AttributeValue::S(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let keys = |item: &TransactWriteItem| {
+        if let Some(put) = item.put() {
+            Some((key(put.item(), PARTITION_KEY), key(put.item(), SORT_KEY)))
+        } else if let Some(update) = item.update() {
+            Some((key(update.key(), PARTITION_KEY), key(update.key(), SORT_KEY)))
+        } else {
+            item.delete().map(|delete| (key(delete.key(), PARTITION_KEY), key(delete.key(), SORT_KEY)))
+        }
+    };
+    items.iter().filter_map(keys).map(|(pk, sk)| Items::of(&pk, &sk)).fold(Items::default(), |a, b| a + b)
 }
 
 /// An item's size as DynamoDB counts it: each attribute's name and value; strings and binaries
@@ -62,6 +152,7 @@ impl std::ops::Sub for Usage {
             write_units: self.write_units - rhs.write_units,
             index_write_units: self.index_write_units - rhs.index_write_units,
             billed_write_units: self.billed_write_units - rhs.billed_write_units,
+            items: self.items - rhs.items,
         }
     }
 }
@@ -75,6 +166,7 @@ impl std::ops::Add for Usage {
             write_units: self.write_units + rhs.write_units,
             index_write_units: self.index_write_units + rhs.index_write_units,
             billed_write_units: self.billed_write_units + rhs.billed_write_units,
+            items: self.items + rhs.items,
         }
     }
 }
