@@ -424,6 +424,9 @@ async fn costs_per_signal_and_per_due_case() {
     };
     assert_eq!(open.items, items(1, 1, 1, 2, 1, 0), "{open:?}");
     assert_eq!(named.items, items(1, 1, 1, 0, 0, 0), "{named:?}");
+    // The floor (three small items at 2 units each), reached by a note: it stops no clock
+    // and leaves the due time where it was.
+    assert_eq!((named.billed_write_units, named.index_write_units), (6.0, 0.0), "{named:?}");
     assert_eq!(threaded.items, items(1, 1, 1, 1, 0, 0), "{threaded:?}");
     assert_eq!(duplicate.items, Items::default(), "{duplicate:?}");
     // New case: a reference lookup (customer) and the transaction. Named: one read, one transaction.
