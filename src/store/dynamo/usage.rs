@@ -43,21 +43,19 @@ pub struct Items {
 }
 
 impl Items {
-    /// The kind of the item with these keys, counted once.
-    pub fn of(pk: &str, sk: &str) -> Items {
-        let mut items = Items::default();
+    /// Counts one item written, by the kind its keys name (see the table in [`super`]).
+    fn count(&mut self, pk: &str, sk: &str) {
         let kind = match (pk.split('#').next().unwrap_or(""), sk.split('#').next().unwrap_or("")) {
-            ("CASE", "CASE") => &mut items.case,
-            ("CASE", "EV" | "SEG") => &mut items.timeline,
-            ("SEEN", _) => &mut items.dedupe,
-            ("REF", "REF") => &mut items.reference,
-            ("REF", "CASE") => &mut items.customer_index,
-            ("DAY", _) => &mut items.figures,
-            ("OUTBOX", _) => &mut items.outbox,
-            _ => &mut items.other,
+            ("CASE", "CASE") => &mut self.case,
+            ("CASE", "EV" | "SEG") => &mut self.timeline,
+            ("SEEN", _) => &mut self.dedupe,
+            ("REF", "REF") => &mut self.reference,
+            ("REF", "CASE") => &mut self.customer_index,
+            ("DAY", _) => &mut self.figures,
+            ("OUTBOX", _) => &mut self.outbox,
+            _ => &mut self.other,
         };
-        *kind = 1;
-        items
+        *kind += 1;
     }
 
     pub fn total(&self) -> u64 {
@@ -95,20 +93,23 @@ impl std::ops::Sub for Items {
 
 /// The kinds of the items a transaction writes.
 pub fn transaction_items(items: &[TransactWriteItem]) -> Items {
-    let key = |map: &HashMap<String, AttributeValue>, name: &str| match map.get(name) {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let keys = |item: &TransactWriteItem| {
-        if let Some(put) = item.put() {
-            Some((key(put.item(), PARTITION_KEY), key(put.item(), SORT_KEY)))
-        } else if let Some(update) = item.update() {
-            Some((key(update.key(), PARTITION_KEY), key(update.key(), SORT_KEY)))
-        } else {
-            item.delete().map(|delete| (key(delete.key(), PARTITION_KEY), key(delete.key(), SORT_KEY)))
+    fn key<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+        match item.get(name) {
+            Some(AttributeValue::S(s)) => s,
+            _ => "",
         }
-    };
-    items.iter().filter_map(keys).map(|(pk, sk)| Items::of(&pk, &sk)).fold(Items::default(), |a, b| a + b)
+    }
+    let mut kinds = Items::default();
+    for item in items {
+        let written = match (item.put(), item.update(), item.delete()) {
+            (Some(put), _, _) => put.item(),
+            (_, Some(update), _) => update.key(),
+            (_, _, Some(delete)) => delete.key(),
+            _ => continue,
+        };
+        kinds.count(key(written, PARTITION_KEY), key(written, SORT_KEY));
+    }
+    kinds
 }
 
 /// An item's size as DynamoDB counts it: each attribute's name and value; strings and binaries
