@@ -15,6 +15,7 @@ pub mod link;
 pub mod metrics;
 pub mod notify;
 pub mod page;
+pub mod probe;
 pub mod replay;
 pub mod report;
 pub mod service;

@@ -12,6 +12,7 @@ use crate::domain::measure::{self, Figures, Measure};
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 use crate::ingest::{Inbound, Route};
+use crate::probe::{self, Part};
 use crate::store::{Change, Key, Record, SaveError, StoreError, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,20 +133,23 @@ impl<'a, S: Record> Ingest<'a, S> {
             return self.merge(whole, other, inbound, &recorded).await;
         }
         let mut case = before.clone();
-        let mut applied = engine::apply(&mut case, signal.clone(), policy);
+        let mut applied = probe::time(Part::Engine, || engine::apply(&mut case, signal.clone(), policy));
         if let Err(Rejection::NeedsHistory(_)) = applied {
             // The signal belongs before the last event: the case is rebuilt from its whole past.
             before = self.store.load_whole(before.id()).await?.ok_or(SaveError::Conflict)?.into_case();
             case = before.clone();
-            applied = engine::apply(&mut case, signal.clone(), policy);
+            applied = probe::time(Part::Engine, || engine::apply(&mut case, signal.clone(), policy));
         }
         if let Err(rejection) = applied {
             return self.refused(signal, rejection).await;
         }
         let keys = self.signal_keys(inbound, case.id(), &recorded);
         let mut figures = Figures::new();
-        let measures = measure::changes(Some(&before), &case, signal.at, policy);
-        measure::tally(&mut figures, &measures, policy);
+        let measures = probe::time(Part::Measure, || {
+            let measures = measure::changes(Some(&before), &case, signal.at, policy);
+            measure::tally(&mut figures, &measures, policy);
+            measures
+        });
         let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, figures, ..Write::default() };
         self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
         Ok(Outcome::Applied { case: case.id().clone(), opened: false, measures })
@@ -162,14 +166,16 @@ impl<'a, S: Record> Ingest<'a, S> {
     ) -> Result<Outcome, SaveError> {
         let signal = &inbound.signal;
         let mut case = before.clone();
-        if let Err(rejection) = engine::apply_whole(&mut case, signal.clone(), self.policy) {
+        if let Err(rejection) =
+            probe::time(Part::Engine, || engine::apply_whole(&mut case, signal.clone(), self.policy))
+        {
             return self.refused(signal, rejection).await;
         }
         if let Err(rejection) = engine::check_merge(&case, &other) {
             return Ok(Outcome::Rejected(rejection));
         }
         let mut absorbed = other.clone();
-        engine::merge(&mut case, &mut absorbed, signal.at, &signal.source, self.policy);
+        probe::time(Part::Engine, || engine::merge(&mut case, &mut absorbed, signal.at, &signal.source, self.policy));
         let mut keys = self.signal_keys(inbound, case.id(), recorded);
         keys.extend(absorbed.identities().iter().map(|i| (Key::Customer(i.clone()), case.id().clone())));
         let cases = vec![Change::new(Some(&before), &case), Change::new(Some(&other), &absorbed)];
@@ -208,22 +214,27 @@ impl<'a, S: Record> Ingest<'a, S> {
         let policy = self.policy;
         let signal = &inbound.signal;
         let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id()), attempt);
-        let (closing, mut next) = engine::continuation(&full, id, signal.at, policy);
+        let (closing, mut next) = probe::time(Part::Engine, || engine::continuation(&full, id, signal.at, policy));
         let carried = next.clone();
-        if let Err(rejection) = engine::apply(&mut next, signal.clone(), policy) {
+        if let Err(rejection) = probe::time(Part::Engine, || engine::apply(&mut next, signal.clone(), policy)) {
             return Ok(Outcome::Rejected(rejection));
         }
         // What the signal did, from the state the continuation carries in (counted in the full case).
-        let measures = measure::changes(Some(&carried), &next, signal.at, policy);
         let mut figures = Figures::new();
-        measure::tally(&mut figures, &measures, policy);
+        let measures = probe::time(Part::Measure, || {
+            let measures = measure::changes(Some(&carried), &next, signal.at, policy);
+            measure::tally(&mut figures, &measures, policy);
+            measures
+        });
         let mut closed = full.clone();
         let mut full = full;
-        if let Err(NeedsHistory) = engine::commit(&mut closed, vec![closing.clone()], policy) {
+        if let Err(NeedsHistory) =
+            probe::time(Part::Engine, || engine::commit(&mut closed, vec![closing.clone()], policy))
+        {
             // The signal belongs before the full case's last event: it closes from its whole past.
             let whole = self.store.load_whole(full.id()).await?.ok_or(SaveError::Conflict)?;
             let mut changed = whole.clone();
-            engine::commit_whole(&mut changed, vec![closing], policy);
+            probe::time(Part::Engine, || engine::commit_whole(&mut changed, vec![closing], policy));
             (full, closed) = (whole.into_case(), changed.into_case());
         }
         tracing::info!(case = %full.id(), continuation = %next.id(), "a full case goes on in its continuation");
@@ -247,7 +258,7 @@ impl<'a, S: Record> Ingest<'a, S> {
         }
         let owner = inbound.route.team.clone().unwrap_or_else(|| self.policy.intake_team().clone());
         let id = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
-        let case = match engine::open(id, owner, signal.clone(), self.policy) {
+        let case = match probe::time(Part::Engine, || engine::open(id, owner, signal.clone(), self.policy)) {
             Ok(case) => case,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };

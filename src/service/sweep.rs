@@ -17,6 +17,7 @@ use crate::domain::ids::TeamId;
 use crate::domain::measure::{self, DayFigures, Figures, Measure};
 use crate::domain::policy::{Policy, Team};
 use crate::notify::{Message, Notifier, NotifyError, Outbound};
+use crate::probe::{self, Part};
 use crate::store::{Change, OutboxEntry, Remove, Schedule, Teams, Write};
 
 /// What one sweep did.
@@ -220,7 +221,8 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
             Some(previous) => self.store.figures(&team.id, previous).await?,
             None => DayFigures::default(),
         };
-        let digest = Digest::build(&team.id, day, due, &cases, (previous, figures), self.policy);
+        let digest =
+            probe::time(Part::Build, || Digest::build(&team.id, day, due, &cases, (previous, figures), self.policy));
         let message = Outbound::digest(digest);
         let entry = OutboxEntry { message: message.clone(), claimed_until: now + OUTBOX_CLAIM };
         Ok(self.store.record_digest(entry).await?.then_some(message))
@@ -251,28 +253,35 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                     None => self.store.load(id).await?,
                 };
                 let Some(mut before) = before else { return Ok(Recorded::Nothing) };
-                let mut events = match engine::due(&before, now, self.policy) {
+                let mut events = match probe::time(Part::Engine, || engine::due(&before, now, self.policy)) {
                     Due::Nothing => return Ok(Recorded::Nothing),
                     Due::Purge => return Ok(Recorded::Purge),
                     Due::Events(events) => events,
                 };
                 let mut case = before.clone();
-                if let Err(NeedsHistory) = engine::commit(&mut case, events.clone(), self.policy) {
+                if let Err(NeedsHistory) =
+                    probe::time(Part::Engine, || engine::commit(&mut case, events.clone(), self.policy))
+                {
                     // A late event (an alert due before the last signal): the case is rebuilt
                     // from its whole past.
                     let Some(whole) = self.store.load_whole(id).await? else { return Ok(Recorded::Nothing) };
-                    let Due::Events(due) = engine::due(&whole, now, self.policy) else { return Ok(Recorded::Nothing) };
+                    let Due::Events(due) = probe::time(Part::Engine, || engine::due(&whole, now, self.policy)) else {
+                        return Ok(Recorded::Nothing);
+                    };
                     let mut changed = whole.clone();
-                    engine::commit_whole(&mut changed, due.clone(), self.policy);
+                    probe::time(Part::Engine, || engine::commit_whole(&mut changed, due.clone(), self.policy));
                     (before, case, events) = (whole.into_case(), changed.into_case(), due);
                 }
                 let mut figures = Figures::new();
                 let last = events.iter().map(|e| e.at).max().unwrap_or(now);
-                let measures = measure::changes(Some(&before), &case, last, self.policy);
-                measure::tally(&mut figures, &measures, self.policy);
+                let measures = probe::time(Part::Measure, || {
+                    let measures = measure::changes(Some(&before), &case, last, self.policy);
+                    measure::tally(&mut figures, &measures, self.policy);
+                    measures
+                });
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
-                    match Alert::build(&case, &event, self.policy) {
+                    match probe::time(Part::Build, || Alert::build(&case, &event, self.policy)) {
                         Some(alert) => alerts.push((Outbound::alert(event.source.clone(), alert), event)),
                         None => others.push(event),
                     }
