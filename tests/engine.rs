@@ -761,3 +761,73 @@ fn a_signal_applied_to_a_copy_of_a_case_changes_the_copy_alone() {
     assert!(original.held().is_empty());
     assert!(!original.clocks().contains_key(&ClockKind::HandoffAccept));
 }
+
+/// What a write stores of a case's timeline (`Change::new`): the events no stored event equals.
+/// Events shared with the loaded case are found by address, the rest by value; both must give what
+/// comparing every event by value gives, for short timelines and long ones (searched another way),
+/// for a signal appended, events made anew equal (as a rebuild makes them) and events a late
+/// handoff changed.
+#[test]
+fn a_change_writes_exactly_the_events_no_stored_event_equals() {
+    use baton::domain::case::Event;
+    use baton::store::Change;
+
+    let policy = Policy::default_policy();
+    let start = zurich("2026-04-13T09:00:00");
+    let note = SignalKind::InternalNote { team: None };
+    // By value, every event against every stored one.
+    let oracle = |before: &Case, after: &Case| -> Vec<Event> {
+        after.timeline().iter().filter(|e| !before.timeline().contains(e)).cloned().collect()
+    };
+    let written = |before: &Case, after: &Case| -> Vec<Event> {
+        Change::new(Some(before), after).events.into_iter().cloned().collect()
+    };
+    // The same events, each made anew: equal, at another address.
+    let anew = |case: &Case| -> Case {
+        let copies = case.timeline().iter().map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap());
+        case.with_timeline(copies.collect(), 0)
+    };
+    for events in [5, 31, 32, 33, 120] {
+        let email = Signal::new(
+            start,
+            "c:0",
+            SignalKind::CustomerMessage {
+                channel: Channel::Email,
+                public: false,
+                identity: Identity::Email("max@example.ch".into()),
+            },
+        );
+        let mut case = engine::open(CaseId::derive("BTN", "change", 0), team("central"), email, &policy).unwrap();
+        for i in 1..events {
+            let signal = Signal::new(start + SignedDuration::from_mins(i as i64), format!("c:{i}"), note.clone());
+            engine::apply(&mut case, signal, &policy).unwrap();
+        }
+        let n = case.timeline().len();
+
+        // A signal appended to a copy: its event alone.
+        let mut next = case.clone();
+        let later = start + SignedDuration::from_hours(10);
+        engine::apply(&mut next, Signal::new(later, "c:last", note.clone()), &policy).unwrap();
+        assert_eq!(written(&case, &next), oracle(&case, &next), "{n} events, one appended");
+        assert_eq!(written(&case, &next).len(), 1, "{n} events, one appended");
+
+        // The same case made anew, and a signal appended to that: still its event alone.
+        let mut rebuilt = anew(&case);
+        assert!(written(&case, &rebuilt).is_empty(), "{n} events made anew");
+        engine::apply(&mut rebuilt, Signal::new(later, "c:last", note.clone()), &policy).unwrap();
+        assert_eq!(written(&case, &rebuilt), oracle(&case, &rebuilt), "{n} events made anew, one appended");
+        assert_eq!(written(&case, &rebuilt).len(), 1, "{n} events made anew, one appended");
+
+        // A late handoff changes the owner of every later event: those and the handoff.
+        let mut handed = case.clone();
+        let handoff = SignalKind::Handoff { to: team("support-ch") };
+        engine::apply(&mut handed, Signal::new(start + SignedDuration::from_secs(30), "c:late", handoff), &policy)
+            .unwrap();
+        let expected = oracle(&case, &handed);
+        assert!(expected.len() >= n, "{n} events: the later ones change owner ({} do)", expected.len());
+        assert_eq!(written(&case, &handed), expected, "{n} events, a late handoff");
+
+        // A new case: every event.
+        assert_eq!(Change::new(None, &case).events.len(), n);
+    }
+}

@@ -814,6 +814,12 @@ impl Event {
         (at, &self.source, self.kind.name())
     }
 
+    /// Where the event is held: two events at one address are one event, shared between the copies
+    /// of a case that hold it (and so equal), which a caller can tell without reading either.
+    pub fn address(&self) -> (usize, usize) {
+        (Arc::as_ptr(&self.head) as usize, self.detail.as_ref().map_or(0, |d| Arc::as_ptr(d) as usize))
+    }
+
     /// The event as a case loaded without its history carries it (the DynamoDB case item holds
     /// these, and a write pays for that item by the KB): its place, kind, owner and marks, which the
     /// engine's rules and the alerts' timelines read; not the message's excerpt and references, nor

@@ -8,7 +8,7 @@
 pub mod dynamo;
 pub mod memory;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use jiff::Timestamp;
@@ -51,6 +51,9 @@ pub struct OutboxEntry {
     pub claimed_until: Timestamp,
 }
 
+/// Timelines up to this long are searched one event after another rather than through a hash set.
+const SMALL: usize = 32;
+
 /// A case as it is to be stored, the version it was read at (0 for a new case), and the timeline
 /// events to write: the new ones, and those a rebuild changed (their owner or marks).
 #[derive(Debug)]
@@ -67,20 +70,23 @@ impl<'a> Change<'a> {
     /// The change from `before`, the case as it was loaded (`None` for a new case), to `after`.
     pub fn new(before: Option<&Case>, after: &'a Case) -> Self {
         let old = before.map_or(&[][..], |b| b.timeline());
-        let sorted = |t: &[Event]| t.is_sorted_by(|a, b| a.order() < b.order());
-        let events = if sorted(old) && sorted(after.timeline()) {
-            // Both in timeline order (as every store keeps them): one walk, no hashing.
-            let mut i = 0;
-            let mut unchanged = |e: &Event| {
-                while old.get(i).is_some_and(|o| o.order() < e.order()) {
-                    i += 1;
-                }
-                old.get(i).is_some_and(|o| o == e)
-            };
-            after.timeline().iter().filter(|e| !unchanged(e)).collect()
+        // The events a change left alone are the ones the case was loaded with, shared and not
+        // copied: found by their address, without reading them (reading them, from cases spread over
+        // memory, was most of this). Only the others are compared by value, since a rebuild makes
+        // equal events anew; an event equal to a stored one has its order too, so it is not written.
+        let fresh: Vec<&Event> = if old.len() <= SMALL {
+            after.timeline().iter().filter(|e| !old.iter().any(|o| o.address() == e.address())).collect()
+        } else {
+            let shared: HashSet<(usize, usize)> = old.iter().map(Event::address).collect();
+            after.timeline().iter().filter(|e| !shared.contains(&e.address())).collect()
+        };
+        let events = if fresh.is_empty() || old.is_empty() {
+            fresh
+        } else if fresh.len() * old.len() <= SMALL * SMALL {
+            fresh.into_iter().filter(|e| !old.contains(e)).collect()
         } else {
             let known: HashMap<_, &Event> = old.iter().map(|e| (e.order(), e)).collect();
-            after.timeline().iter().filter(|e| known.get(&e.order()) != Some(e)).collect()
+            fresh.into_iter().filter(|e| known.get(&e.order()) != Some(e)).collect()
         };
         let new_identities =
             after.identities().iter().filter(|i| before.is_none_or(|b| !b.identities().contains(*i))).collect();
