@@ -80,6 +80,38 @@ impl Inner {
         old
     }
 
+    /// Stores `change` over the case as it was: its indexes (due, open) are touched only where the
+    /// change moved the case in them, not taken out and put back on every write.
+    fn replace(&mut self, change: &Change<'_>) {
+        let id = change.case.id();
+        let Some(old) = self.cases.remove(id) else {
+            self.put(stored(None, change));
+            return;
+        };
+        let (old_due, old_listed) =
+            (old.next_due(), crate::domain::digest::may_list(&old).then(|| old.owner().clone()));
+        let new = stored(Some(old), change);
+        let new_due = new.next_due();
+        if old_due != new_due {
+            if let Some(due) = old_due {
+                self.due.remove(&(due, id.clone()));
+            }
+            if let Some(due) = new_due {
+                self.due.insert((due, id.clone()));
+            }
+        }
+        let new_listed = crate::domain::digest::may_list(&new).then(|| new.owner());
+        if old_listed.as_ref() != new_listed {
+            if let Some(open) = old_listed.and_then(|team| self.open.get_mut(&team)) {
+                open.remove(id);
+            }
+            if let Some(team) = new_listed {
+                self.open.entry(team.clone()).or_default().insert(id.clone());
+            }
+        }
+        self.cases.insert(id.clone(), new);
+    }
+
     fn put(&mut self, case: Case) {
         if let Some(due) = case.next_due() {
             self.due.insert((due, case.id().clone()));
@@ -130,8 +162,7 @@ impl Record for MemoryStore {
                 for identity in &change.new_identities {
                     inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
-                let old = inner.take(change.case.id());
-                inner.put(stored(old, &change));
+                inner.replace(&change);
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
