@@ -10,7 +10,7 @@
 //!   services make it (`baton::probe`): signals applied and cases opened, what is due evaluated and
 //!   committed, alerts and digests built, measures taken. The timer's own cost, measured on empty
 //!   calls, is taken off. This is the engine's work on the timeline's real cases (longer timelines,
-//!   calendars, closures ahead, 345,000 alerts), which the synthetic life leaves out;
+//!   calendars, closures ahead, every alert and digest), which the synthetic life leaves out;
 //! - output: the alerts and digests the replay publishes, written as its `--json` lines to a sink;
 //! - the replay without its output: the in-memory service on the streamed lines, printing nothing.
 //!

@@ -30,11 +30,6 @@ pub struct Spent {
 }
 
 impl Spent {
-    /// The three parts together.
-    pub fn total(&self) -> Duration {
-        self.engine.0 + self.build.0 + self.measure.0
-    }
-
     /// Calls timed, all parts.
     pub fn calls(&self) -> u64 {
         self.engine.1 + self.build.1 + self.measure.1

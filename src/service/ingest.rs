@@ -133,12 +133,15 @@ impl<'a, S: Record> Ingest<'a, S> {
             return self.merge(whole, other, inbound, &recorded).await;
         }
         let mut case = before.clone();
-        let mut applied = probe::time(Part::Engine, || engine::apply(&mut case, signal.clone(), policy));
+        // The copies are made outside the timed calls: the probe times the engine, not them.
+        let copy = signal.clone();
+        let mut applied = probe::time(Part::Engine, || engine::apply(&mut case, copy, policy));
         if let Err(Rejection::NeedsHistory(_)) = applied {
             // The signal belongs before the last event: the case is rebuilt from its whole past.
             before = self.store.load_whole(before.id()).await?.ok_or(SaveError::Conflict)?.into_case();
             case = before.clone();
-            applied = probe::time(Part::Engine, || engine::apply(&mut case, signal.clone(), policy));
+            let copy = signal.clone();
+            applied = probe::time(Part::Engine, || engine::apply(&mut case, copy, policy));
         }
         if let Err(rejection) = applied {
             return self.refused(signal, rejection).await;
@@ -166,9 +169,8 @@ impl<'a, S: Record> Ingest<'a, S> {
     ) -> Result<Outcome, SaveError> {
         let signal = &inbound.signal;
         let mut case = before.clone();
-        if let Err(rejection) =
-            probe::time(Part::Engine, || engine::apply_whole(&mut case, signal.clone(), self.policy))
-        {
+        let copy = signal.clone();
+        if let Err(rejection) = probe::time(Part::Engine, || engine::apply_whole(&mut case, copy, self.policy)) {
             return self.refused(signal, rejection).await;
         }
         if let Err(rejection) = engine::check_merge(&case, &other) {
@@ -216,7 +218,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         let id = CaseId::derive(&policy.case_prefix, &format!("{}:continued", full.id()), attempt);
         let (closing, mut next) = probe::time(Part::Engine, || engine::continuation(&full, id, signal.at, policy));
         let carried = next.clone();
-        if let Err(rejection) = probe::time(Part::Engine, || engine::apply(&mut next, signal.clone(), policy)) {
+        let copy = signal.clone();
+        if let Err(rejection) = probe::time(Part::Engine, || engine::apply(&mut next, copy, policy)) {
             return Ok(Outcome::Rejected(rejection));
         }
         // What the signal did, from the state the continuation carries in (counted in the full case).
@@ -228,9 +231,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         });
         let mut closed = full.clone();
         let mut full = full;
-        if let Err(NeedsHistory) =
-            probe::time(Part::Engine, || engine::commit(&mut closed, vec![closing.clone()], policy))
-        {
+        let closings = vec![closing.clone()];
+        if let Err(NeedsHistory) = probe::time(Part::Engine, || engine::commit(&mut closed, closings, policy)) {
             // The signal belongs before the full case's last event: it closes from its whole past.
             let whole = self.store.load_whole(full.id()).await?.ok_or(SaveError::Conflict)?;
             let mut changed = whole.clone();
@@ -258,7 +260,8 @@ impl<'a, S: Record> Ingest<'a, S> {
         }
         let owner = inbound.route.team.clone().unwrap_or_else(|| self.policy.intake_team().clone());
         let id = CaseId::derive(&self.policy.case_prefix, &signal.source, attempt);
-        let case = match probe::time(Part::Engine, || engine::open(id, owner, signal.clone(), self.policy)) {
+        let copy = signal.clone();
+        let case = match probe::time(Part::Engine, || engine::open(id, owner, copy, self.policy)) {
             Ok(case) => case,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };

@@ -259,9 +259,9 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                     Due::Events(events) => events,
                 };
                 let mut case = before.clone();
-                if let Err(NeedsHistory) =
-                    probe::time(Part::Engine, || engine::commit(&mut case, events.clone(), self.policy))
-                {
+                // Copied outside the timed call: the probe times the engine, not the copy.
+                let copy = events.clone();
+                if let Err(NeedsHistory) = probe::time(Part::Engine, || engine::commit(&mut case, copy, self.policy)) {
                     // A late event (an alert due before the last signal): the case is rebuilt
                     // from its whole past.
                     let Some(whole) = self.store.load_whole(id).await? else { return Ok(Recorded::Nothing) };
@@ -269,7 +269,8 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                         return Ok(Recorded::Nothing);
                     };
                     let mut changed = whole.clone();
-                    probe::time(Part::Engine, || engine::commit_whole(&mut changed, due.clone(), self.policy));
+                    let copy = due.clone();
+                    probe::time(Part::Engine, || engine::commit_whole(&mut changed, copy, self.policy));
                     (before, case, events) = (whole.into_case(), changed.into_case(), due);
                 }
                 let mut figures = Figures::new();

@@ -82,7 +82,7 @@ impl Inner {
 
     /// Stores `change` over the case as it was: its indexes (due, open) are touched only where the
     /// change moved the case in them, not taken out and put back on every write.
-    fn replace(&mut self, change: &Change<'_>) {
+    fn overwrite(&mut self, change: &Change<'_>) {
         let id = change.case.id();
         let Some(old) = self.cases.remove(id) else {
             self.put(stored(None, change));
@@ -162,7 +162,7 @@ impl Record for MemoryStore {
                 for identity in &change.new_identities {
                     inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
-                inner.replace(&change);
+                inner.overwrite(&change);
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
