@@ -66,60 +66,56 @@ impl Inner {
         if current == expected { Ok(()) } else { Err(SaveError::Conflict) }
     }
 
-    /// Removes a case and its entry in the due index; returns it.
+    /// Removes a case and its entries in the due and open indexes; returns it.
     fn take(&mut self, id: &CaseId) -> Option<Case> {
         let old = self.cases.remove(id);
-        if let Some(due) = old.as_ref().and_then(|c| c.next_due()) {
-            self.due.remove(&(due, id.clone()));
-        }
-        if let Some(case) = old.as_ref().filter(|c| crate::domain::digest::may_list(c))
-            && let Some(open) = self.open.get_mut(case.owner())
-        {
-            open.remove(id);
-        }
+        self.reindex(id, old.as_ref().map(Place::of).unwrap_or_default(), Place::default());
         old
     }
 
-    /// Stores `change` over the case as it was: its indexes (due, open) are touched only where the
-    /// change moved the case in them, not taken out and put back on every write.
-    fn overwrite(&mut self, change: &Change<'_>) {
-        let id = change.case.id();
-        let Some(old) = self.cases.remove(id) else {
-            self.put(stored(None, change));
-            return;
-        };
-        let (old_due, old_listed) =
-            (old.next_due(), crate::domain::digest::may_list(&old).then(|| old.owner().clone()));
-        let new = stored(Some(old), change);
-        let new_due = new.next_due();
-        if old_due != new_due {
-            if let Some(due) = old_due {
-                self.due.remove(&(due, id.clone()));
-            }
-            if let Some(due) = new_due {
-                self.due.insert((due, id.clone()));
-            }
-        }
-        let new_listed = crate::domain::digest::may_list(&new).then(|| new.owner());
-        if old_listed.as_ref() != new_listed {
-            if let Some(open) = old_listed.and_then(|team| self.open.get_mut(&team)) {
-                open.remove(id);
-            }
-            if let Some(team) = new_listed {
-                self.open.entry(team.clone()).or_default().insert(id.clone());
-            }
-        }
+    /// Stores the case `make` builds from the one stored (if any) under `id`: the indexes are
+    /// touched only where the new case's place in them differs from the old one's, not taken out
+    /// and put back on every write.
+    fn overwrite(&mut self, id: &CaseId, make: impl FnOnce(Option<Case>) -> Case) {
+        let old = self.cases.remove(id);
+        let from = old.as_ref().map(Place::of).unwrap_or_default();
+        let new = make(old);
+        self.reindex(id, from, Place::of(&new));
         self.cases.insert(id.clone(), new);
     }
 
-    fn put(&mut self, case: Case) {
-        if let Some(due) = case.next_due() {
-            self.due.insert((due, case.id().clone()));
+    /// Moves case `id` in the due and open indexes from one place to another.
+    fn reindex(&mut self, id: &CaseId, from: Place, to: Place) {
+        if from.due != to.due {
+            if let Some(due) = from.due {
+                self.due.remove(&(due, id.clone()));
+            }
+            if let Some(due) = to.due {
+                self.due.insert((due, id.clone()));
+            }
         }
-        if crate::domain::digest::may_list(&case) {
-            self.open.entry(case.owner().clone()).or_default().insert(case.id().clone());
+        if from.listed != to.listed {
+            if let Some(open) = from.listed.and_then(|team| self.open.get_mut(&team)) {
+                open.remove(id);
+            }
+            if let Some(team) = to.listed {
+                self.open.entry(team).or_default().insert(id.clone());
+            }
         }
-        self.cases.insert(case.id().clone(), case);
+    }
+}
+
+/// Where a case stands in the store's indexes: when it is next due, and the team whose digest may
+/// list it. The default is a case in neither (or none at all).
+#[derive(Debug, Default)]
+struct Place {
+    due: Option<Timestamp>,
+    listed: Option<TeamId>,
+}
+
+impl Place {
+    fn of(case: &Case) -> Self {
+        Self { due: case.next_due(), listed: crate::domain::digest::may_list(case).then(|| case.owner().clone()) }
     }
 }
 
@@ -162,7 +158,7 @@ impl Record for MemoryStore {
                 for identity in &change.new_identities {
                     inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
-                inner.overwrite(&change);
+                inner.overwrite(change.case.id(), |old| stored(old, &change));
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
@@ -287,9 +283,10 @@ impl Remove for MemoryStore {
     async fn replace(&self, change: Change<'_>) -> Result<(), SaveError> {
         self.with(|inner| {
             inner.check(change.case.id(), change.expected)?;
-            inner.take(change.case.id());
             let timeline = change.events.iter().map(|e| (*e).clone()).collect();
-            inner.put(change.case.with_timeline(timeline, 0).with_version(change.expected + 1));
+            inner.overwrite(change.case.id(), |_| {
+                change.case.with_timeline(timeline, 0).with_version(change.expected + 1)
+            });
             Ok(())
         })
     }
