@@ -8,7 +8,7 @@ use super::retry::retry_on_conflict;
 use crate::domain::case::{Case, Whole};
 use crate::domain::engine::{self, NeedsHistory, Rejection};
 use crate::domain::ids::{CaseId, MessageRef};
-use crate::domain::measure::{self, Figures, Measure};
+use crate::domain::measure::Measure;
 use crate::domain::policy::Policy;
 use crate::domain::signal::{Signal, SignalKind};
 use crate::ingest::{Inbound, Route};
@@ -147,12 +147,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             return self.refused(signal, rejection).await;
         }
         let keys = self.signal_keys(inbound, case.id(), &recorded);
-        let mut figures = Figures::new();
-        let measures = probe::time(Part::Measure, || {
-            let measures = measure::changes(Some(&before), &case, signal.at, policy);
-            measure::tally(&mut figures, &measures, policy);
-            measures
-        });
+        let (measures, figures) = super::measured(&before, &case, signal.at, policy);
         let write = Write { cases: vec![Change::new(Some(&before), &case)], keys, figures, ..Write::default() };
         self.store.save(Write { seen: Some(signal.source.clone()), ..write }).await?;
         Ok(Outcome::Applied { case: case.id().clone(), opened: false, measures })
@@ -223,12 +218,7 @@ impl<'a, S: Record> Ingest<'a, S> {
             return Ok(Outcome::Rejected(rejection));
         }
         // What the signal did, from the state the continuation carries in (counted in the full case).
-        let mut figures = Figures::new();
-        let measures = probe::time(Part::Measure, || {
-            let measures = measure::changes(Some(&carried), &next, signal.at, policy);
-            measure::tally(&mut figures, &measures, policy);
-            measures
-        });
+        let (measures, figures) = super::measured(&carried, &next, signal.at, policy);
         let mut closed = full.clone();
         let mut full = full;
         let closings = vec![closing.clone()];

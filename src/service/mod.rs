@@ -20,9 +20,11 @@ pub use sweep::{OUTBOX_CLAIM, Sweep, SweepOptions, SweepReport};
 
 use crate::domain::case::{Case, Whole};
 use crate::domain::ids::{CaseId, Identity, MessageRef};
+use crate::domain::measure::{self, Figures, Measure};
 use crate::domain::policy::Policy;
 use crate::ingest::{CaseRef, Inbound};
 use crate::notify::Notifier;
+use crate::probe::{self, Part};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,17 @@ impl<S: Store, N: Notifier> Baton<S, N> {
     pub async fn sweep_with(&self, now: Timestamp, options: &SweepOptions) -> Result<SweepReport, ServiceError> {
         self.sweeper().sweep_with(now, options).await
     }
+}
+
+/// What a change from `before` to `after` did to the clocks ([`measure::changes`]), and those
+/// measures tallied into the day's figures ([`measure::tally`]): timed as one call by the probe.
+fn measured(before: &Case, after: &Case, at: Timestamp, policy: &Policy) -> (Vec<Measure>, Figures) {
+    probe::time(Part::Measure, || {
+        let measures = measure::changes(Some(before), after, at, policy);
+        let mut figures = Figures::new();
+        measure::tally(&mut figures, &measures, policy);
+        (measures, figures)
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::domain::digest::{self, Digest};
 use crate::domain::engine::{self, Due, NeedsHistory};
 use crate::domain::ids::CaseId;
 use crate::domain::ids::TeamId;
-use crate::domain::measure::{self, DayFigures, Figures, Measure};
+use crate::domain::measure::{DayFigures, Measure};
 use crate::domain::policy::{Policy, Team};
 use crate::notify::{Message, Notifier, NotifyError, Outbound};
 use crate::probe::{self, Part};
@@ -273,13 +273,8 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                     probe::time(Part::Engine, || engine::commit_whole(&mut changed, copy, self.policy));
                     (before, case, events) = (whole.into_case(), changed.into_case(), due);
                 }
-                let mut figures = Figures::new();
                 let last = events.iter().map(|e| e.at).max().unwrap_or(now);
-                let measures = probe::time(Part::Measure, || {
-                    let measures = measure::changes(Some(&before), &case, last, self.policy);
-                    measure::tally(&mut figures, &measures, self.policy);
-                    measures
-                });
+                let (measures, figures) = super::measured(&before, &case, last, self.policy);
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
                     match probe::time(Part::Build, || Alert::build(&case, &event, self.policy)) {
