@@ -228,7 +228,7 @@ fn summary(case: &Case, event: &Event, policy: &Policy) -> String {
     let since = |t: Timestamp| human(event.at.as_second() - t.as_second());
     let (head, clock) = match &event.kind {
         EventKind::Alerted { alert: AlertKind::Cleared, clock, level, stopped, .. } => {
-            return cleared(case, event, *clock, *level, stopped.as_ref(), policy);
+            return cleared(case, event, *clock, *level, stopped.as_deref(), policy);
         }
         EventKind::Alerted { alert, step, clock, level, .. } => {
             let head = match alert {

@@ -121,8 +121,10 @@ pub enum EventKind {
         due_at: Timestamp,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         clocks: Vec<ClockLevel>,
+        /// Boxed: an alert that clears is rare, and unboxed this was two thirds of every event's size
+        /// (a timeline holds a million events in a long replay).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        stopped: Option<Stopped>,
+        stopped: Option<Box<Stopped>>,
     },
     /// A closure or holiday ahead will make the case breach `customer_silence`.
     ClosureRisk { closure_starts: Timestamp, reopens: Timestamp, silence_due: Timestamp },

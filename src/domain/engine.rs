@@ -395,7 +395,7 @@ fn cleared(case: &Case, now: Timestamp) -> Vec<Event> {
             level: stopped.reached.level(),
             due_at: stopped.due_at,
             clocks: Vec::new(),
-            stopped: Some(stopped.clone()),
+            stopped: Some(Box::new(stopped.clone())),
         };
         event(at, stopped.source(&case.id), kind, &case.owner)
     })
