@@ -11,7 +11,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Snooze, Step};
+use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Clocks, Snooze, Step};
 use super::ids::{CaseId, Channel, ChannelClass, Identity, MessageRef, Priority, TeamId};
 use super::policy::Policy;
 use super::signal::SignalKind;
@@ -349,7 +349,7 @@ pub struct Case {
     pub(in crate::domain) identities: Arc<BTreeSet<Identity>>,
     /// Time each team held the case before the current owner took it (calendar time).
     pub(in crate::domain) held: Arc<BTreeMap<TeamId, SignedDuration>>,
-    pub(in crate::domain) clocks: Arc<BTreeMap<ClockKind, Clock>>,
+    pub(in crate::domain) clocks: Arc<Clocks>,
     pub(in crate::domain) first_response_done: bool,
     /// The earliest customer message that has no answer yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -500,7 +500,7 @@ impl Case {
             channels: Arc::unwrap_or_clone(channels),
             identities: Arc::unwrap_or_clone(identities),
             held: Arc::unwrap_or_clone(held),
-            clocks: Arc::unwrap_or_clone(clocks),
+            clocks: Arc::unwrap_or_clone(clocks).into(),
             first_response_done,
             waiting_since,
             last_customer_channel,
@@ -597,7 +597,7 @@ impl Case {
             channels: Arc::new(channels),
             identities: Arc::new(identities),
             held: Arc::new(held),
-            clocks: Arc::new(clocks),
+            clocks: Arc::new(clocks.into()),
             first_response_done,
             waiting_since,
             last_customer_channel,
@@ -713,7 +713,7 @@ impl Case {
         &self.held
     }
 
-    pub fn clocks(&self) -> &BTreeMap<ClockKind, Clock> {
+    pub fn clocks(&self) -> &Clocks {
         &self.clocks
     }
 

@@ -15,7 +15,7 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::domain::case::{Case, CaseState, CloseReason, Event};
-use crate::domain::clock::{Clock, ClockKind};
+use crate::domain::clock::Clocks;
 use crate::domain::duration::human;
 use crate::domain::engine::Rejection;
 use crate::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
@@ -197,7 +197,7 @@ pub struct CaseView<'a> {
     identities: &'a BTreeSet<Identity>,
     /// Time each team held the case before the current owner took it (calendar time).
     held: &'a BTreeMap<TeamId, SignedDuration>,
-    clocks: &'a BTreeMap<ClockKind, Clock>,
+    clocks: &'a Clocks,
     first_response_done: bool,
     /// The earliest customer message that has no answer yet.
     #[serde(skip_serializing_if = "Option::is_none")]
