@@ -920,12 +920,22 @@ impl Case {
     /// else: the DynamoDB store carries these in the case item, which a write pays for by the KB,
     /// and the in-memory store loads the same, so a rule that reads more fails on both.
     pub fn recent(&self) -> Vec<Event> {
-        let len = self.timeline.len();
-        let shown = self.timeline.iter().enumerate().rev().filter(|(_, e)| e.is_shown()).take(RECENT).map(|(i, _)| i);
-        let mut keep: Vec<usize> = (len.saturating_sub(1)..len).chain(shown).collect();
-        keep.sort_unstable();
-        keep.dedup();
-        keep.into_iter().map(|i| self.timeline[i].bare()).collect()
+        // From the end: the last event always, then back until RECENT shown ones are in.
+        let mut keep = Vec::with_capacity(RECENT + 1);
+        let mut shown = 0;
+        for (i, event) in self.timeline.iter().rev().enumerate() {
+            if shown == RECENT {
+                break;
+            }
+            if event.is_shown() {
+                shown += 1;
+                keep.push(event.bare());
+            } else if i == 0 {
+                keep.push(event.bare());
+            }
+        }
+        keep.reverse();
+        keep
     }
 
     /// This case as it is loaded without its history: the [`recent`](Case::recent) events only.
