@@ -79,10 +79,12 @@ fn main() {
     let start = Instant::now();
     probe::start();
     let report = runtime
-        .block_on(replay::stream_on(baton, replay::lines(open(), &policy), &options, &mut std::io::sink()))
+        .block_on(replay::stream_on(&baton, replay::lines(open(), &policy), &options, &mut std::io::sink()))
         .expect("the replay runs");
     let spent = probe::stop();
     let silent = start.elapsed().as_secs_f64();
+    // Outside the time, as the command leaves the store to the process's exit.
+    drop(baton);
     let part = |(time, calls): (Duration, u64)| (time.as_secs_f64() - overhead * calls as f64).max(0.0);
     let (applied, built, measured) = (part(spent.engine), part(spent.build), part(spent.measure));
     let on_timeline = applied + built + measured;

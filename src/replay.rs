@@ -404,7 +404,7 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, ReplayError> {
-    stream_on(baton, lines.iter().map(Ok), options, out).await
+    stream_on(&baton, lines.iter().map(Ok), options, out).await
 }
 
 /// The replay as it reads: each line is applied when it comes, with the sweeps due before it, and
@@ -412,7 +412,7 @@ pub async fn run_on<S: Store + crate::store::Limiter, N: Notifier>(
 /// written to `out` by then is the caller's to discard (the command writes to a spool file and
 /// prints it only when the replay succeeds).
 pub async fn stream_on<S, N, L>(
-    baton: Baton<S, N>,
+    baton: &Baton<S, N>,
     lines: impl IntoIterator<Item = Result<L, LineError>>,
     options: &Options,
     out: &mut dyn Write,
@@ -439,9 +439,9 @@ where
         last_at = Some(last_at.map_or(line.at, |last| last.max(line.at)));
         let next = next_sweep.get_or_insert_with(|| ceil_minute(line.at));
         while *next < line.at {
-            *next = sweep(&baton, *next, line.at, &mut digests, &printer, &mut report, out).await?;
+            *next = sweep(baton, *next, line.at, &mut digests, &printer, &mut report, out).await?;
         }
-        apply(&baton, line, options, &printer, &mut opened, out).await?;
+        apply(baton, line, options, &printer, &mut opened, out).await?;
     }
     let (Some(mut next_sweep), Some(last_at)) = (next_sweep, last_at) else {
         return Ok(report);
@@ -449,7 +449,7 @@ where
     let until = options.until.unwrap_or(last_at + DEFAULT_TAIL);
     report.until = Some(until);
     while next_sweep <= until {
-        next_sweep = sweep(&baton, next_sweep, until + MINUTE, &mut digests, &printer, &mut report, out).await?;
+        next_sweep = sweep(baton, next_sweep, until + MINUTE, &mut digests, &printer, &mut report, out).await?;
     }
     if options.keep || !options.json {
         for id in opened {
