@@ -15,6 +15,7 @@ use super::clock::{AlertKind, Clock, ClockKind, ClockLevel, Clocks, Snooze, Step
 use super::ids::{CaseId, Channel, ChannelClass, Identity, MessageRef, Priority, TeamId};
 use super::policy::Policy;
 use super::signal::SignalKind;
+use super::sorted::{SortedMap, SortedSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -346,9 +347,9 @@ pub struct Case {
     // copying them node by node on each load, clone and write was a twentieth of a replay. Their
     // serde form is the collection's own.
     pub(in crate::domain) channels: Arc<BTreeSet<Channel>>,
-    pub(in crate::domain) identities: Arc<BTreeSet<Identity>>,
+    pub(in crate::domain) identities: Arc<SortedSet<Identity>>,
     /// Time each team held the case before the current owner took it (calendar time).
-    pub(in crate::domain) held: Arc<BTreeMap<TeamId, SignedDuration>>,
+    pub(in crate::domain) held: Arc<SortedMap<TeamId, SignedDuration>>,
     pub(in crate::domain) clocks: Arc<Clocks>,
     pub(in crate::domain) first_response_done: bool,
     /// The earliest customer message that has no answer yet.
@@ -498,8 +499,8 @@ impl Case {
             owner_since,
             opened_at,
             channels: Arc::unwrap_or_clone(channels),
-            identities: Arc::unwrap_or_clone(identities),
-            held: Arc::unwrap_or_clone(held),
+            identities: Arc::unwrap_or_clone(identities).into(),
+            held: Arc::unwrap_or_clone(held).into(),
             clocks: Arc::unwrap_or_clone(clocks).into(),
             first_response_done,
             waiting_since,
@@ -595,8 +596,8 @@ impl Case {
             owner_since,
             opened_at,
             channels: Arc::new(channels),
-            identities: Arc::new(identities),
-            held: Arc::new(held),
+            identities: Arc::new(identities.into()),
+            held: Arc::new(held.into()),
             clocks: Arc::new(clocks.into()),
             first_response_done,
             waiting_since,
@@ -705,11 +706,11 @@ impl Case {
         &self.channels
     }
 
-    pub fn identities(&self) -> &BTreeSet<Identity> {
+    pub fn identities(&self) -> &SortedSet<Identity> {
         &self.identities
     }
 
-    pub fn held(&self) -> &BTreeMap<TeamId, SignedDuration> {
+    pub fn held(&self) -> &SortedMap<TeamId, SignedDuration> {
         &self.held
     }
 
@@ -1070,7 +1071,7 @@ impl Case {
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
     pub fn time_held(&self, now: Timestamp) -> BTreeMap<TeamId, SignedDuration> {
-        let mut held = BTreeMap::clone(&self.held);
+        let mut held: BTreeMap<TeamId, SignedDuration> = self.held.iter().map(|(team, d)| (team.clone(), *d)).collect();
         if !self.is_closed() && now > self.owner_since {
             *held.entry(self.owner.clone()).or_default() += now.duration_since(self.owner_since);
         }
@@ -1295,8 +1296,7 @@ impl Case {
 
     fn on_handoff(&mut self, to: &TeamId, at: Timestamp, policy: &Policy) {
         if at > self.owner_since {
-            *Arc::make_mut(&mut self.held).entry(self.owner.clone()).or_default() +=
-                at.duration_since(self.owner_since);
+            *Arc::make_mut(&mut self.held).entry_or_default(self.owner.clone()) += at.duration_since(self.owner_since);
         }
         self.owner = to.clone();
         self.owner_since = at;
@@ -1330,8 +1330,7 @@ impl Case {
 
     fn close(&mut self, at: Timestamp, reason: CloseReason) {
         if !self.is_closed() && at > self.owner_since {
-            *Arc::make_mut(&mut self.held).entry(self.owner.clone()).or_default() +=
-                at.duration_since(self.owner_since);
+            *Arc::make_mut(&mut self.held).entry_or_default(self.owner.clone()) += at.duration_since(self.owner_since);
             self.owner_since = at;
         }
         self.state = CaseState::Closed;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::duration::{Basis, PolicyDuration};
 use super::ids::TeamId;
 use super::policy::Policy;
+use super::sorted::SortedMap;
 
 /// The SLA clocks a case can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -340,127 +341,9 @@ impl Clock {
     }
 }
 
-/// A case's running clocks, at most one of each kind, in kind order: a map with the API and the serde
-/// form of a `BTreeMap<ClockKind, Clock>` (a JSON object by clock name), kept as a short sorted list.
-/// A `BTreeMap` allocates a node of eleven entries for the first clock, about 2 KB for the two or
-/// three a case runs; a long replay holds a hundred thousand cases, each loaded and copied on every
-/// signal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Clocks(Vec<(ClockKind, Clock)>);
-
-impl Clocks {
-    fn find(&self, kind: &ClockKind) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.cmp(kind))
-    }
-
-    pub fn get(&self, kind: &ClockKind) -> Option<&Clock> {
-        self.find(kind).ok().map(|i| &self.0[i].1)
-    }
-
-    pub fn get_mut(&mut self, kind: &ClockKind) -> Option<&mut Clock> {
-        self.find(kind).ok().map(|i| &mut self.0[i].1)
-    }
-
-    pub fn contains_key(&self, kind: &ClockKind) -> bool {
-        self.find(kind).is_ok()
-    }
-
-    /// Puts `clock` under `kind`; returns the clock it replaces.
-    pub fn insert(&mut self, kind: ClockKind, clock: Clock) -> Option<Clock> {
-        match self.find(&kind) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, clock)),
-            Err(i) => {
-                self.0.insert(i, (kind, clock));
-                None
-            }
-        }
-    }
-
-    pub fn remove(&mut self, kind: &ClockKind) -> Option<Clock> {
-        self.find(kind).ok().map(|i| self.0.remove(i).1)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&ClockKind, &Clock)> + ExactSizeIterator {
-        self.0.iter().map(|(k, c)| (k, c))
-    }
-
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &ClockKind> + ExactSizeIterator {
-        self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Clock> + ExactSizeIterator {
-        self.0.iter().map(|(_, c)| c)
-    }
-
-    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Clock> + ExactSizeIterator {
-        self.0.iter_mut().map(|(_, c)| c)
-    }
-}
-
-impl std::ops::Index<&ClockKind> for Clocks {
-    type Output = Clock;
-
-    /// # Panics
-    /// If no clock of `kind` runs, as a map's index does.
-    fn index(&self, kind: &ClockKind) -> &Clock {
-        self.get(kind).unwrap_or_else(|| panic!("no {kind} clock runs"))
-    }
-}
-
-impl FromIterator<(ClockKind, Clock)> for Clocks {
-    /// Later entries of a kind replace earlier ones, as in a map.
-    fn from_iter<I: IntoIterator<Item = (ClockKind, Clock)>>(entries: I) -> Self {
-        let mut clocks = Self::default();
-        for (kind, clock) in entries {
-            clocks.insert(kind, clock);
-        }
-        clocks
-    }
-}
-
-impl From<std::collections::BTreeMap<ClockKind, Clock>> for Clocks {
-    fn from(map: std::collections::BTreeMap<ClockKind, Clock>) -> Self {
-        Self(map.into_iter().collect())
-    }
-}
-
-impl From<Clocks> for std::collections::BTreeMap<ClockKind, Clock> {
-    fn from(clocks: Clocks) -> Self {
-        clocks.0.into_iter().collect()
-    }
-}
-
-impl<'a> IntoIterator for &'a Clocks {
-    type Item = (&'a ClockKind, &'a Clock);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (ClockKind, Clock)>,
-        fn(&'a (ClockKind, Clock)) -> (&'a ClockKind, &'a Clock),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, c)| (k, c))
-    }
-}
-
-impl Serialize for Clocks {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for Clocks {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        std::collections::BTreeMap::<ClockKind, Clock>::deserialize(deserializer).map(Self::from)
-    }
-}
+/// A case's running clocks, at most one of each kind, in kind order (see [`SortedMap`]: a
+/// `BTreeMap` allocated about 2 KB per case for the two or three clocks it runs).
+pub type Clocks = SortedMap<ClockKind, Clock>;
 
 #[cfg(test)]
 mod tests {

@@ -12,3 +12,4 @@ pub mod ids;
 pub mod measure;
 pub mod policy;
 pub mod signal;
+pub mod sorted;

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{MAX_BODY, error, json_response};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use jiff::SignedDuration;
 use serde::Serialize;
@@ -21,6 +21,7 @@ use crate::domain::engine::Rejection;
 use crate::domain::ids::{CaseId, Channel, Identity, Priority, TeamId};
 use crate::domain::policy::Policy;
 use crate::domain::signal::SignalKind;
+use crate::domain::sorted::{SortedMap, SortedSet};
 use crate::ingest::api::{self, ApiError, Request as ApiRequest};
 use crate::service::{Ingest, Outcome, erase, query};
 use crate::store::{Record, Remove};
@@ -194,9 +195,9 @@ pub struct CaseView<'a> {
     owner_since: Timestamp,
     opened_at: Timestamp,
     channels: &'a BTreeSet<Channel>,
-    identities: &'a BTreeSet<Identity>,
+    identities: &'a SortedSet<Identity>,
     /// Time each team held the case before the current owner took it (calendar time).
-    held: &'a BTreeMap<TeamId, SignedDuration>,
+    held: &'a SortedMap<TeamId, SignedDuration>,
     clocks: &'a Clocks,
     first_response_done: bool,
     /// The earliest customer message that has no answer yet.
