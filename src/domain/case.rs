@@ -925,14 +925,14 @@ impl Case {
         let mut keep = Vec::with_capacity(RECENT + 1);
         let mut shown = 0;
         for (i, event) in self.timeline.iter().rev().enumerate() {
-            if shown == RECENT {
-                break;
-            }
-            if event.is_shown() {
+            if event.is_shown() && shown < RECENT {
                 shown += 1;
                 keep.push(event.bare());
             } else if i == 0 {
                 keep.push(event.bare());
+            }
+            if shown == RECENT {
+                break;
             }
         }
         keep.reverse();
@@ -1071,7 +1071,7 @@ impl Case {
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
     pub fn time_held(&self, now: Timestamp) -> BTreeMap<TeamId, SignedDuration> {
-        let mut held: BTreeMap<TeamId, SignedDuration> = self.held.iter().map(|(team, d)| (team.clone(), *d)).collect();
+        let mut held = BTreeMap::from(SortedMap::clone(&self.held));
         if !self.is_closed() && now > self.owner_since {
             *held.entry(self.owner.clone()).or_default() += now.duration_since(self.owner_since);
         }

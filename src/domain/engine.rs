@@ -69,8 +69,8 @@ pub fn takes_identity(case: &Case, identity: &Identity) -> bool {
 /// Whether `into` may absorb `from` (a link of the same customer): the merged case must stay
 /// within [`MAX_IDENTITIES`] and [`MAX_EVENTS`].
 pub fn check_merge(into: &Case, from: &Case) -> Result<(), Rejection> {
-    if into.identities.len() + from.identities.iter().filter(|i| !into.identities.contains(i)).count() > MAX_IDENTITIES
-    {
+    let merged = into.identities.len() + from.identities.iter().filter(|i| !into.identities.contains(i)).count();
+    if merged > MAX_IDENTITIES {
         return Err(Rejection::TooManyIdentities(into.id.clone()));
     }
     if into.event_count() + from.event_count() > MAX_EVENTS {

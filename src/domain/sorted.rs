@@ -4,17 +4,25 @@
 //!
 //! A B-tree allocates a node of eleven entries for its first one: about 2 KB for a case's two or
 //! three clocks, and 400 bytes for each of its one or two identities and teams, in every one of
-//! the hundred thousand cases a long replay holds. A case holds at most a handful of each
-//! ([`MAX_IDENTITIES`](super::case::MAX_IDENTITIES), six clock kinds, the teams it passed
-//! through), so a binary search over a vector finds them as fast.
+//! the hundred thousand cases a long replay holds. A case holds few of each (one or two identities
+//! and at most [`MAX_IDENTITIES`](super::case::MAX_IDENTITIES), 20; six clock kinds at most; the
+//! teams it passed through), so a binary search over a vector finds them as fast, and an insert
+//! moves a few entries at most.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A map in key order, as a `BTreeMap` (and serialised as one: an object, or a map, in key order).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SortedMap<K, V>(Vec<(K, V)>);
+
+/// Printed as a map, as a `BTreeMap` is.
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for SortedMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> Self {
@@ -81,7 +89,7 @@ impl<K, V> SortedMap<K, V> {
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.into_iter()
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator {
@@ -130,11 +138,12 @@ impl<K: Ord, V> From<SortedMap<K, V>> for BTreeMap<K, V> {
     }
 }
 
-type Pair<'a, K, V> = fn(&'a (K, V)) -> (&'a K, &'a V);
+/// What a borrowed entry becomes in iteration: a pair of references.
+type AsRefs<'a, K, V> = fn(&'a (K, V)) -> (&'a K, &'a V);
 
 impl<'a, K, V> IntoIterator for &'a SortedMap<K, V> {
     type Item = (&'a K, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, Pair<'a, K, V>>;
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, AsRefs<'a, K, V>>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(k, v)| (k, v))
@@ -154,8 +163,15 @@ impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for S
 }
 
 /// A set in order, as a `BTreeSet` (and serialised as one: a sequence in order).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SortedSet<T>(Vec<T>);
+
+/// Printed as a set, as a `BTreeSet` is.
+impl<T: std::fmt::Debug> std::fmt::Debug for SortedSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
 
 impl<T> Default for SortedSet<T> {
     fn default() -> Self {
@@ -196,7 +212,10 @@ impl<T> SortedSet<T> {
 
 impl<T: Ord> FromIterator<T> for SortedSet<T> {
     fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
-        BTreeSet::from_iter(values).into()
+        let mut values: Vec<T> = values.into_iter().collect();
+        values.sort();
+        values.dedup();
+        Self(values)
     }
 }
 
@@ -280,7 +299,19 @@ mod tests {
             let json = serde_json::to_string(&sorted).unwrap();
             prop_assert_eq!(&json, &serde_json::to_string(&btree).unwrap());
             prop_assert_eq!(serde_json::from_str::<SortedSet<String>>(&json).unwrap(), sorted.clone());
-            prop_assert_eq!(BTreeSet::from(sorted), btree);
+            prop_assert_eq!(BTreeSet::from(sorted.clone()), btree.clone());
+            prop_assert_eq!(btree.iter().rev().cloned().collect::<SortedSet<_>>(), sorted);
         }
+    }
+
+    /// What earlier code stored, or a hand-written item, reads as a `BTreeMap` or `BTreeSet` would:
+    /// a later value for a repeated key wins, a set is put in order without repeats.
+    #[test]
+    fn unsorted_and_repeated_input_reads_as_a_btree_would() {
+        let map: SortedMap<String, i64> = serde_json::from_str(r#"{"b": 1, "a": 2, "b": 3}"#).unwrap();
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"a":2,"b":3}"#);
+        let set: SortedSet<String> = serde_json::from_str(r#"["b", "a", "a"]"#).unwrap();
+        assert_eq!(serde_json::to_string(&set).unwrap(), r#"["a","b"]"#);
+        assert_eq!(format!("{map:?} {set:?}"), r#"{"a": 2, "b": 3} {"a", "b"}"#);
     }
 }
