@@ -115,17 +115,6 @@ impl<K: Ord + std::fmt::Debug, V> std::ops::Index<&K> for SortedMap<K, V> {
     }
 }
 
-impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
-    /// A later value for a key replaces an earlier one, as in a `BTreeMap`.
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
-        let mut map = Self::default();
-        for (key, value) in entries {
-            map.insert(key, value);
-        }
-        map
-    }
-}
-
 impl<K, V> From<BTreeMap<K, V>> for SortedMap<K, V> {
     fn from(map: BTreeMap<K, V>) -> Self {
         Self(map.into_iter().collect())
@@ -210,15 +199,6 @@ impl<T> SortedSet<T> {
     }
 }
 
-impl<T: Ord> FromIterator<T> for SortedSet<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
-        let mut values: Vec<T> = values.into_iter().collect();
-        values.sort();
-        values.dedup();
-        Self(values)
-    }
-}
-
 impl<T> From<BTreeSet<T>> for SortedSet<T> {
     fn from(set: BTreeSet<T>) -> Self {
         Self(set.into_iter().collect())
@@ -299,8 +279,7 @@ mod tests {
             let json = serde_json::to_string(&sorted).unwrap();
             prop_assert_eq!(&json, &serde_json::to_string(&btree).unwrap());
             prop_assert_eq!(serde_json::from_str::<SortedSet<String>>(&json).unwrap(), sorted.clone());
-            prop_assert_eq!(BTreeSet::from(sorted.clone()), btree.clone());
-            prop_assert_eq!(btree.iter().rev().cloned().collect::<SortedSet<_>>(), sorted);
+            prop_assert_eq!(BTreeSet::from(sorted), btree);
         }
     }
 
