@@ -218,8 +218,12 @@ impl Schedule for MemoryStore {
 impl Teams for MemoryStore {
     async fn attention_cases(&self, team: &TeamId) -> Result<Vec<Case>, StoreError> {
         Ok(self.with(|inner| {
-            let ids = inner.open.get(team).into_iter().flatten();
-            ids.filter_map(|id| inner.cases.get(id)).map(Case::without_history).collect()
+            let Some(ids) = inner.open.get(team) else { return Vec::new() };
+            // Sized up front: a team's digest can list thousands of cases, and growing the list
+            // copied them again and again (a twentieth of a long replay went to its digests' lists).
+            let mut cases = Vec::with_capacity(ids.len());
+            cases.extend(ids.iter().filter_map(|id| inner.cases.get(id)).map(Case::without_history));
+            cases
         }))
     }
 
