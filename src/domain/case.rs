@@ -1071,7 +1071,7 @@ impl Case {
 
     /// Time held per team up to `now` (or up to the closing, for a closed case).
     pub fn time_held(&self, now: Timestamp) -> BTreeMap<TeamId, SignedDuration> {
-        let mut held = BTreeMap::from(SortedMap::clone(&self.held));
+        let mut held: BTreeMap<TeamId, SignedDuration> = self.held.iter().map(|(team, d)| (team.clone(), *d)).collect();
         if !self.is_closed() && now > self.owner_since {
             *held.entry(self.owner.clone()).or_default() += now.duration_since(self.owner_since);
         }

@@ -74,7 +74,7 @@ async fn erase_case<S: Remove>(
             for held in before.identities().iter().chain([identity]) {
                 store.unindex(held, std::slice::from_ref(id)).await?;
             }
-            Ok(Some(before.identities().clone().into()))
+            Ok(Some(before.identities().iter().cloned().collect()))
         },
     )
     .await

@@ -220,7 +220,7 @@ impl Teams for MemoryStore {
         Ok(self.with(|inner| {
             let Some(ids) = inner.open.get(team) else { return Vec::new() };
             // Sized up front: a team's digest can list thousands of cases, and growing the list
-            // copied them again and again (a twentieth of a long replay went to its digests' lists).
+            // reallocated and copied them again and again.
             let mut cases = Vec::with_capacity(ids.len());
             cases.extend(ids.iter().filter_map(|id| inner.cases.get(id)).map(Case::without_history));
             cases
