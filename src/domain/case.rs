@@ -448,8 +448,10 @@ pub struct CaseParts {
 impl Case {
     /// The loaded timeline, the rest dropped (the collections it shares with other copies are not
     /// copied, as taking it apart would).
-    pub fn into_timeline(self) -> Vec<Event> {
-        self.timeline
+    /// Takes the timeline out, leaving the case without one: for a store that rebuilds the case
+    /// in its place from it.
+    pub(crate) fn take_timeline(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.timeline)
     }
 
     pub fn into_parts(self) -> CaseParts {

@@ -73,15 +73,27 @@ impl Inner {
         old
     }
 
-    /// Stores the case `make` builds from the one stored (if any) under `id`: the indexes are
-    /// touched only where the new case's place in them differs from the old one's, not taken out
-    /// and put back on every write.
-    fn overwrite(&mut self, id: &CaseId, make: impl FnOnce(Option<Case>) -> Case) {
-        let old = self.cases.remove(id);
-        let from = old.as_ref().map(Place::of).unwrap_or_default();
-        let new = make(old);
-        self.reindex(id, from, Place::of(&new));
-        self.cases.insert(id.clone(), new);
+    /// Stores the case `make` builds from the timeline of the one stored under `id` (empty when none
+    /// is): in place, not taken out of the map and put back, which hashed the id twice and left a
+    /// tombstone that made the map rehash itself now and then; and the indexes are touched only
+    /// where the new case's place in them differs from the old one's.
+    fn overwrite(&mut self, id: &CaseId, make: impl FnOnce(Vec<Event>) -> Case) {
+        let (from, to) = match self.cases.get_mut(id) {
+            Some(slot) => {
+                let from = Place::of(slot);
+                let new = make(slot.take_timeline());
+                let to = Place::of(&new);
+                *slot = new;
+                (from, to)
+            }
+            None => {
+                let new = make(Vec::new());
+                let to = Place::of(&new);
+                self.cases.insert(id.clone(), new);
+                (Place::default(), to)
+            }
+        };
+        self.reindex(id, from, to);
     }
 
     /// Moves case `id` in the due and open indexes from one place to another.
@@ -158,7 +170,7 @@ impl Record for MemoryStore {
                 for identity in &change.new_identities {
                     inner.customers.entry((*identity).clone()).or_default().insert(change.case.id().clone());
                 }
-                inner.overwrite(change.case.id(), |old| stored(old, &change));
+                inner.overwrite(change.case.id(), |timeline| stored(timeline, &change));
             }
             inner.keys.extend(write.keys);
             inner.seen.extend(write.seen);
@@ -304,13 +316,13 @@ impl Remove for MemoryStore {
     }
 }
 
-/// The case after a change: its new state, and the old timeline with the change's events written in.
+/// The case after a change: its new state, and the old timeline (empty for a new case) with the
+/// change's events written in.
 ///
 /// # Panics
 /// If the change leaves out a new event (the case counts more events than the store then holds): the
 /// caller built the change wrongly, and the DynamoDB store would lose that event.
-fn stored(old: Option<Case>, change: &Change<'_>) -> Case {
-    let mut timeline: Vec<Event> = old.map(Case::into_timeline).unwrap_or_default();
+fn stored(mut timeline: Vec<Event>, change: &Change<'_>) -> Case {
     for event in &change.events {
         match timeline.binary_search_by(|e| e.order().cmp(&event.order())) {
             Ok(i) => timeline[i] = (*event).clone(),
