@@ -13,11 +13,19 @@ pub fn is_case_prefix(text: &str) -> bool {
 }
 
 /// A case id like `BTN-7K3QF9`: the policy's prefix and six Crockford base32 characters.
-/// Shared text (`Arc<str>`), like the team and message ids: a case and its events are copied on every
-/// load and write of the in-memory store, and an id is cloned far more often than it is made.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+///
+/// Held inline, not as shared text: an id is at most 15 ASCII bytes (8 letters, `-`, 6 characters),
+/// so it fits in 16 bytes with its length, the size of the `Arc<str>` it replaces. Cloning one
+/// touches no counter on the heap, and comparing or hashing one reads no memory elsewhere: the
+/// in-memory store compares and hashes ids on every load and write (its due index is ordered by
+/// instant, then id). The bytes after the id are zero and the last byte is its length, so the
+/// bytes compared in order (as one big-endian number) order ids as their text orders them.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
-pub struct CaseId(Arc<str>);
+pub struct CaseId([u8; CASE_ID_BYTES]);
+
+/// The room a case id takes: its longest text and its length.
+const CASE_ID_BYTES: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -45,16 +53,26 @@ impl CaseId {
     pub fn derive(prefix: &str, seed: &str, attempt: u32) -> Self {
         let digest = Sha256::new().chain_update(seed.as_bytes()).chain_update(attempt.to_be_bytes()).finalize();
         let encoded = base32::encode(base32::Alphabet::Crockford, &digest[..4]);
-        Self(format!("{prefix}-{}", &encoded[..6]).into())
+        Self::inline(&format!("{prefix}-{}", &encoded[..6]))
+    }
+
+    /// An id whose text was checked: at most 15 bytes of ASCII letters, digits and `-`.
+    fn inline(text: &str) -> Self {
+        assert!(text.len() < CASE_ID_BYTES, "case id `{text}` is longer than a prefix of 8 letters allows");
+        let mut bytes = [0; CASE_ID_BYTES];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        bytes[CASE_ID_BYTES - 1] = text.len() as u8;
+        Self(bytes)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        let len = usize::from(self.0[CASE_ID_BYTES - 1]);
+        std::str::from_utf8(&self.0[..len]).expect("a case id is ASCII")
     }
 
     /// The shard of the due index this case lives in.
     pub fn shard(&self, shards: u32) -> u32 {
-        let digest = Sha256::digest(self.0.as_bytes());
+        let digest = Sha256::digest(self.as_str().as_bytes());
         u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % shards.max(1)
     }
 }
@@ -67,7 +85,7 @@ impl FromStr for CaseId {
         let (prefix, code) = text.split_once('-').ok_or_else(bad)?;
         let prefix_ok = is_case_prefix(prefix);
         let code_ok = code.len() == 6 && code.chars().all(|c| CROCKFORD.contains(c));
-        if prefix_ok && code_ok { Ok(Self(text.into())) } else { Err(bad()) }
+        if prefix_ok && code_ok { Ok(Self::inline(text)) } else { Err(bad()) }
     }
 }
 
@@ -80,13 +98,37 @@ impl TryFrom<String> for CaseId {
 
 impl From<CaseId> for String {
     fn from(id: CaseId) -> Self {
-        id.0.to_string()
+        id.as_str().to_string()
     }
 }
 
 impl fmt::Display for CaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CaseId").field(&self.as_str()).finish()
+    }
+}
+
+impl Ord for CaseId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        u128::from_be_bytes(self.0).cmp(&u128::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for CaseId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for CaseId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_ne_bytes(self.0));
     }
 }
 
@@ -377,11 +419,11 @@ impl FromStr for Priority {
     }
 }
 
-/// Ids serialise as their text, written straight from the shared string: `into = "String"` would
+/// Ids serialise as their text, written straight from where they hold it: `into = "String"` would
 /// allocate a copy of every id written, and the replay writes hundreds of thousands.
 impl Serialize for CaseId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -406,6 +448,43 @@ impl Serialize for Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Held inline, ids still order, compare, print and read as their text does.
+        #[test]
+        fn case_ids_order_as_their_text(
+            a in "[A-Z]{2,8}-[0-9A-HJKMNP-TV-Z]{6}",
+            b in "[A-Z]{2,8}-[0-9A-HJKMNP-TV-Z]{6}",
+        ) {
+            let (x, y): (CaseId, CaseId) = (a.parse().unwrap(), b.parse().unwrap());
+            prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            prop_assert_eq!(x == y, a == b);
+            prop_assert_eq!(x.as_str(), a.as_str());
+            prop_assert_eq!(x.to_string(), a.clone());
+            prop_assert_eq!(format!("{x:?}"), format!("CaseId({a:?})"));
+            prop_assert_eq!(serde_json::to_string(&x).unwrap(), serde_json::to_string(&a).unwrap());
+            prop_assert_eq!(serde_json::from_str::<CaseId>(&serde_json::to_string(&a).unwrap()).unwrap(), x);
+        }
+
+        /// A shared prefix is the case the padding must get right: `AB-…` before `ABC-…`, as text.
+        #[test]
+        fn case_ids_with_a_common_prefix_order_as_their_text(
+            prefix in "[A-Z]{2,7}", extra in "[A-Z]", code in "[0-9A-HJKMNP-TV-Z]{6}",
+        ) {
+            let (short, long) = (format!("{prefix}-{code}"), format!("{prefix}{extra}-{code}"));
+            let (x, y): (CaseId, CaseId) = (short.parse().unwrap(), long.parse().unwrap());
+            prop_assert_eq!(x.cmp(&y), short.cmp(&long));
+            prop_assert_eq!(y.cmp(&x), long.cmp(&short));
+        }
+    }
+
+    #[test]
+    fn the_longest_case_id_fits() {
+        let id: CaseId = "ABCDEFGH-7K3QF9".parse().unwrap();
+        assert_eq!(id.as_str(), "ABCDEFGH-7K3QF9");
+        assert!("ABCDEFGHI-7K3QF9".parse::<CaseId>().is_err(), "a prefix of 9 letters is refused");
+    }
 
     #[test]
     fn derived_case_ids_are_stable_and_parse_back() {
