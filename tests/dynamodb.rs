@@ -189,7 +189,7 @@ async fn fifty_concurrent_signals_on_one_case_all_land_in_order() {
     let case = store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.version(), 51, "one version per signal: no write was lost or doubled");
     assert_eq!(case.timeline().len(), 51);
-    let sources: BTreeSet<&str> = case.timeline().iter().map(|e| e.source.as_str()).collect();
+    let sources: BTreeSet<&str> = case.timeline().iter().map(|e| &*e.source).collect();
     assert_eq!(sources.len(), 51);
     assert!(case.timeline().windows(2).all(|w| w[0].order() < w[1].order()), "the timeline is in order");
     let minutes: Vec<i64> = case.timeline().iter().map(|e| (e.at.as_second() - start.as_second()) / 60).collect();
@@ -222,7 +222,7 @@ async fn the_same_signal_delivered_ten_times_has_one_effect() {
     assert_eq!(baton.ingest(&reply).await.unwrap(), Outcome::Duplicate);
     let case = store.load_whole(&id).await.unwrap().unwrap();
     assert_eq!(case.version(), 2);
-    assert_eq!(case.timeline().iter().filter(|e| e.source == "reply-1").count(), 1);
+    assert_eq!(case.timeline().iter().filter(|e| &*e.source == "reply-1").count(), 1);
     // A duplicate of the opening message opens no second case.
     assert_eq!(baton.ingest(&customer_mail("open", at("2026-04-13T08:00:00Z"))).await.unwrap(), Outcome::Duplicate);
 }
@@ -290,7 +290,7 @@ async fn a_case_with_5000_events_reads_back_whole() {
     assert_eq!(read.timeline().last().unwrap().kind, EventKind::ContinuedIn { case: next.clone() });
     assert_eq!(store.load(after.id()).await.unwrap().unwrap().event_count(), 5_002);
     let next = store.load_whole(&next).await.unwrap().unwrap();
-    assert_eq!(next.timeline().last().unwrap().source, "after-all");
+    assert_eq!(&*next.timeline().last().unwrap().source, "after-all");
     assert_eq!(next.owner(), &team("support-ch"));
 }
 
@@ -570,7 +570,7 @@ async fn twenty_thousand_signals_duplicated_and_out_of_order_lose_nothing_and_do
     for case in 0..CASES {
         let id = store.lookup(&Key::Message(MessageRef::email(&format!("<open-{case}@example.net>")))).await.unwrap();
         let whole = store.load_whole(&id.expect("the case exists")).await.unwrap().unwrap();
-        let sources: BTreeSet<String> = whole.timeline().iter().map(|e| e.source.clone()).collect();
+        let sources: BTreeSet<String> = whole.timeline().iter().map(|e| e.source.to_string()).collect();
         let expected: BTreeSet<String> = std::iter::once(format!("open-{case}"))
             .chain((1..PER_CASE).map(|n| format!("case{case}-signal{n}")))
             .collect();

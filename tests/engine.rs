@@ -469,7 +469,7 @@ fn merging_another_case_of_the_same_customer_puts_its_messages_on_the_timeline_w
     assert_eq!(from.merged_into().as_ref(), Some(&into.id()));
     assert_eq!(from.close_reason(), Some(CloseReason::Merged));
     assert_eq!(into.owner(), &team("central"), "only a handoff changes the owner");
-    let hop = into.timeline().iter().find(|e| e.source == "x:1").unwrap();
+    let hop = into.timeline().iter().find(|e| &*e.source == "x:1").unwrap();
     assert_eq!(hop.marks.channel_hop, Some(Channel::Email));
     assert!(into.identities().contains(&Identity::X("42".into())));
     assert_eq!(
@@ -551,7 +551,7 @@ fn a_priority_raised_after_its_shorter_target_was_used_up_is_in_breach_at_once()
 fn a_priority_change_is_on_the_timeline_and_survives_a_rebuild() {
     let mut s =
         given().customer_email(zurich("2026-04-13T08:00")).priority(Priority::Urgent, zurich("2026-04-13T09:00"));
-    let change = s.then().timeline().iter().find(|e| e.source == "test:2").expect("the change's event");
+    let change = s.then().timeline().iter().find(|e| &*e.source == "test:2").expect("the change's event");
     assert!(matches!(
         change.kind,
         EventKind::Signal { signal: SignalKind::PriorityChange { priority: Priority::Urgent } }

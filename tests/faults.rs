@@ -155,7 +155,7 @@ async fn dynamodb_stopped_and_started_again_mid_run_loses_nothing_and_doubles_no
         let identity = Identity::Email(format!("c{n}@example.ch"));
         let id = baton.store.lookup(&Key::Customer(identity)).await.unwrap().expect("the customer's case");
         let case = baton.store.load_whole(&id).await.unwrap().unwrap();
-        let sources: Vec<&str> = case.timeline().iter().map(|e| e.source.as_str()).collect();
+        let sources: Vec<&str> = case.timeline().iter().map(|e| &*e.source).collect();
         let expected: Vec<String> = (1..=4).map(|i| format!("webhook:evt_c{n}_{i}")).collect();
         assert_eq!(sources, expected, "customer {n}");
         assert_eq!(case.version(), 4, "customer {n}: one write per event");

@@ -218,8 +218,9 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventHead {
     pub at: Timestamp,
-    /// The source id of the signal, or a derived id for engine events.
-    pub source: String,
+    /// The source id of the signal, or a derived id for engine events: shared with the signal and
+    /// the store's dedupe entry.
+    pub source: Arc<str>,
     pub kind: EventKind,
     /// The owning team after the event.
     pub owner: TeamId,
@@ -284,7 +285,7 @@ impl<'de> Deserialize<'de> for Event {
 pub struct EventData {
     pub at: Timestamp,
     /// The source id of the signal, or a derived id for engine events.
-    pub source: String,
+    pub source: Arc<str>,
     #[serde(flatten)]
     pub kind: EventKind,
     /// The owning team after the event.
@@ -307,10 +308,10 @@ pub struct EventData {
 
 impl EventData {
     /// An event with no marks, excerpt, references, caller or fingerprint.
-    pub fn new(at: Timestamp, source: String, kind: EventKind, owner: TeamId) -> Self {
+    pub fn new(at: Timestamp, source: impl Into<Arc<str>>, kind: EventKind, owner: TeamId) -> Self {
         Self {
             at,
-            source,
+            source: source.into(),
             kind,
             owner,
             marks: Marks::default(),
@@ -1036,7 +1037,7 @@ impl Case {
                     **state = state.anonymized();
                 }
                 if let EventKind::Signal { signal } = &mut e.kind {
-                    e.source = format!("erased:{signals:06}");
+                    e.source = format!("erased:{signals:06}").into();
                     signals += 1;
                     match signal {
                         SignalKind::CustomerMessage { identity, .. } | SignalKind::Link { identity } => {
@@ -1093,7 +1094,7 @@ impl Case {
             }
             EventKind::Alerted { alert: AlertKind::Cleared, .. } => {
                 let id = &self.id;
-                self.cleared.retain(|s| s.source(id) != event.source);
+                self.cleared.retain(|s| *s.source(id) != *event.source);
             }
             EventKind::Alerted { alert, clock, step, .. } => {
                 if let Some(c) = Arc::make_mut(&mut self.clocks).get_mut(clock) {
@@ -1374,7 +1375,7 @@ impl Case {
             // A rebuild may have placed the alert before the signal that stopped the clock (both at
             // the same instant, ordered by source id): it is raised already.
             let source = stopped.source(&self.id);
-            if self.timeline.iter().rev().take_while(|e| e.at >= at).any(|e| e.source == source) {
+            if self.timeline.iter().rev().take_while(|e| e.at >= at).any(|e| *e.source == *source) {
                 continue;
             }
             self.cleared.push(stopped);

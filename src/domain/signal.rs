@@ -3,6 +3,8 @@
 //! Every signal carries its source id (for dedupe: `ses:<messageId>`, `x:<tweet id>`, ...) and the
 //! instant it happened at the source, not the instant Baton received it.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +15,8 @@ use super::ids::{Channel, Identity, MessageRef, Priority, TeamId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signal {
     pub at: Timestamp,
-    pub source: String,
+    /// Shared text: the event the signal becomes and the store's dedupe entry hold the same one.
+    pub source: Arc<str>,
     pub kind: SignalKind,
     /// The start of the message's text (an email's subject), as the source gave it. The service cuts
     /// it to the policy's `data.excerpt_chars` before anything is stored; the body is never kept.
@@ -34,7 +37,7 @@ pub struct Signal {
 }
 
 impl Signal {
-    pub fn new(at: Timestamp, source: impl Into<String>, kind: SignalKind) -> Self {
+    pub fn new(at: Timestamp, source: impl Into<Arc<str>>, kind: SignalKind) -> Self {
         Self { at, source: source.into(), kind, excerpt: None, refs: Vec::new(), by: None, request: None }
     }
 

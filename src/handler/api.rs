@@ -142,7 +142,7 @@ async fn same_request<S: Record>(
     fingerprint: &str,
 ) -> Result<bool, crate::store::StoreError> {
     let Some(case) = query::show(store, case).await? else { return Ok(false) };
-    Ok(case.timeline().iter().any(|e| e.source == source && e.request() == Some(fingerprint)))
+    Ok(case.timeline().iter().any(|e| &*e.source == source && e.request() == Some(fingerprint)))
 }
 
 fn status_of(rejection: &Rejection) -> StatusCode {

@@ -142,7 +142,7 @@ mod tests {
             "team": "support-de"});
         let parsed = parse(&body, &policy()).unwrap();
         let inbound = &parsed.inbound[0];
-        assert_eq!(inbound.signal.source, "webhook:evt_1");
+        assert_eq!(&*inbound.signal.source, "webhook:evt_1");
         assert_eq!(inbound.route.customer, Some(Identity::Other("visitor-7".into())));
         assert_eq!(inbound.route.own, vec![MessageRef::other("m-1")]);
         assert_eq!(inbound.route.team, Some("support-de".parse().unwrap()));

@@ -83,7 +83,8 @@ async fn erase_case<S: Remove>(
 /// The source ids of a case's signals: platform message ids, in the dedupe entries.
 fn signal_sources(case: &Case) -> Vec<String> {
     let signals = case.timeline().iter().filter(|e| matches!(e.kind, EventKind::Signal { .. }));
-    let mut sources: Vec<String> = signals.map(|e| e.source.clone()).filter(|s| !s.starts_with("erased:")).collect();
+    let mut sources: Vec<String> =
+        signals.filter(|e| !e.source.starts_with("erased:")).map(|e| e.source.to_string()).collect();
     // One batch may not name a key twice.
     sources.sort();
     sources.dedup();

@@ -278,7 +278,7 @@ impl<'a, S: Schedule + Remove + Teams, N: Notifier> Sweep<'a, S, N> {
                 let (mut alerts, mut others) = (Vec::new(), Vec::new());
                 for event in events {
                     match probe::time(Part::Build, || Alert::build(&case, &event, self.policy)) {
-                        Some(alert) => alerts.push((Outbound::alert(event.source.clone(), alert), event)),
+                        Some(alert) => alerts.push((Outbound::alert(event.source.to_string(), alert), event)),
                         None => others.push(event),
                     }
                 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// part of its time.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
@@ -34,7 +34,8 @@ struct Inner {
     /// Each case with its whole timeline.
     cases: HashMap<CaseId, Case>,
     keys: HashMap<Key, CaseId>,
-    seen: HashSet<String>,
+    /// The source ids applied, shared with the events that hold them.
+    seen: HashSet<Arc<str>>,
     due: BTreeSet<(Timestamp, CaseId)>,
     /// The cases each customer identity was held by.
     customers: HashMap<Identity, BTreeSet<CaseId>>,
@@ -278,7 +279,7 @@ impl Remove for MemoryStore {
     async fn unsee(&self, sources: &[String]) -> Result<(), StoreError> {
         self.with(|inner| {
             for source in sources {
-                inner.seen.remove(source);
+                inner.seen.remove(source.as_str());
             }
         });
         Ok(())

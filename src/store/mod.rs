@@ -10,6 +10,7 @@ pub mod memory;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -34,7 +35,7 @@ pub enum Key {
 pub struct Write<'a> {
     pub cases: Vec<Change<'a>>,
     pub keys: Vec<(Key, CaseId)>,
-    pub seen: Option<String>,
+    pub seen: Option<Arc<str>>,
     /// Alerts to publish once the write is done.
     pub outbox: Vec<OutboxEntry>,
     /// What the change adds to each team's figures of the day ([`crate::domain::measure::tally`]): added up in
