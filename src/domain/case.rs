@@ -447,8 +447,6 @@ pub struct CaseParts {
 }
 
 impl Case {
-    /// The loaded timeline, the rest dropped (the collections it shares with other copies are not
-    /// copied, as taking it apart would).
     /// Takes the timeline out, leaving the case without one: for a store that rebuilds the case
     /// in its place from it.
     pub(crate) fn take_timeline(&mut self) -> Vec<Event> {

@@ -15,7 +15,8 @@ pub fn is_case_prefix(text: &str) -> bool {
 /// A case id like `BTN-7K3QF9`: the policy's prefix and six Crockford base32 characters.
 ///
 /// Held inline, not as shared text: an id is at most 15 ASCII bytes (8 letters, `-`, 6 characters),
-/// so it fits in 16 bytes with its length, the size of the `Arc<str>` it replaces. Cloning one
+/// so it fits in 16 bytes with its length, the size of the `Arc<str>` it replaces (an `Option` of
+/// one takes a byte more: no bit pattern is left over to mean `None`). Cloning one
 /// touches no counter on the heap, and comparing or hashing one reads no memory elsewhere: the
 /// in-memory store compares and hashes ids on every load and write (its due index is ordered by
 /// instant, then id). The bytes after the id are zero and the last byte is its length, so the
